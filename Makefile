@@ -1,0 +1,19 @@
+# Tracium's entry points. See README.md.
+
+.PHONY: run test bench generate
+
+# Run the collector with embedded defaults (SQLite and NATS in ./tracium-data).
+run:
+	go run ./cmd/tracium-server
+
+# Every check and test of every module; installs what the tests need.
+test:
+	scripts/test.sh
+
+# Benchmarks beside their peers (raw pgx.CopyFrom); see README for figures.
+bench:
+	scripts/deps.sh
+	go test -run '^$$' -bench . -benchmem -benchtime 3x ./store/...
+
+generate:
+	go generate ./...

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what Tracium's tests need and a fresh Debian machine lacks:
+# PostgreSQL's programs (the test harness starts a throwaway cluster with
+# them when no TRACIUM_TEST_DATABASE_URL is given). Safe to run again.
+set -euo pipefail
+
+have_postgres() {
+	command -v initdb >/dev/null 2>&1 && return 0
+	command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ] && return 0
+	compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
+}
+
+apt_install() {
+	local sudo=""
+	if [ "$(id -u)" -ne 0 ]; then
+		if ! command -v sudo >/dev/null 2>&1; then
+			echo "deps: need root or sudo to install: $*" >&2
+			return 1
+		fi
+		sudo="sudo"
+	fi
+	if [ -z "${APT_UPDATED:-}" ]; then
+		$sudo apt-get update -qq
+		APT_UPDATED=1
+	fi
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if [ -z "${TRACIUM_TEST_DATABASE_URL:-}" ] && ! have_postgres; then
+	echo "deps: installing PostgreSQL for the test harness" >&2
+	apt_install postgresql
+fi

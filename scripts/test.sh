@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every check and test of every Go module in the repository. This is
+# the README's test command (make test) and what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
+
+scripts/deps.sh
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt needed on:" $unformatted >&2
+	exit 1
+fi
+
+for mod in $(git ls-files 'go.mod' '*/go.mod' | xargs -n1 dirname); do
+	echo "== module $mod"
+	(cd "$mod" && go vet ./... && go test -count=1 -timeout 30m ./...)
+done

@@ -1,0 +1,177 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tracium/tracium/internal/pgtest"
+	"github.com/tracium/tracium/store"
+	"github.com/tracium/tracium/store/postgres"
+	"github.com/tracium/tracium/store/storetest"
+)
+
+// BenchmarkWriteSpans writes batches of 100 spans through WriteSpans and,
+// in the same iterations, COPYs equivalent fresh rows straight into the
+// spans table: the fastest anything can put them there. It reports both
+// rates and ours as a fraction of the raw one.
+func BenchmarkWriteSpans(b *testing.B) {
+	for _, size := range []int{1 << 10, 20 << 10} {
+		b.Run(fmt.Sprintf("%dKB", size>>10), func(b *testing.B) {
+			ctx := context.Background()
+			s := openBenchStore(b)
+			p, err := s.CreateProject(ctx, fmt.Sprintf("write-%d", size))
+			if err != nil {
+				b.Fatal(err)
+			}
+			f := storetest.Fixture{SpansPerTrace: 10, PayloadBytes: size, Start: time.Now().Add(-time.Hour), Spacing: time.Millisecond}
+			const batches, perBatch = 10, 100
+			var ours, raw time.Duration
+			i := 0
+			for b.Loop() {
+				for range batches {
+					ourBatch, rawBatch := batch(f, &i, perBatch), batch(f, &i, perBatch)
+					start := time.Now()
+					if err := s.WriteSpans(ctx, p.ID, ourBatch); err != nil {
+						b.Fatal(err)
+					}
+					mid := time.Now()
+					rows := make([][]any, len(rawBatch))
+					for k, sp := range rawBatch {
+						rows[k] = postgres.CopyRow(p.ID, sp)
+					}
+					if _, err := s.Pool().CopyFrom(ctx, pgx.Identifier{"spans"}, postgres.CopyColumns, pgx.CopyFromRows(rows)); err != nil {
+						b.Fatal(err)
+					}
+					ours, raw = ours+mid.Sub(start), raw+time.Since(mid)
+				}
+			}
+			n := float64(b.N * batches * perBatch)
+			b.ReportMetric(n/ours.Seconds(), "spans/s")
+			b.ReportMetric(n/raw.Seconds(), "raw-copy-spans/s")
+			b.ReportMetric(raw.Seconds()/ours.Seconds(), "ratio")
+		})
+	}
+}
+
+// batch returns the next n spans of the fixture's endless stream.
+func batch(f storetest.Fixture, i *int, n int) []store.Span {
+	out := make([]store.Span, 0, n)
+	for len(out) < n {
+		out = append(out, f.Trace(*i)...)
+		*i++
+	}
+	return out[:n]
+}
+
+func openBenchStore(b *testing.B) *postgres.Store {
+	b.Helper()
+	s, err := postgres.Open(context.Background(), postgres.Config{URL: pgtest.NewDatabase(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+// The read benchmarks share one loaded database: 1,000,000 spans in
+// 100,000 traces over ten days, plus one trace of 10,000 spans.
+var readFixture struct {
+	once    sync.Once
+	store   *postgres.Store
+	project int64
+	bigID   string
+	err     error
+}
+
+func loadReadFixture(b *testing.B) (*postgres.Store, int64, string) {
+	b.Helper()
+	readFixture.once.Do(func() {
+		ctx := context.Background()
+		s, err := postgres.Open(ctx, postgres.Config{URL: pgtest.Database(b)})
+		if err != nil {
+			readFixture.err = err
+			return
+		}
+		p, err := s.CreateProject(ctx, "read-bench")
+		if err != nil {
+			readFixture.err = err
+			return
+		}
+		f := storetest.Fixture{SpansPerTrace: 10, PayloadBytes: 300, Start: time.Now().Add(-10 * 24 * time.Hour), Spacing: 8640 * time.Millisecond}
+		const traces = 100_000
+		var buf []store.Span
+		for i := range traces {
+			buf = append(buf, f.Trace(i)...)
+			if len(buf) >= 2000 || i == traces-1 {
+				if err := s.WriteSpans(ctx, p.ID, buf); err != nil {
+					readFixture.err = err
+					return
+				}
+				buf = buf[:0]
+			}
+		}
+		big := storetest.Fixture{SpansPerTrace: 10_000, PayloadBytes: 1 << 10, Start: time.Now().Add(-time.Hour)}.Trace(0)
+		for lo := 0; lo < len(big); lo += 1000 {
+			if err := s.WriteSpans(ctx, p.ID, big[lo:lo+1000]); err != nil {
+				readFixture.err = err
+				return
+			}
+		}
+		if _, err := s.Pool().Exec(ctx, "ANALYZE"); err != nil {
+			readFixture.err = err
+			return
+		}
+		readFixture.store, readFixture.project, readFixture.bigID = s, p.ID, big[0].TraceID
+	})
+	if readFixture.err != nil {
+		b.Fatal(readFixture.err)
+	}
+	return readFixture.store, readFixture.project, readFixture.bigID
+}
+
+// BenchmarkGetTrace reads one trace of 10,000 spans of about 1 KB each.
+func BenchmarkGetTrace(b *testing.B) {
+	s, project, id := loadReadFixture(b)
+	ctx := context.Background()
+	for b.Loop() {
+		d, err := s.GetTrace(ctx, project, id)
+		if err != nil || len(d.Spans) != 10_000 {
+			b.Fatalf("GetTrace: %d spans, %v", len(d.Spans), err)
+		}
+	}
+}
+
+// BenchmarkListTraces reads the first page of 50 under each filter, over
+// 1,000,000 stored spans.
+func BenchmarkListTraces(b *testing.B) {
+	s, project, _ := loadReadFixture(b)
+	ctx := context.Background()
+	since := time.Now().Add(-3 * 24 * time.Hour)
+	for _, tc := range []struct {
+		name string
+		f    store.TraceFilter
+	}{
+		{"none", store.TraceFilter{}},
+		{"agent", store.TraceFilter{AgentName: "agent-3"}},
+		{"model", store.TraceFilter{Model: "model-2"}},
+		{"tag", store.TraceFilter{Tag: "shard:1"}},
+		{"errors", store.TraceFilter{Status: store.StatusError}},
+		{"user", store.TraceFilter{UserID: "user-77"}},
+		{"since+agent+min_duration", store.TraceFilter{Since: since, AgentName: "agent-5", MinDuration: 1500 * time.Millisecond}},
+		{"text", store.TraceFilter{Query: "question 4242:"}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				res, err := s.ListTraces(ctx, project, tc.f, store.Page{Limit: 50})
+				if err != nil || len(res.Traces) == 0 {
+					b.Fatalf("ListTraces: %d traces, %v", len(res.Traces), err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,129 @@
+// Package sqlite is the embedded store.Store, for the zero-config binary:
+// one database file, pure Go (modernc.org/sqlite, no cgo), trace summaries
+// kept up to date in Go inside each write transaction.
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/tracium/tracium/migrations"
+	"github.com/tracium/tracium/store"
+)
+
+// Config says where the database lives and how to open it.
+type Config struct {
+	// Path is the database file, created when missing. In-memory databases
+	// are refused: the reader and writer pools would each get their own.
+	Path string
+	// MaxReadConns bounds the reader pool; DefaultMaxReadConns when zero.
+	MaxReadConns int
+	// SkipMigrate leaves the schema alone: Open then expects it current.
+	SkipMigrate bool
+}
+
+// DefaultMaxReadConns is the reader pool size when Config.MaxReadConns is
+// zero. WAL lets readers run beside the one writer.
+const DefaultMaxReadConns = 8
+
+// busyTimeoutMS is how long a connection waits for another process's lock
+// before failing with SQLITE_BUSY.
+const busyTimeoutMS = 10_000
+
+func (c *Config) validate() error {
+	c.MaxReadConns = cmp.Or(c.MaxReadConns, DefaultMaxReadConns)
+	switch {
+	case c.Path == "":
+		return errors.New("sqlite: Path is required")
+	case strings.Contains(c.Path, ":memory:") || strings.Contains(c.Path, "mode=memory"):
+		return errors.New("sqlite: in-memory databases are not supported; use a file")
+	case c.MaxReadConns < 0:
+		return errors.New("sqlite: MaxReadConns must not be negative")
+	}
+	return nil
+}
+
+// Store is a store.Store on one SQLite file. It is safe for concurrent use:
+// writes queue for the single writer connection, reads share a pool.
+type Store struct {
+	// write has one connection and begins transactions IMMEDIATE, so a
+	// read-modify-write of a trace row never races another writer and
+	// never fails upgrading a read lock.
+	write *sql.DB
+	// read is query_only; in WAL mode its connections see the last commit
+	// without waiting for the writer.
+	read *sql.DB
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens or creates the database at cfg.Path, applies pending
+// migrations unless cfg.SkipMigrate, and returns a ready Store.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	write, err := sql.Open("sqlite", dsn(cfg.Path, "_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	if !cfg.SkipMigrate {
+		// Through the writer: goose's DDL takes the same lock as any write.
+		if err := migrations.Up(ctx, migrations.SQLite, write); err != nil {
+			write.Close()
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+	}
+	read, err := sql.Open("sqlite", dsn(cfg.Path, "_pragma=query_only(1)"))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	read.SetMaxOpenConns(cfg.MaxReadConns)
+	read.SetMaxIdleConns(cfg.MaxReadConns)
+	s := &Store{write: write, read: read}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// dsn is the modernc connection string for path: every connection gets
+// the same pragmas, plus extra.
+func dsn(path, extra string) string {
+	q := []string{
+		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeoutMS),
+		"_pragma=journal_mode(WAL)",
+		"_pragma=foreign_keys(1)",
+		"_pragma=synchronous(NORMAL)",
+		extra,
+	}
+	// A file: URI so that a '?' or '#' in the path is not read as the
+	// start of the parameters.
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + strings.Join(q, "&")
+}
+
+// Ping reports whether the database answers, through both pools.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	if err := s.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes both pools. Calls in flight may fail.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
