@@ -1,5 +1,6 @@
-// Package server assembles the Tracium collector: the store, the HTTP
-// surfaces and their lifecycle. cmd/tracium-server fills its Config.
+// Package server assembles the Tracium collector: the store, the span
+// queue, the writer and the HTTP surfaces, and their lifecycle.
+// cmd/tracium-server fills its Config.
 package server
 
 import (
@@ -10,105 +11,191 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
+	"github.com/tracium/tracium/server/auth"
+	"github.com/tracium/tracium/server/ingest"
+	"github.com/tracium/tracium/server/metrics"
+	"github.com/tracium/tracium/server/pricing"
+	"github.com/tracium/tracium/server/queue"
+	"github.com/tracium/tracium/server/writer"
 	"github.com/tracium/tracium/store"
 	"github.com/tracium/tracium/store/backend"
 )
 
-// Config is everything the server can be told. Zero values take the
-// defaults below.
+// Config is everything the server can be told. Zero values take defaults.
 type Config struct {
 	Addr        string // listen address; DefaultAddr
 	DataDir     string // embedded data; DefaultDataDir
 	DatabaseURL string // postgres://...; empty for SQLite in DataDir
+	NATSURL     string // nats://...; empty for an embedded NATS
 	AutoMigrate bool   // apply pending migrations at start
-	Logger      *slog.Logger
+
+	BootstrapAPIKey string // ensures project "default" has this key
+	AdminEmail      string // first web UI user
+	AdminPassword   string
+	Secret          string // session signing key; generated into DataDir when empty
+
+	MaxBodyBytes  int64
+	MaxBatchSpans int
+	RateLimit     float64 // ingest requests per second per key; <0 turns it off
+	PricesFile    string  // a price table replacing the embedded one
+	Writers       int     // concurrent writer loops; DefaultWriters
+
+	Logger *slog.Logger
+	// Ready, when set, receives the bound address once the server serves.
+	Ready func(addr net.Addr)
 }
 
 // Defaults for Config.
 const (
 	DefaultAddr    = ":8080"
 	DefaultDataDir = "./tracium-data"
+	DefaultWriters = 2
 )
 
 func (c *Config) validate() error {
 	c.Addr = cmp.Or(c.Addr, DefaultAddr)
 	c.DataDir = cmp.Or(c.DataDir, DefaultDataDir)
+	c.Writers = cmp.Or(c.Writers, DefaultWriters)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	if c.DatabaseURL != "" && !backend.IsPostgres(c.DatabaseURL) {
-		return errors.New("database URL must start with postgres:// or be empty")
+		return errors.New("TRACIUM_DATABASE_URL must start with postgres:// or be empty")
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		return errors.New("TRACIUM_ADMIN_EMAIL and TRACIUM_ADMIN_PASSWORD go together")
+	}
+	if c.BootstrapAPIKey != "" && !auth.WellFormed(c.BootstrapAPIKey) {
+		return fmt.Errorf("TRACIUM_BOOTSTRAP_API_KEY must be %s followed by at least 32 letters and digits", auth.KeyPrefix)
 	}
 	return nil
 }
 
-// Server is a running collector.
+// Server is a collector: open with New, serve with Run.
 type Server struct {
-	cfg   Config
-	store store.Store
-	http  *http.Server
-	ln    net.Listener
+	cfg     Config
+	log     *slog.Logger
+	store   store.Store
+	queue   *queue.Queue
+	metrics *metrics.Registry
+	auth    *auth.Authenticator
+	writers []*writer.Writer
+	http    *http.Server
+	ln      net.Listener
+
+	// Bootstrap is what start-up created or found: the default project and,
+	// when one was generated, its API key.
+	Bootstrap Bootstrap
 }
 
-// New opens the store and binds the listener; Run serves.
-func New(ctx context.Context, cfg Config) (*Server, error) {
+// New opens the store and the queue, bootstraps the default project and
+// binds the listener. Run serves.
+func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	st, err := backend.Open(ctx, backend.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, AutoMigrate: cfg.AutoMigrate})
-	if err != nil {
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: metrics.NewRegistry()}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	prices := pricing.Default()
+	if cfg.PricesFile != "" {
+		if prices, err = pricing.LoadFile(cfg.PricesFile); err != nil {
+			return nil, fmt.Errorf("prices file: %w", err)
+		}
+	}
+	if s.store, err = backend.Open(ctx, backend.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, AutoMigrate: cfg.AutoMigrate}); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	if s.queue, err = queue.Open(ctx, queue.Config{URL: cfg.NATSURL, DataDir: cfg.DataDir}); err != nil {
+		return nil, fmt.Errorf("open queue: %w", err)
+	}
+	if s.Bootstrap, err = bootstrap(ctx, s.store, cfg); err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	cons, err := s.queue.Consumer(ctx)
 	if err != nil {
-		st.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: st, ln: ln}
-	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	for range cfg.Writers {
+		s.writers = append(s.writers, writer.New(writer.Config{Logger: s.log, Metrics: s.metrics}, cons, s.store, prices, s.queue))
+	}
+	s.auth = auth.NewAuthenticator(s.store)
+	s.registerGauges()
+	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, err
+	}
+	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	return s, nil
 }
 
 // Addr is the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
-// Run serves until ctx is done, then drains in-flight requests.
+// Run serves until ctx is done, then drains: in-flight requests finish,
+// writers finish the batches in hand, and only then do the queue and the
+// store close.
 func (s *Server) Run(ctx context.Context) error {
-	defer s.store.Close()
+	defer s.close()
+	writeCtx, stopWriters := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWriters()
+	var wg sync.WaitGroup
+	for _, w := range s.writers {
+		wg.Go(func() { _ = w.Run(writeCtx) })
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
-	s.cfg.Logger.Info("tracium listening", "addr", s.ln.Addr().String())
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	s.log.Info("tracium listening", "addr", s.ln.Addr().String())
+	if s.cfg.Ready != nil {
+		s.cfg.Ready(s.ln.Addr())
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	return s.http.Shutdown(shutdownCtx)
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		s.log.Info("shutting down: draining requests and writer batches")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = s.http.Shutdown(shutdownCtx)
+		cancel()
+	}
+	stopWriters()
+	wg.Wait()
+	return err
 }
 
-func (s *Server) routes() http.Handler {
-	r := chi.NewRouter()
-	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintln(w, `{"status":"ok"}`)
-	})
-	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := s.store.Ping(ctx); err != nil {
-			s.cfg.Logger.Warn("readiness: store unreachable", "err", err)
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, `{"status":"unavailable","store":"unreachable"}`)
-			return
-		}
-		fmt.Fprintln(w, `{"status":"ok"}`)
-	})
-	return r
+func (s *Server) close() {
+	if s.queue != nil {
+		s.queue.Close()
+	}
+	if s.store != nil {
+		_ = s.store.Close()
+	}
 }
+
+func (s *Server) registerGauges() {
+	s.metrics.NewGaugeFunc("tracium_writer_pending_batches", "Batches queued and not yet written (writer lag).", func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, _ := s.queue.Pending(ctx)
+		return float64(n)
+	})
+	s.metrics.NewGaugeFunc("tracium_dead_letter_batches", "Batches kept on the dead-letter stream.", func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, _ := s.queue.DeadCount(ctx)
+		return float64(n)
+	})
+}
+
+func (s *Server) ingestConfig() ingest.Config {
+	return ingest.Config{MaxBodyBytes: s.cfg.MaxBodyBytes, MaxSpans: s.cfg.MaxBatchSpans,
+		RateLimit: s.cfg.RateLimit, RateBurst: int(2 * s.cfg.RateLimit), Logger: s.log, Metrics: s.metrics}
+}
+
+// SetReady sets the function told the address once the server serves.
+func (s *Server) SetReady(f func(net.Addr)) { s.cfg.Ready = f }

@@ -1,11 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits on what a span may carry. They keep one bad client from filling
@@ -67,7 +70,7 @@ func (s *Span) Validate() error {
 		return fmt.Errorf("at most %d tags", MaxTags)
 	}
 	for _, t := range s.Tags {
-		if t == "" || len(t) > MaxTagLen {
+		if t == "" || len(t) > MaxTagLen || strings.IndexByte(t, 0) >= 0 {
 			return fmt.Errorf("tags must have 1 to %d bytes", MaxTagLen)
 		}
 	}
@@ -76,15 +79,23 @@ func (s *Span) Validate() error {
 		"agent_name": s.AgentName, "user_id": s.UserID, "session_id": s.SessionID,
 		"error_type": s.ErrorType,
 	} {
-		if len(v) > MaxFieldLen {
-			return fmt.Errorf("%s is longer than %d bytes", name, MaxFieldLen)
+		if len(v) > MaxFieldLen || strings.IndexByte(v, 0) >= 0 {
+			return fmt.Errorf("%s must have at most %d bytes and no NUL character", name, MaxFieldLen)
+		}
+	}
+	for name, v := range map[string]string{"name": s.Name, "error_message": s.ErrorMessage, "trace_id": s.TraceID} {
+		if strings.IndexByte(v, 0) >= 0 {
+			return fmt.Errorf("%s contains a NUL character", name)
 		}
 	}
 	for name, v := range map[string]json.RawMessage{
 		"input": s.Input, "output": s.Output, "attributes": s.Attributes, "metadata": s.Metadata,
 	} {
-		if v != nil && !json.Valid(v) {
-			return fmt.Errorf("%s is not valid JSON", name)
+		if v != nil && (!json.Valid(v) || !utf8.Valid(v)) {
+			return fmt.Errorf("%s is not valid UTF-8 JSON", name)
+		}
+		if bytes.Contains(v, []byte(`\u0000`)) && (name == "attributes" || name == "metadata") {
+			return fmt.Errorf("%s contains a \\u0000 escape, which cannot be stored", name)
 		}
 	}
 	if u := s.Usage; u != nil {

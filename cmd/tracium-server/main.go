@@ -1,12 +1,16 @@
 // Command tracium-server runs the Tracium collector. With no configuration
-// it keeps everything in ./tracium-data; see --help for every setting.
+// it keeps everything (SQLite, NATS JetStream) in ./tracium-data and prints
+// an API key; see --help for every setting.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -16,12 +20,15 @@ import (
 )
 
 func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	cfg, err := parseConfig(os.Args[1:], os.Getenv)
+	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tracium-server:", err)
 		os.Exit(2)
 	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	cfg.Logger = logger
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -30,30 +37,85 @@ func main() {
 		logger.Error("start", "err", err)
 		os.Exit(1)
 	}
+	cfg.Ready = func(addr net.Addr) { printBanner(os.Stdout, addr, srv.Bootstrap) }
+	srv.SetReady(cfg.Ready)
 	if err := srv.Run(ctx); err != nil {
 		logger.Error("run", "err", err)
 		os.Exit(1)
 	}
 }
 
+// printBanner tells a person at the terminal how to use the server. The
+// generated key is shown once, when it is made; it is never logged.
+func printBanner(w io.Writer, addr net.Addr, b server.Bootstrap) {
+	host := addr.String()
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		host = net.JoinHostPort("localhost", strconv.Itoa(tcp.Port))
+	}
+	fmt.Fprintf(w, "\nTracium is ready.\n  UI and API:  http://%s\n  Project:     %s\n", host, b.Project.Name)
+	switch {
+	case b.NewAPIKey != "":
+		fmt.Fprintf(w, "  API key:     %s\n               (shown once; also kept in %s)\n", b.NewAPIKey, b.APIKeyFile)
+	case b.APIKeyFile != "":
+		fmt.Fprintf(w, "  API key:     in %s\n", b.APIKeyFile)
+	}
+	fmt.Fprintf(w, "  SDK:         TRACIUM_ENDPOINT=http://%s TRACIUM_API_KEY=<key>\n\n", host)
+}
+
+// setting is one configuration value: a flag and its environment variable.
+type setting struct {
+	flag, env, def, help string
+	dest                 *string
+}
+
 // parseConfig reads each setting from its flag, else its environment
-// variable, else the default.
-func parseConfig(args []string, getenv func(string) string) (server.Config, error) {
-	fs := flag.NewFlagSet("tracium-server", flag.ContinueOnError)
-	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
+// variable, else its default.
+func parseConfig(args []string, getenv func(string) string, out io.Writer) (server.Config, error) {
 	var cfg server.Config
-	fs.StringVar(&cfg.Addr, "addr", env("TRACIUM_ADDR", server.DefaultAddr), "listen address (TRACIUM_ADDR)")
-	fs.StringVar(&cfg.DataDir, "data-dir", env("TRACIUM_DATA_DIR", server.DefaultDataDir), "directory for embedded data (TRACIUM_DATA_DIR)")
-	fs.StringVar(&cfg.DatabaseURL, "database-url", env("TRACIUM_DATABASE_URL", ""), "postgres:// URL; empty for embedded SQLite (TRACIUM_DATABASE_URL)")
-	autoMigrate, err := strconv.ParseBool(env("TRACIUM_AUTO_MIGRATE", "true"))
-	if err != nil {
-		return cfg, fmt.Errorf("TRACIUM_AUTO_MIGRATE: %w", err)
+	var autoMigrate, maxBody, maxSpans, rateLimit, writers string
+	settings := []setting{
+		{"addr", "TRACIUM_ADDR", server.DefaultAddr, "listen address", &cfg.Addr},
+		{"data-dir", "TRACIUM_DATA_DIR", server.DefaultDataDir, "directory for embedded SQLite, NATS and generated secrets", &cfg.DataDir},
+		{"database-url", "TRACIUM_DATABASE_URL", "", "postgres:// URL; empty for the embedded SQLite store", &cfg.DatabaseURL},
+		{"nats-url", "TRACIUM_NATS_URL", "", "nats:// URL of a JetStream server; empty for an embedded one", &cfg.NATSURL},
+		{"auto-migrate", "TRACIUM_AUTO_MIGRATE", "true", "apply pending database migrations at start", &autoMigrate},
+		{"bootstrap-api-key", "TRACIUM_BOOTSTRAP_API_KEY", "", "ensure project \"default\" has this sk_live_ key", &cfg.BootstrapAPIKey},
+		{"admin-email", "TRACIUM_ADMIN_EMAIL", "", "email of the first web UI user", &cfg.AdminEmail},
+		{"admin-password", "TRACIUM_ADMIN_PASSWORD", "", "password of the first web UI user", &cfg.AdminPassword},
+		{"secret", "TRACIUM_SECRET", "", "session signing key; generated into the data directory when empty", &cfg.Secret},
+		{"max-body-bytes", "TRACIUM_MAX_BODY_BYTES", "10485760", "largest ingest body, after decompression", &maxBody},
+		{"max-batch-spans", "TRACIUM_MAX_BATCH_SPANS", "10000", "most spans in one ingest request", &maxSpans},
+		{"rate-limit", "TRACIUM_RATE_LIMIT", "200", "ingest requests per second per API key (burst twice that); negative for none", &rateLimit},
+		{"prices-file", "TRACIUM_PRICES_FILE", "", "JSON model price table replacing the built-in one", &cfg.PricesFile},
+		{"writers", "TRACIUM_WRITERS", "2", "concurrent store writers in this process", &writers},
 	}
-	fs.BoolVar(&cfg.AutoMigrate, "auto-migrate", autoMigrate, "apply pending migrations at start (TRACIUM_AUTO_MIGRATE)")
-	return cfg, fs.Parse(args)
+	fs := flag.NewFlagSet("tracium-server", flag.ContinueOnError)
+	fs.SetOutput(out)
+	for _, s := range settings {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		fs.StringVar(s.dest, s.flag, def, s.help+" ("+s.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	var err error
+	if cfg.AutoMigrate, err = strconv.ParseBool(autoMigrate); err != nil {
+		return cfg, fmt.Errorf("auto-migrate: %w", err)
+	}
+	if cfg.MaxBodyBytes, err = strconv.ParseInt(maxBody, 10, 64); err != nil || cfg.MaxBodyBytes <= 0 {
+		return cfg, fmt.Errorf("max-body-bytes: want a positive integer, got %q", maxBody)
+	}
+	if cfg.MaxBatchSpans, err = strconv.Atoi(maxSpans); err != nil || cfg.MaxBatchSpans <= 0 {
+		return cfg, fmt.Errorf("max-batch-spans: want a positive integer, got %q", maxSpans)
+	}
+	if cfg.RateLimit, err = strconv.ParseFloat(rateLimit, 64); err != nil || cfg.RateLimit == 0 {
+		return cfg, fmt.Errorf("rate-limit: want a non-zero number, got %q", rateLimit)
+	}
+	if cfg.Writers, err = strconv.Atoi(writers); err != nil || cfg.Writers <= 0 {
+		return cfg, fmt.Errorf("writers: want a positive integer, got %q", writers)
+	}
+	return cfg, nil
 }

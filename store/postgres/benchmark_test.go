@@ -122,6 +122,11 @@ func loadReadFixture(b *testing.B) (*postgres.Store, int64, string) {
 				return
 			}
 		}
+		var n int64
+		if err := s.Pool().QueryRow(ctx, "SELECT count(*) FROM spans WHERE project_id = $1", p.ID).Scan(&n); err != nil || n != traces*10+10_000 {
+			readFixture.err = fmt.Errorf("fixture holds %d spans (%v), want %d", n, err, traces*10+10_000)
+			return
+		}
 		if _, err := s.Pool().Exec(ctx, "ANALYZE"); err != nil {
 			readFixture.err = err
 			return

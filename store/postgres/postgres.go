@@ -120,7 +120,10 @@ func mapError(err error) error {
 			return fmt.Errorf("%w: %s", store.ErrConflict, pgErr.ConstraintName)
 		case "23503": // foreign_key_violation
 			return fmt.Errorf("%w: %s", store.ErrNotFound, pgErr.ConstraintName)
-		case "23514", "22P02", "22023": // check_violation, invalid text, invalid parameter
+		case "23514", "22P02", "22023", "22021", "22P05":
+			// check_violation, invalid text, invalid parameter, a byte
+			// sequence or a \u0000 escape PostgreSQL cannot store: the
+			// data is at fault, and retrying cannot help.
 			return fmt.Errorf("%w: %s", store.ErrInvalid, pgErr.Message)
 		}
 	}

@@ -62,7 +62,7 @@ func (s *Store) GetTrace(ctx context.Context, projectID int64, traceID string) (
 
 func traceSpans(ctx context.Context, tx *sql.Tx, projectID int64, traceID string) ([]store.Span, error) {
 	return queryAll(ctx, tx, scanSpan, `SELECT `+spanColumns+` FROM spans
-WHERE project_id = ? AND trace_id = ? ORDER BY start_time, span_id`, projectID, traceID)
+WHERE project_id = ? AND trace_id = ? ORDER BY +start_time, span_id`, projectID, traceID)
 }
 
 func scanSpan(row scanner) (store.Span, error) {

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tracium/tracium/server/auth"
+	"github.com/tracium/tracium/store"
+	"github.com/tracium/tracium/store/backend"
+	"github.com/tracium/tracium/store/sqlite"
+	"github.com/tracium/tracium/store/storetest"
+)
+
+// The test binary doubles as the server: started with this variable set,
+// it runs main instead of the tests, so that a test can kill a real server
+// process.
+const runServerEnv = "TRACIUM_TEST_RUN_SERVER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runServerEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// serverProcess starts the collector as a child process with env.
+func serverProcess(t *testing.T, env ...string) (*exec.Cmd, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), append(env, runServerEnv+"=1", "TRACIUM_ADDR="+addr, "TRACIUM_RATE_LIMIT=-1")...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("server output:\n%s", out.String())
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			return cmd, "http://" + addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not come up: %v\n%s", err, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestKillNineLosesNothing sends batches from several clients, kills the
+// server with SIGKILL right after the last 202, starts it again on the same
+// data directory, and checks that every acknowledged span is stored
+// exactly once.
+func TestKillNineLosesNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	key, _, err := auth.NewKey(0, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"TRACIUM_DATA_DIR=" + dir, "TRACIUM_BOOTSTRAP_API_KEY=" + key}
+	cmd, url := serverProcess(t, env...)
+
+	var mu sync.Mutex
+	acked := map[string]int{} // trace id -> spans acknowledged
+	var wg sync.WaitGroup
+	for c := range 4 {
+		wg.Go(func() {
+			f := storetest.Fixture{SpansPerTrace: 25, PayloadBytes: 1024, Start: time.Now().Add(-time.Hour), Spacing: time.Second}
+			for i := range 15 {
+				spans := f.Trace(c*100 + i)
+				if post(url, key, spans) == http.StatusAccepted {
+					mu.Lock()
+					acked[spans[0].TraceID] = len(spans)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if len(acked) != 60 {
+		t.Fatalf("%d of 60 batches acknowledged before the kill", len(acked))
+	}
+
+	serverProcess(t, env...)
+	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(dir, backend.SQLiteFile), SkipMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p, err := st.GetProjectByName(context.Background(), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for id, want := range acked {
+		for {
+			d, err := st.GetTrace(context.Background(), p.ID, id)
+			if err == nil && d.Trace.SpanCount == int64(want) && len(d.Spans) == want {
+				break
+			}
+			if err == nil && d.Trace.SpanCount > int64(want) {
+				t.Fatalf("trace %s counts %d spans, more than the %d sent", id, d.Trace.SpanCount, want)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("trace %s: %d of %d spans after restart (%v)", id, d.Trace.SpanCount, want, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+func post(url, key string, spans []store.Span) int {
+	raw, _ := json.Marshal(map[string]any{"spans": spans})
+	req, _ := http.NewRequest("POST", url+"/v1/ingest", bytes.NewReader(raw))
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestParseConfig(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"TRACIUM_ADDR": ":9999", "TRACIUM_MAX_BODY_BYTES": "1024", "TRACIUM_AUTO_MIGRATE": "false"}
+	cfg, err := parseConfig([]string{"--writers", "3"}, func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != ":9999" || cfg.MaxBodyBytes != 1024 || cfg.AutoMigrate || cfg.Writers != 3 || cfg.DataDir != "./tracium-data" {
+		t.Errorf("config %+v", cfg)
+	}
+	var help bytes.Buffer
+	if _, err := parseConfig([]string{"--help"}, func(string) string { return "" }, &help); err == nil {
+		t.Error("--help: no ErrHelp")
+	}
+	for _, name := range []string{"TRACIUM_ADDR", "TRACIUM_DATA_DIR", "TRACIUM_DATABASE_URL", "TRACIUM_NATS_URL",
+		"TRACIUM_BOOTSTRAP_API_KEY", "TRACIUM_ADMIN_EMAIL", "TRACIUM_ADMIN_PASSWORD", "TRACIUM_SECRET",
+		"TRACIUM_MAX_BODY_BYTES", "TRACIUM_PRICES_FILE", "TRACIUM_AUTO_MIGRATE", "TRACIUM_RATE_LIMIT"} {
+		if !bytes.Contains(help.Bytes(), []byte(name)) {
+			t.Errorf("--help does not list %s", name)
+		}
+	}
+	if _, err := parseConfig([]string{"--max-body-bytes", "-1"}, func(string) string { return "" }, &bytes.Buffer{}); err == nil {
+		t.Error("negative body limit accepted")
+	}
+}

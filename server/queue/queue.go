@@ -1,0 +1,261 @@
+// Package queue is the durable buffer between ingest and the store: a NATS
+// JetStream stream of span batches. A batch is acknowledged to the SDK only
+// once JetStream has stored it, and leaves the stream only when the writer
+// has committed it to the store.
+//
+// With no URL configured, Open starts an embedded NATS server with
+// JetStream file storage in the data directory, reached in-process without
+// a network port.
+package queue
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Names of the streams, subjects and the writers' shared consumer.
+const (
+	StreamName    = "TRACIUM_SPANS"
+	SubjectPrefix = "tracium.spans."
+	DeadStream    = "TRACIUM_DEAD"
+	DeadSubject   = "tracium.dead"
+	ConsumerName  = "tracium-writer"
+
+	// HeaderProject carries the project id of a batch.
+	HeaderProject = "Tracium-Project"
+	// HeaderReason says why a batch was dead-lettered.
+	HeaderReason = "Tracium-Dead-Reason"
+)
+
+// Config says which NATS to use and how to size the stream.
+type Config struct {
+	// URL of a NATS server with JetStream; empty starts an embedded one.
+	URL string
+	// DataDir holds the embedded server's JetStream files.
+	DataDir string
+	// MaxBytes bounds the stream; when full, publishes fail (and ingest
+	// answers 503) rather than dropping batches not yet written.
+	MaxBytes int64
+	// DuplicateWindow is how long a message id is remembered, so that a
+	// retried request is stored once.
+	DuplicateWindow time.Duration
+	// AckWait is how long a batch may go unacknowledged before JetStream
+	// delivers it again: after a writer process died, its batches come
+	// back this soon. Writers signal progress during long writes.
+	AckWait time.Duration
+	// Replicas of the stream on a clustered external NATS.
+	Replicas int
+}
+
+// Defaults for Config.
+const (
+	DefaultMaxBytes        = 8 << 30
+	DefaultDuplicateWindow = 10 * time.Minute
+	DefaultAckWait         = 15 * time.Second
+	// EmbeddedMaxPayload is the embedded server's message size limit,
+	// large enough for a whole default-sized ingest body.
+	EmbeddedMaxPayload = 16 << 20
+)
+
+func (c *Config) validate() error {
+	c.MaxBytes = cmp.Or(c.MaxBytes, DefaultMaxBytes)
+	c.DuplicateWindow = cmp.Or(c.DuplicateWindow, DefaultDuplicateWindow)
+	c.AckWait = cmp.Or(c.AckWait, DefaultAckWait)
+	c.Replicas = cmp.Or(c.Replicas, 1)
+	if c.URL == "" && c.DataDir == "" {
+		return errors.New("queue: a data directory is required for the embedded NATS server")
+	}
+	return nil
+}
+
+// Queue is a connection to the span stream. It is safe for concurrent use.
+type Queue struct {
+	cfg      Config
+	embedded *natsserver.Server
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	stream   jetstream.Stream
+}
+
+// Open connects to NATS (starting the embedded server when cfg.URL is
+// empty) and creates or updates the streams.
+func Open(ctx context.Context, cfg Config) (*Queue, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	q := &Queue{cfg: cfg}
+	var err error
+	if cfg.URL == "" {
+		q.embedded, err = startEmbedded(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		q.nc, err = nats.Connect("", nats.InProcessServer(q.embedded), nats.Name("tracium"), nats.MaxReconnects(-1))
+	} else {
+		q.nc, err = nats.Connect(cfg.URL, nats.Name("tracium"), nats.MaxReconnects(-1),
+			nats.ReconnectWait(500*time.Millisecond), nats.RetryOnFailedConnect(false))
+	}
+	if err != nil {
+		q.Close()
+		return nil, fmt.Errorf("queue: connect: %w", err)
+	}
+	if q.js, err = jetstream.New(q.nc); err != nil {
+		q.Close()
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	if err := q.ensureStreams(ctx); err != nil {
+		q.Close()
+		return nil, err
+	}
+	return q, nil
+}
+
+func startEmbedded(dataDir string) (*natsserver.Server, error) {
+	ns, err := natsserver.NewServer(&natsserver.Options{
+		ServerName: "tracium-embedded",
+		DontListen: true,
+		JetStream:  true,
+		StoreDir:   filepath.Join(dataDir, "jetstream"),
+		MaxPayload: EmbeddedMaxPayload,
+		NoSigs:     true,
+		NoLog:      true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: embedded NATS: %w", err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(30 * time.Second) {
+		ns.Shutdown()
+		return nil, errors.New("queue: embedded NATS did not start")
+	}
+	return ns, nil
+}
+
+func (q *Queue) ensureStreams(ctx context.Context) error {
+	var err error
+	q.stream, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamName,
+		Description: "Span batches accepted by ingest and not yet written to the store",
+		Subjects:    []string{SubjectPrefix + ">"},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Discard:     jetstream.DiscardNew,
+		MaxBytes:    q.cfg.MaxBytes,
+		Duplicates:  q.cfg.DuplicateWindow,
+		Replicas:    q.cfg.Replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("queue: create stream %s: %w", StreamName, err)
+	}
+	_, err = q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        DeadStream,
+		Description: "Span batches the writer could never store, with the reason",
+		Subjects:    []string{DeadSubject},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		MaxAge:      30 * 24 * time.Hour,
+		Replicas:    q.cfg.Replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("queue: create stream %s: %w", DeadStream, err)
+	}
+	return nil
+}
+
+// MaxPayload is the largest message the connected server accepts.
+func (q *Queue) MaxPayload() int64 { return q.nc.MaxPayload() }
+
+// Publish stores one batch for projectID. It returns once JetStream has
+// acknowledged it; msgID deduplicates retries within the duplicate window.
+func (q *Queue) Publish(ctx context.Context, projectID int64, msgID string, payload []byte) error {
+	pid := strconv.FormatInt(projectID, 10)
+	msg := nats.NewMsg(SubjectPrefix + pid)
+	msg.Header.Set(HeaderProject, pid)
+	msg.Data = payload
+	if _, err := q.js.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID)); err != nil {
+		return fmt.Errorf("queue: publish: %w", err)
+	}
+	return nil
+}
+
+// Consumer returns the durable pull consumer that every writer process
+// shares: JetStream hands each batch to one of them.
+func (q *Queue) Consumer(ctx context.Context) (jetstream.Consumer, error) {
+	c, err := q.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       ConsumerName,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       q.cfg.AckWait,
+		MaxDeliver:    -1,
+		MaxAckPending: 10_000,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: consumer: %w", err)
+	}
+	return c, nil
+}
+
+// DeadLetter stores msg's payload on the dead-letter stream with reason.
+func (q *Queue) DeadLetter(ctx context.Context, projectID string, payload []byte, reason string) error {
+	m := nats.NewMsg(DeadSubject)
+	m.Header.Set(HeaderProject, projectID)
+	m.Header.Set(HeaderReason, reason)
+	m.Data = payload
+	if _, err := q.js.PublishMsg(ctx, m); err != nil {
+		return fmt.Errorf("queue: dead-letter: %w", err)
+	}
+	return nil
+}
+
+// Pending is the number of batches accepted but not yet written.
+func (q *Queue) Pending(ctx context.Context) (uint64, error) {
+	info, err := q.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("queue: stream info: %w", err)
+	}
+	return info.State.Msgs, nil
+}
+
+// DeadCount is the number of dead-lettered batches kept.
+func (q *Queue) DeadCount(ctx context.Context) (uint64, error) {
+	s, err := q.js.Stream(ctx, DeadStream)
+	if err != nil {
+		return 0, err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.State.Msgs, nil
+}
+
+// Ping reports whether JetStream answers.
+func (q *Queue) Ping(ctx context.Context) error {
+	if _, err := q.js.AccountInfo(ctx); err != nil {
+		return fmt.Errorf("queue: %w", err)
+	}
+	return nil
+}
+
+// Close drains the connection and stops the embedded server, if any.
+func (q *Queue) Close() {
+	if q.nc != nil {
+		_ = q.nc.Drain()
+		for q.nc.IsDraining() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		q.nc.Close()
+	}
+	if q.embedded != nil {
+		q.embedded.Shutdown()
+		q.embedded.WaitForShutdown()
+	}
+}

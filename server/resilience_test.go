@@ -1,0 +1,218 @@
+package server_test
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/tracium/tracium/internal/pgtest"
+	"github.com/tracium/tracium/server"
+	"github.com/tracium/tracium/server/queue"
+	"github.com/tracium/tracium/store"
+)
+
+// TestDatabaseOutage cuts the collector off from PostgreSQL while SDKs keep
+// sending: ingest goes on answering 202, and once the database is back
+// the backlog drains with every span stored once.
+func TestDatabaseOutage(t *testing.T) {
+	t.Parallel()
+	direct := pgtest.NewDatabase(t)
+	u, err := url.Parse(direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := startProxy(t, u.Host)
+	u.Host = px.addr()
+	b := setup(t, options{databaseURL: u.String()})
+	st := openStore(t, server.Config{DatabaseURL: direct})
+	p, err := st.GetProjectByName(t.Context(), server.DefaultProject)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	first := agentTrace()
+	if r := b.post(t, b.key, body(t, first...)); r.status != 202 {
+		t.Fatalf("status %d", r.status)
+	}
+	b.waitTrace(t, st, p.ID, first[0].TraceID, int64(len(first)))
+
+	px.setDown(true)
+	var during [][]store.Span
+	for range 8 {
+		spans := agentTrace()
+		if r := b.post(t, b.key, body(t, spans...)); r.status != 202 {
+			t.Fatalf("while the database is down: status %d %s", r.status, r.Error.Message)
+		}
+		during = append(during, spans)
+	}
+	time.Sleep(time.Second)
+	if _, err := st.GetTrace(t.Context(), p.ID, during[0][0].TraceID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a trace was written through a cut connection: %v", err)
+	}
+	px.setDown(false)
+	for _, spans := range during {
+		d := b.waitTrace(t, st, p.ID, spans[0].TraceID, int64(len(spans)))
+		if len(d.Spans) != len(spans) {
+			t.Errorf("trace %s: %d spans stored, want %d", d.TraceID, len(d.Spans), len(spans))
+		}
+	}
+}
+
+// TestQueueUnavailable stops the external NATS: ingest answers 503 with
+// Retry-After and does not pretend to have accepted anything.
+func TestQueueUnavailable(t *testing.T) {
+	t.Parallel()
+	ns := startNATS(t, t.TempDir())
+	b := setup(t, options{configure: func(c *server.Config) { c.NATSURL = ns.ClientURL() }})
+	if r := b.post(t, b.key, body(t, agentTrace()...)); r.status != 202 {
+		t.Fatalf("status %d", r.status)
+	}
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	r := b.post(t, b.key, body(t, agentTrace()...))
+	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" || r.Error.Code != "unavailable" {
+		t.Errorf("with NATS down: status %d Retry-After %q code %q; want 503", r.status, r.header.Get("Retry-After"), r.Error.Code)
+	}
+	resp, err := http.Get(b.url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz with NATS down: %d, want 503", resp.StatusCode)
+	}
+}
+
+// TestPoisonBatch publishes a batch no writer can decode: it moves to the
+// dead-letter stream with its reason, and later batches still flow.
+func TestPoisonBatch(t *testing.T) {
+	t.Parallel()
+	ns := startNATS(t, t.TempDir())
+	b := setup(t, options{configure: func(c *server.Config) { c.NATSURL = ns.ClientURL() }})
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	msg := nats.NewMsg(queue.SubjectPrefix + "1")
+	msg.Header.Set(queue.HeaderProject, "1")
+	msg.Data = []byte(`{"spans": "not a list"}`)
+	if err := nc.PublishMsg(msg); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := nc.SubscribeSync(queue.DeadSubject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead, err := sub.NextMsg(20 * time.Second)
+	if err != nil {
+		t.Fatalf("no dead letter: %v", err)
+	}
+	if dead.Header.Get(queue.HeaderReason) == "" || string(dead.Data) != string(msg.Data) {
+		t.Errorf("dead letter %q with reason %q", dead.Data, dead.Header.Get(queue.HeaderReason))
+	}
+	spans := agentTrace()
+	b.post(t, b.key, body(t, spans...))
+	b.waitTrace(t, b.store, b.defaultProject(t).ID, spans[0].TraceID, int64(len(spans)))
+}
+
+// TestRestartDrains stops a server whose writer still has work and starts
+// another on the same data directory: everything accepted is written.
+func TestRestartDrains(t *testing.T) {
+	t.Parallel()
+	b := setup(t, options{})
+	var sent [][]store.Span
+	for range 20 {
+		spans := agentTrace()
+		if r := b.post(t, b.key, body(t, spans...)); r.status != 202 {
+			t.Fatalf("status %d", r.status)
+		}
+		sent = append(sent, spans)
+	}
+	b.stop()
+	cfg := b.cfg
+	cfg.Addr = freeAddr(t)
+	start(t, cfg)
+	p := b.defaultProject(t)
+	for _, spans := range sent {
+		b.waitTrace(t, b.store, p.ID, spans[0].TraceID, int64(len(spans)))
+	}
+}
+
+// proxy forwards TCP connections to a target until told the target is
+// down: then it cuts every connection and refuses new ones, as a database
+// that became unreachable would.
+type proxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	down   bool
+	conns  map[net.Conn]struct{}
+}
+
+func startProxy(t *testing.T, target string) *proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	t.Cleanup(func() { ln.Close(); p.setDown(true) })
+	go p.serve()
+	return p
+}
+
+func (p *proxy) addr() string { return p.ln.Addr().String() }
+
+func (p *proxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		down := p.down
+		if !down {
+			p.conns[c] = struct{}{}
+		}
+		p.mu.Unlock()
+		if down {
+			c.Close()
+			continue
+		}
+		go p.pipe(c)
+	}
+}
+
+func (p *proxy) pipe(c net.Conn) {
+	up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	p.conns[up] = struct{}{}
+	p.mu.Unlock()
+	go func() { io.Copy(up, c); up.Close() }()
+	io.Copy(c, up)
+	c.Close()
+}
+
+func (p *proxy) setDown(down bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = down
+	if down {
+		for c := range p.conns {
+			c.Close()
+		}
+		clear(p.conns)
+	}
+}

@@ -1,0 +1,260 @@
+// Package writer moves span batches from the queue into the store. It
+// acknowledges a batch only after the store committed it; a failed write
+// is retried with backoff, never dropped; a batch that can never be
+// written goes to the dead-letter stream with its reason.
+package writer
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tracium/tracium/server/metrics"
+	"github.com/tracium/tracium/server/queue"
+	"github.com/tracium/tracium/store"
+)
+
+// Pricer sets a span's cost from its model and usage.
+type Pricer interface {
+	Apply(s *store.Span)
+}
+
+// DeadLetterer keeps batches that can never be written.
+type DeadLetterer interface {
+	DeadLetter(ctx context.Context, projectID string, payload []byte, reason string) error
+}
+
+// Config tunes the writer.
+type Config struct {
+	// FetchBatch is how many queued batches one store write may combine.
+	FetchBatch int
+	// FetchWait bounds the wait for a full fetch.
+	FetchWait time.Duration
+	// MaxBackoff caps the redelivery delay after a failed write.
+	MaxBackoff time.Duration
+	Logger     *slog.Logger
+	Metrics    *metrics.Registry
+}
+
+// Defaults for Config.
+const (
+	DefaultFetchBatch = 50
+	DefaultFetchWait  = 500 * time.Millisecond
+	DefaultMaxBackoff = 30 * time.Second
+)
+
+// Writer consumes the queue. Several writers, in one process or many, may
+// share the consumer: JetStream gives each batch to one of them, and the
+// store's idempotent writes make a redelivered batch harmless.
+type Writer struct {
+	cfg    Config
+	cons   jetstream.Consumer
+	store  store.SpanWriter
+	prices Pricer
+	dead   DeadLetterer
+
+	written    *metrics.Counter
+	failures   *metrics.Counter
+	deadLetter *metrics.Counter
+	latency    *metrics.Histogram
+}
+
+// New returns a writer over the consumer.
+func New(cfg Config, cons jetstream.Consumer, st store.SpanWriter, prices Pricer, dead DeadLetterer) *Writer {
+	cfg.FetchBatch = cmp.Or(cfg.FetchBatch, DefaultFetchBatch)
+	cfg.FetchWait = cmp.Or(cfg.FetchWait, DefaultFetchWait)
+	cfg.MaxBackoff = cmp.Or(cfg.MaxBackoff, DefaultMaxBackoff)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.NewRegistry()
+	}
+	return &Writer{
+		cfg: cfg, cons: cons, store: st, prices: prices, dead: dead,
+		written:    cfg.Metrics.NewCounter("tracium_writer_spans_written_total", "Spans committed to the store."),
+		failures:   cfg.Metrics.NewCounter("tracium_writer_write_failures_total", "Store writes that failed and will be retried."),
+		deadLetter: cfg.Metrics.NewCounter("tracium_writer_dead_letters_total", "Batches moved to the dead-letter stream."),
+		latency:    cfg.Metrics.NewHistogram("tracium_writer_write_seconds", "Time of one store write.", metrics.LatencyBuckets),
+	}
+}
+
+// Run writes batches until ctx is done. The batch in hand when ctx ends is
+// still written and acknowledged: shutdown drains, it does not abandon.
+func (w *Writer) Run(ctx context.Context) error {
+	for ctx.Err() == nil {
+		batch, err := w.cons.Fetch(w.cfg.FetchBatch, jetstream.FetchMaxWait(w.cfg.FetchWait))
+		if err != nil {
+			w.cfg.Logger.Warn("writer: fetch", "err", err)
+			sleep(ctx, time.Second)
+			continue
+		}
+		var msgs []jetstream.Msg
+		for m := range batch.Messages() {
+			msgs = append(msgs, m)
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && len(msgs) == 0 {
+			w.cfg.Logger.Warn("writer: fetch", "err", err)
+			sleep(ctx, time.Second)
+			continue
+		}
+		if len(msgs) > 0 {
+			w.process(context.WithoutCancel(ctx), msgs)
+		}
+	}
+	return nil
+}
+
+// item is one queued batch, decoded.
+type item struct {
+	msg     jetstream.Msg
+	project int64
+	spans   []store.Span
+}
+
+func (w *Writer) process(ctx context.Context, msgs []jetstream.Msg) {
+	byProject := map[int64][]item{}
+	var order []int64
+	for _, m := range msgs {
+		it, err := w.decode(m)
+		if err != nil {
+			w.poison(ctx, m, err)
+			continue
+		}
+		if _, ok := byProject[it.project]; !ok {
+			order = append(order, it.project)
+		}
+		byProject[it.project] = append(byProject[it.project], it)
+	}
+	for _, p := range order {
+		w.writeProject(ctx, p, byProject[p])
+	}
+}
+
+// writeProject writes a project's batches in one store write; if that is
+// refused as invalid it writes them one by one to find the bad batch.
+func (w *Writer) writeProject(ctx context.Context, project int64, items []item) {
+	var all []store.Span
+	for _, it := range items {
+		all = append(all, it.spans...)
+	}
+	stop := keepAlive(items, progressEvery)
+	err := w.write(ctx, project, all)
+	stop()
+	switch {
+	case err == nil:
+		for _, it := range items {
+			_ = it.msg.Ack()
+		}
+	case errors.Is(err, store.ErrInvalid) && len(items) > 1:
+		for _, it := range items {
+			w.writeProject(ctx, project, []item{it})
+		}
+	case errors.Is(err, store.ErrInvalid):
+		w.poison(ctx, items[0].msg, err)
+	default:
+		w.failures.Inc()
+		w.cfg.Logger.Warn("writer: store write failed; will retry", "project", project, "spans", len(all), "err", err)
+		for _, it := range items {
+			_ = it.msg.NakWithDelay(w.backoff(it.msg))
+		}
+	}
+}
+
+func (w *Writer) write(ctx context.Context, project int64, spans []store.Span) error {
+	start := time.Now()
+	err := w.store.WriteSpans(ctx, project, spans)
+	w.latency.Observe(time.Since(start).Seconds())
+	if err == nil {
+		w.written.Add(float64(len(spans)))
+	}
+	return err
+}
+
+func (w *Writer) decode(m jetstream.Msg) (item, error) {
+	it := item{msg: m}
+	pid, err := strconv.ParseInt(m.Headers().Get(queue.HeaderProject), 10, 64)
+	if err != nil {
+		return it, fmt.Errorf("missing or bad %s header", queue.HeaderProject)
+	}
+	it.project = pid
+	var b struct {
+		Spans []store.Span `json:"spans"`
+	}
+	if err := json.Unmarshal(m.Data(), &b); err != nil {
+		return it, fmt.Errorf("undecodable batch: %w", err)
+	}
+	it.spans = b.Spans
+	if w.prices != nil {
+		for i := range it.spans {
+			w.prices.Apply(&it.spans[i])
+		}
+	}
+	return it, nil
+}
+
+// poison moves a batch that can never be written to the dead-letter
+// stream, then acknowledges it. If the dead-letter publish fails, the
+// batch stays queued and comes back.
+func (w *Writer) poison(ctx context.Context, m jetstream.Msg, reason error) {
+	w.cfg.Logger.Error("writer: dead-lettering a batch that cannot be stored",
+		"subject", m.Subject(), "reason", reason.Error())
+	if err := w.dead.DeadLetter(ctx, m.Headers().Get(queue.HeaderProject), m.Data(), reason.Error()); err != nil {
+		w.cfg.Logger.Warn("writer: dead-letter publish failed; batch stays queued", "err", err)
+		_ = m.NakWithDelay(w.backoff(m))
+		return
+	}
+	w.deadLetter.Inc()
+	_ = m.Ack()
+}
+
+// backoff doubles with every delivery, from 250 ms to MaxBackoff.
+func (w *Writer) backoff(m jetstream.Msg) time.Duration {
+	n := uint64(1)
+	if md, err := m.Metadata(); err == nil {
+		n = md.NumDelivered
+	}
+	d := 250 * time.Millisecond << min(n-1, 16)
+	return min(d, w.cfg.MaxBackoff)
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// progressEvery is how often a writer tells JetStream it is still working
+// on the batches in hand; well inside the queue's AckWait.
+const progressEvery = 5 * time.Second
+
+// keepAlive signals progress on the items until stop is called, so that a
+// slow write is not mistaken for a dead writer and redelivered.
+func keepAlive(items []item, every time.Duration) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				for _, it := range items {
+					_ = it.msg.InProgress()
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
+}

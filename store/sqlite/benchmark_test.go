@@ -1,0 +1,234 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tracium/tracium/store"
+	"github.com/tracium/tracium/store/sqlite"
+	"github.com/tracium/tracium/store/storetest"
+)
+
+// TestMain removes the read benchmarks' database, which outlives any one
+// benchmark, when the tests are done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if readFixture.store != nil {
+		readFixture.store.Close()
+	}
+	if readFixture.dir != "" {
+		os.RemoveAll(readFixture.dir)
+	}
+	os.Exit(code)
+}
+
+// BenchmarkWriteSpans writes batches of 100 spans through WriteSpans and,
+// in the same iterations, inserts equivalent fresh rows straight into the
+// spans table of the same file with a plain prepared INSERT, one
+// transaction a batch: the fastest plain way to put them there. SQLite has
+// no COPY. It reports both rates and ours as a fraction of the raw one.
+func BenchmarkWriteSpans(b *testing.B) {
+	for _, size := range []int{1 << 10, 20 << 10} {
+		b.Run(fmt.Sprintf("%dKB", size>>10), func(b *testing.B) {
+			ctx := context.Background()
+			s := openBenchStore(b, filepath.Join(b.TempDir(), "bench.db"))
+			p, err := s.CreateProject(ctx, fmt.Sprintf("write-%d", size))
+			if err != nil {
+				b.Fatal(err)
+			}
+			f := storetest.Fixture{SpansPerTrace: 10, PayloadBytes: size, Start: time.Now().Add(-time.Hour), Spacing: time.Millisecond}
+			const batches, perBatch = 10, 100
+			var ours, raw time.Duration
+			i := 0
+			writeOurs := func(spans []store.Span) time.Duration {
+				start := time.Now()
+				if err := s.WriteSpans(ctx, p.ID, spans); err != nil {
+					b.Fatal(err)
+				}
+				return time.Since(start)
+			}
+			writeRaw := func(spans []store.Span) time.Duration {
+				start := time.Now()
+				if err := rawInsert(ctx, s, p.ID, spans); err != nil {
+					b.Fatal(err)
+				}
+				return time.Since(start)
+			}
+			for b.Loop() {
+				for k := range batches {
+					ourBatch, rawBatch := batch(f, &i, perBatch), batch(f, &i, perBatch)
+					// The two take turns going first: a commit that pushes
+					// the WAL past its limit pays for the checkpoint, and a
+					// fixed order would leave that to the same side.
+					if k%2 == 0 {
+						ours += writeOurs(ourBatch)
+						raw += writeRaw(rawBatch)
+					} else {
+						raw += writeRaw(rawBatch)
+						ours += writeOurs(ourBatch)
+					}
+				}
+			}
+			n := float64(b.N * batches * perBatch)
+			b.ReportMetric(n/ours.Seconds(), "spans/s")
+			b.ReportMetric(n/raw.Seconds(), "raw-insert-spans/s")
+			b.ReportMetric(raw.Seconds()/ours.Seconds(), "ratio")
+		})
+	}
+}
+
+// rawInsert inserts spans as rows of spans, nothing else, in one
+// transaction through the store's writer connection.
+func rawInsert(ctx context.Context, s *sqlite.Store, projectID int64, spans []store.Span) error {
+	tx, err := s.WriteDB().BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	stmt, err := tx.PrepareContext(ctx, sqlite.RawInsert)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, sp := range spans {
+		if _, err := stmt.ExecContext(ctx, sqlite.RawInsertArgs(projectID, sp)...); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// batch returns the next n spans of the fixture's endless stream.
+func batch(f storetest.Fixture, i *int, n int) []store.Span {
+	out := make([]store.Span, 0, n)
+	for len(out) < n {
+		out = append(out, f.Trace(*i)...)
+		*i++
+	}
+	return out[:n]
+}
+
+func openBenchStore(b *testing.B, path string) *sqlite.Store {
+	b.Helper()
+	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: path})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+// The read benchmarks share one loaded database: 1,000,000 spans in
+// 100,000 traces over ten days, plus one trace of 10,000 spans. It lives
+// in a directory of os.TempDir() that TestMain removes.
+//
+// Unlike the PostgreSQL benchmarks it is not ANALYZEd: the store never
+// runs ANALYZE, so the query planner works as it does in the binary.
+var readFixture struct {
+	once    sync.Once
+	dir     string
+	store   *sqlite.Store
+	project int64
+	bigID   string
+	err     error
+}
+
+func loadReadFixture(b *testing.B) (*sqlite.Store, int64, string) {
+	b.Helper()
+	readFixture.once.Do(func() {
+		ctx := context.Background()
+		began := time.Now()
+		dir, err := os.MkdirTemp("", "tracium-sqlite-bench-")
+		if err != nil {
+			readFixture.err = err
+			return
+		}
+		readFixture.dir = dir
+		s, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(dir, "read.db")})
+		if err != nil {
+			readFixture.err = err
+			return
+		}
+		readFixture.store = s // closed by TestMain
+		p, err := s.CreateProject(ctx, "read-bench")
+		if err != nil {
+			readFixture.err = err
+			return
+		}
+		f := storetest.Fixture{SpansPerTrace: 10, PayloadBytes: 300, Start: time.Now().Add(-10 * 24 * time.Hour), Spacing: 8640 * time.Millisecond}
+		const traces = 100_000
+		var buf []store.Span
+		for i := range traces {
+			buf = append(buf, f.Trace(i)...)
+			if len(buf) >= 2000 || i == traces-1 {
+				if err := s.WriteSpans(ctx, p.ID, buf); err != nil {
+					readFixture.err = err
+					return
+				}
+				buf = buf[:0]
+			}
+		}
+		loaded := time.Since(began)
+		big := storetest.Fixture{SpansPerTrace: 10_000, PayloadBytes: 1 << 10, Start: time.Now().Add(-time.Hour)}.Trace(0)
+		for lo := 0; lo < len(big); lo += 1000 {
+			if err := s.WriteSpans(ctx, p.ID, big[lo:lo+1000]); err != nil {
+				readFixture.err = err
+				return
+			}
+		}
+		b.Logf("read fixture: %d spans in %v, then the 10,000-span trace in %v",
+			traces*f.SpansPerTrace, loaded.Round(time.Millisecond), (time.Since(began) - loaded).Round(time.Millisecond))
+		readFixture.project, readFixture.bigID = p.ID, big[0].TraceID
+	})
+	if readFixture.err != nil {
+		b.Fatal(readFixture.err)
+	}
+	return readFixture.store, readFixture.project, readFixture.bigID
+}
+
+// BenchmarkGetTrace reads one trace of 10,000 spans of about 1 KB each.
+func BenchmarkGetTrace(b *testing.B) {
+	s, project, id := loadReadFixture(b)
+	ctx := context.Background()
+	for b.Loop() {
+		d, err := s.GetTrace(ctx, project, id)
+		if err != nil || len(d.Spans) != 10_000 {
+			b.Fatalf("GetTrace: %d spans, %v", len(d.Spans), err)
+		}
+	}
+}
+
+// BenchmarkListTraces reads the first page of 50 under each filter, over
+// 1,000,000 stored spans.
+func BenchmarkListTraces(b *testing.B) {
+	s, project, _ := loadReadFixture(b)
+	ctx := context.Background()
+	since := time.Now().Add(-3 * 24 * time.Hour)
+	for _, tc := range []struct {
+		name string
+		f    store.TraceFilter
+	}{
+		{"none", store.TraceFilter{}},
+		{"agent", store.TraceFilter{AgentName: "agent-3"}},
+		{"model", store.TraceFilter{Model: "model-2"}},
+		{"tag", store.TraceFilter{Tag: "shard:1"}},
+		{"errors", store.TraceFilter{Status: store.StatusError}},
+		{"user", store.TraceFilter{UserID: "user-77"}},
+		{"since+agent+min_duration", store.TraceFilter{Since: since, AgentName: "agent-5", MinDuration: 1500 * time.Millisecond}},
+		{"text", store.TraceFilter{Query: "question 4242:"}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				res, err := s.ListTraces(ctx, project, tc.f, store.Page{Limit: 50})
+				if err != nil || len(res.Traces) == 0 {
+					b.Fatalf("ListTraces: %d traces, %v", len(res.Traces), err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,22 @@
+package sqlite
+
+import (
+	"database/sql"
+	"strings"
+
+	"github.com/tracium/tracium/store"
+)
+
+// RawInsert is a plain prepared INSERT of one span row, no conflict
+// clause: the peer that benchmarks measure WriteSpans against.
+var RawInsert = `INSERT INTO spans (project_id, ` + spanColumns + `)
+VALUES (?` + strings.Repeat(", ?", 30) + `)`
+
+// RawInsertArgs lays a span out as the arguments of RawInsert.
+func RawInsertArgs(projectID int64, sp store.Span) []any {
+	sp.Normalize()
+	return spanArgs(projectID, &sp)
+}
+
+// WriteDB is the store's single-connection writer pool.
+func (s *Store) WriteDB() *sql.DB { return s.write }
