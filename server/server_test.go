@@ -248,7 +248,6 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-
 func keyRecord(projectID int64, secret string) store.APIKey {
 	return auth.Record(projectID, "test", secret)
 }
