@@ -1,6 +1,6 @@
 # Tracium's entry points. See README.md.
 
-.PHONY: run test bench generate
+.PHONY: run test bench bench-ingest generate
 
 # Run the collector with embedded defaults (SQLite and NATS in ./tracium-data).
 run:
@@ -17,3 +17,8 @@ bench:
 
 generate:
 	go generate ./...
+
+# End-to-end ingest: load generator -> tracium-server -> PostgreSQL, beside raw COPY.
+bench-ingest:
+	scripts/deps.sh
+	go test -run '^$$' -bench Ingest -benchtime 3x -timeout 60m ./bench/

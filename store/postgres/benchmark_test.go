@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/tracium/tracium/internal/pgtest"
 	"github.com/tracium/tracium/store"
 	"github.com/tracium/tracium/store/postgres"
@@ -40,11 +38,7 @@ func BenchmarkWriteSpans(b *testing.B) {
 						b.Fatal(err)
 					}
 					mid := time.Now()
-					rows := make([][]any, len(rawBatch))
-					for k, sp := range rawBatch {
-						rows[k] = postgres.CopyRow(p.ID, sp)
-					}
-					if _, err := s.Pool().CopyFrom(ctx, pgx.Identifier{"spans"}, postgres.CopyColumns, pgx.CopyFromRows(rows)); err != nil {
+					if err := s.RawCopy(ctx, p.ID, rawBatch); err != nil {
 						b.Fatal(err)
 					}
 					ours, raw = ours+mid.Sub(start), raw+time.Since(mid)

@@ -1,0 +1,254 @@
+// Package bench measures the collector end to end: a load generator sends
+// 1 KB spans in batches of 100 over HTTP to a tracium-server process on
+// PostgreSQL, and the same run COPYs the same rows into the same table
+// with bare pgx.CopyFrom, the fastest anything can put them there.
+//
+//	make bench-ingest
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tracium/tracium/internal/pgtest"
+	"github.com/tracium/tracium/server/auth"
+	"github.com/tracium/tracium/store"
+	"github.com/tracium/tracium/store/postgres"
+	"github.com/tracium/tracium/store/storetest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+const (
+	batchSize   = 100
+	concurrency = 8
+)
+
+// BenchmarkIngest reports, per iteration of 100,000 spans: the sustained
+// end-to-end rate (first request sent to last span committed), the raw
+// COPY rate of the same rows, their ratio, and the collector process's CPU
+// (cores busy on average) and peak resident memory.
+func BenchmarkIngest(b *testing.B) {
+	ctx := context.Background()
+	dbURL := pgtest.NewDatabase(b)
+	st, err := postgres.Open(ctx, postgres.Config{URL: dbURL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	key, _, err := auth.NewKey(0, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := startServer(b, dbURL, key)
+	p, err := st.GetProjectByName(ctx, "default")
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := st.CreateProject(ctx, "raw-copy")
+	if err != nil {
+		b.Fatal(err)
+	}
+	const spansPerOp = 100_000
+	f := storetest.Fixture{SpansPerTrace: 10, PayloadBytes: 1 << 10, Start: time.Now().Add(-time.Hour), Spacing: time.Millisecond}
+	next := 0
+	var e2e, copyTime time.Duration
+	cpu0 := srv.cpuSeconds(b)
+	start := time.Now()
+	for b.Loop() {
+		bodies, spans := makeBatches(b, f, &next, spansPerOp)
+		t0 := time.Now()
+		sendAll(b, srv.url, key, bodies)
+		srv.waitWritten(b, float64((next)*f.SpansPerTrace))
+		e2e += time.Since(t0)
+
+		rawSpans := make([]store.Span, 0, len(spans))
+		for _, tr := range makeTraces(f, &next, spansPerOp) {
+			rawSpans = append(rawSpans, tr...)
+		}
+		t1 := time.Now()
+		for lo := 0; lo < len(rawSpans); lo += 5000 {
+			if err := st.RawCopy(ctx, raw.ID, rawSpans[lo:min(lo+5000, len(rawSpans))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		copyTime += time.Since(t1)
+	}
+	wall := time.Since(start) - copyTime
+	n := float64(b.N * spansPerOp)
+	b.ReportMetric(n/e2e.Seconds(), "e2e-spans/s")
+	b.ReportMetric(n/copyTime.Seconds(), "raw-copy-spans/s")
+	b.ReportMetric(copyTime.Seconds()/e2e.Seconds(), "ratio")
+	b.ReportMetric((srv.cpuSeconds(b)-cpu0)/wall.Seconds(), "collector-cores")
+	b.ReportMetric(srv.peakMB(b), "collector-peak-MB")
+	_ = p
+}
+
+func makeTraces(f storetest.Fixture, next *int, n int) [][]store.Span {
+	var out [][]store.Span
+	for total := 0; total < n; total += f.SpansPerTrace {
+		out = append(out, f.Trace(*next))
+		*next++
+	}
+	return out
+}
+
+// makeBatches encodes n spans as request bodies of batchSize spans.
+func makeBatches(b *testing.B, f storetest.Fixture, next *int, n int) ([][]byte, []store.Span) {
+	var all []store.Span
+	for _, tr := range makeTraces(f, next, n) {
+		all = append(all, tr...)
+	}
+	var bodies [][]byte
+	for lo := 0; lo < len(all); lo += batchSize {
+		raw, err := json.Marshal(map[string]any{"spans": all[lo:min(lo+batchSize, len(all))]})
+		if err != nil {
+			b.Fatal(err)
+		}
+		bodies = append(bodies, raw)
+	}
+	return bodies, all
+}
+
+func sendAll(b *testing.B, url, key string, bodies [][]byte) {
+	var i atomic.Int64
+	var wg sync.WaitGroup
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: concurrency}}
+	for range concurrency {
+		wg.Go(func() {
+			for {
+				k := int(i.Add(1)) - 1
+				if k >= len(bodies) {
+					return
+				}
+				for attempt := 0; ; attempt++ {
+					req, _ := http.NewRequest("POST", url+"/v1/ingest", bytes.NewReader(bodies[k]))
+					req.Header.Set("Authorization", "Bearer "+key)
+					resp, err := client.Do(req)
+					if err == nil {
+						resp.Body.Close()
+						if resp.StatusCode == http.StatusAccepted {
+							break
+						}
+					}
+					if attempt > 20 {
+						b.Errorf("batch %d not accepted: %v", k, err)
+						return
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+type serverProcess struct {
+	cmd *exec.Cmd
+	url string
+}
+
+// startServer builds tracium-server and runs it on dbURL with an embedded
+// NATS, as a separate process so that its CPU and memory can be read.
+func startServer(b *testing.B, dbURL, key string) *serverProcess {
+	b.Helper()
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "tracium-server")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/tracium-server")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("build: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "TRACIUM_ADDR="+addr, "TRACIUM_DATA_DIR="+filepath.Join(dir, "data"),
+		"TRACIUM_DATABASE_URL="+dbURL, "TRACIUM_BOOTSTRAP_API_KEY="+key, "TRACIUM_RATE_LIMIT=-1")
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	s := &serverProcess{cmd: cmd, url: "http://" + addr}
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		if resp, err := http.Get(s.url + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("server did not become ready")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitWritten polls /metrics until the writer has committed want spans.
+func (s *serverProcess) waitWritten(b *testing.B, want float64) {
+	for deadline := time.Now().Add(10 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if s.metric(b, "tracium_writer_spans_written_total") >= want {
+			return
+		}
+	}
+	b.Fatalf("writer did not reach %v spans", want)
+}
+
+func (s *serverProcess) metric(b *testing.B, name string) float64 {
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return 0
+}
+
+// cpuSeconds is the process's user plus system CPU time, from /proc.
+func (s *serverProcess) cpuSeconds(b *testing.B) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	fields := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+2:]))
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	return (utime + stime) / 100 // USER_HZ
+}
+
+// peakMB is the process's peak resident set size (VmHWM).
+func (s *serverProcess) peakMB(b *testing.B) float64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
