@@ -65,7 +65,7 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	const spansPerOp = 100_000
 	f := storetest.Fixture{SpansPerTrace: 10, PayloadBytes: 1 << 10, Start: time.Now().Add(-time.Hour), Spacing: time.Millisecond}
-	next := 0
+	next, sent := 0, 0
 	var e2e, copyTime time.Duration
 	cpu0 := srv.cpuSeconds(b)
 	start := time.Now()
@@ -73,10 +73,11 @@ func BenchmarkIngest(b *testing.B) {
 		bodies, spans := makeBatches(b, f, &next, spansPerOp)
 		t0 := time.Now()
 		sendAll(b, srv.url, key, bodies)
-		srv.waitWritten(b, float64((next)*f.SpansPerTrace))
+		sent += len(spans)
+		srv.waitWritten(b, float64(sent))
 		e2e += time.Since(t0)
 
-		rawSpans := make([]store.Span, 0, len(spans))
+		rawSpans := make([]store.Span, 0, spansPerOp)
 		for _, tr := range makeTraces(f, &next, spansPerOp) {
 			rawSpans = append(rawSpans, tr...)
 		}
@@ -95,7 +96,17 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportMetric(copyTime.Seconds()/e2e.Seconds(), "ratio")
 	b.ReportMetric((srv.cpuSeconds(b)-cpu0)/wall.Seconds(), "collector-cores")
 	b.ReportMetric(srv.peakMB(b), "collector-peak-MB")
-	_ = p
+	if got := countSpans(b, st, p.ID); got != int64(sent) {
+		b.Errorf("%d spans stored, %d sent", got, sent)
+	}
+}
+
+func countSpans(b *testing.B, st *postgres.Store, projectID int64) int64 {
+	var n int64
+	if err := st.Pool().QueryRow(context.Background(), "SELECT count(*) FROM spans WHERE project_id = $1", projectID).Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	return n
 }
 
 func makeTraces(f storetest.Fixture, next *int, n int) [][]store.Span {

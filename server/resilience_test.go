@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -215,4 +217,57 @@ func (p *proxy) setDown(down bool) {
 		}
 		clear(p.conns)
 	}
+}
+
+// TestSharedWork runs two collectors against one NATS and one PostgreSQL,
+// as a scaled-out deployment would: each batch is written once, whichever
+// process received it and whichever writer took it.
+func TestSharedWork(t *testing.T) {
+	t.Parallel()
+	ns := startNATS(t, t.TempDir())
+	dbURL := pgtest.NewDatabase(t)
+	key := newSecret(t)
+	configure := func(c *server.Config) { c.NATSURL, c.BootstrapAPIKey = ns.ClientURL(), key }
+	a := setup(t, options{databaseURL: dbURL, configure: configure})
+	b := setup(t, options{databaseURL: dbURL, configure: configure})
+	var sent [][]store.Span
+	for i := range 30 {
+		spans := agentTrace()
+		target := a
+		if i%2 == 1 {
+			target = b
+		}
+		if r := target.post(t, key, body(t, spans...)); r.status != 202 {
+			t.Fatalf("status %d", r.status)
+		}
+		sent = append(sent, spans)
+	}
+	p := a.defaultProject(t)
+	var total int64
+	for _, spans := range sent {
+		d := a.waitTrace(t, a.store, p.ID, spans[0].TraceID, int64(len(spans)))
+		total += d.Trace.SpanCount
+	}
+	written := scrape(t, a.url, "tracium_writer_spans_written_total") + scrape(t, b.url, "tracium_writer_spans_written_total")
+	if written < float64(total) || scrape(t, a.url, "tracium_writer_spans_written_total") == 0 && scrape(t, b.url, "tracium_writer_spans_written_total") == 0 {
+		t.Errorf("writers report %v spans written, want at least %d", written, total)
+	}
+}
+
+// scrape reads one unlabelled metric from a server's /metrics.
+func scrape(t *testing.T, base, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return 0
 }

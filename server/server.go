@@ -122,8 +122,9 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	wm := writer.NewMetrics(s.metrics)
 	for range cfg.Writers {
-		s.writers = append(s.writers, writer.New(writer.Config{Logger: s.log, Metrics: s.metrics}, cons, s.store, prices, s.queue))
+		s.writers = append(s.writers, writer.New(writer.Config{Logger: s.log, Metrics: wm}, cons, s.store, prices, s.queue))
 	}
 	s.auth = auth.NewAuthenticator(s.store)
 	s.registerGauges()

@@ -158,7 +158,13 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) {
 		}{respond.ErrorBody{Error: respond.ErrorDetail{Code: "invalid_spans", Message: "no span in the batch is valid"}}, rejected})
 		return
 	}
-	if err := h.publish(r.Context(), key.ProjectID, idempotencyKey(r, key.ProjectID, body), spans); err != nil {
+	// A batch that was valid throughout goes on as sent: the writer
+	// normalises again, and re-encoding 1 KB prompts costs more than that.
+	var asSent []byte
+	if len(rejected) == 0 && int64(len(body)) <= h.queue.MaxPayload()-4096 {
+		asSent = body
+	}
+	if err := h.publish(r.Context(), key.ProjectID, idempotencyKey(r, key.ProjectID, body), asSent, spans); err != nil {
 		h.cfg.Logger.Warn("ingest: queue unavailable", "project", key.ProjectID, "err", err)
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
 		respond.Error(w, http.StatusServiceUnavailable, "unavailable", "the span queue is unavailable; nothing was stored, retry later")
@@ -199,15 +205,18 @@ func (h *Handler) tooLarge(w http.ResponseWriter) {
 		fmt.Sprintf("the body exceeds %d bytes (after decompression)", h.cfg.MaxBodyBytes))
 }
 
-// publish queues spans in as many messages as the queue's payload limit
-// needs. Each message id derives from the request's, so a retried request
+// publish queues the body as sent when it is given, else spans in as
+// many messages as the queue's payload limit needs. Each message id derives from the request's, so a retried request
 // is stored once even when its first attempt was partly queued.
-func (h *Handler) publish(ctx context.Context, projectID int64, id string, spans []store.Span) error {
+func (h *Handler) publish(ctx context.Context, projectID int64, id string, asSent []byte, spans []store.Span) error {
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.PublishTimeout)
 	defer cancel()
-	chunks, err := encodeChunks(spans, h.queue.MaxPayload()-4096)
-	if err != nil {
-		return err
+	chunks := [][]byte{asSent}
+	if asSent == nil {
+		var err error
+		if chunks, err = encodeChunks(spans, h.queue.MaxPayload()-4096); err != nil {
+			return err
+		}
 	}
 	for i, c := range chunks {
 		if err := h.queue.Publish(ctx, projectID, id+"-"+strconv.Itoa(i), c); err != nil {

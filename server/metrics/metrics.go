@@ -23,14 +23,22 @@ type Registry struct {
 
 type writer interface {
 	write(w io.Writer)
+	metricName() string
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry { return &Registry{} }
 
+// add registers m. A second metric of the same name is a programming
+// error that would make every scrape ambiguous, so it panics.
 func (r *Registry) add(m writer) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for _, x := range r.metrics {
+		if x.metricName() == m.metricName() {
+			panic("metrics: " + m.metricName() + " registered twice")
+		}
+	}
 	r.metrics = append(r.metrics, m)
 }
 
@@ -78,6 +86,8 @@ func (c *Counter) Value(labelValues ...string) float64 {
 	return c.values[strings.Join(labelValues, "\xff")]
 }
 
+func (c *Counter) metricName() string { return c.name }
+
 func (c *Counter) write(w io.Writer) {
 	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", c.name, c.help, c.name)
 	c.mu.Lock()
@@ -98,6 +108,8 @@ type GaugeFunc struct {
 func (r *Registry) NewGaugeFunc(name, help string, f func() float64) {
 	r.add(&GaugeFunc{name: name, help: help, f: f})
 }
+
+func (g *GaugeFunc) metricName() string { return g.name }
 
 func (g *GaugeFunc) write(w io.Writer) {
 	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s %s\n", g.name, g.help, g.name, g.name, formatFloat(g.f()))
@@ -129,6 +141,8 @@ func (h *Histogram) Observe(v float64) {
 	h.count++
 	h.mu.Unlock()
 }
+
+func (h *Histogram) metricName() string { return h.name }
 
 func (h *Histogram) write(w io.Writer) {
 	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s histogram\n", h.name, h.help, h.name)

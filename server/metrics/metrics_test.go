@@ -41,3 +41,15 @@ func TestExposition(t *testing.T) {
 		t.Errorf("Value = %v", got)
 	}
 }
+
+func TestDuplicateNamePanics(t *testing.T) {
+	t.Parallel()
+	r := metrics.NewRegistry()
+	r.NewCounter("x_total", "X.")
+	defer func() {
+		if recover() == nil {
+			t.Error("registering x_total twice did not panic")
+		}
+	}()
+	r.NewCounter("x_total", "X again.")
+}

@@ -40,7 +40,27 @@ type Config struct {
 	// MaxBackoff caps the redelivery delay after a failed write.
 	MaxBackoff time.Duration
 	Logger     *slog.Logger
-	Metrics    *metrics.Registry
+	// Metrics are shared by every writer of a process; NewMetrics makes
+	// them.
+	Metrics *Metrics
+}
+
+// Metrics count what the writers of one process did.
+type Metrics struct {
+	written    *metrics.Counter
+	failures   *metrics.Counter
+	deadLetter *metrics.Counter
+	latency    *metrics.Histogram
+}
+
+// NewMetrics registers the writer metrics in reg.
+func NewMetrics(reg *metrics.Registry) *Metrics {
+	return &Metrics{
+		written:    reg.NewCounter("tracium_writer_spans_written_total", "Spans committed to the store."),
+		failures:   reg.NewCounter("tracium_writer_write_failures_total", "Store writes that failed and will be retried."),
+		deadLetter: reg.NewCounter("tracium_writer_dead_letters_total", "Batches moved to the dead-letter stream."),
+		latency:    reg.NewHistogram("tracium_writer_write_seconds", "Time of one store write.", metrics.LatencyBuckets),
+	}
 }
 
 // Defaults for Config.
@@ -59,11 +79,7 @@ type Writer struct {
 	store  store.SpanWriter
 	prices Pricer
 	dead   DeadLetterer
-
-	written    *metrics.Counter
-	failures   *metrics.Counter
-	deadLetter *metrics.Counter
-	latency    *metrics.Histogram
+	*Metrics
 }
 
 // New returns a writer over the consumer.
@@ -75,15 +91,9 @@ func New(cfg Config, cons jetstream.Consumer, st store.SpanWriter, prices Pricer
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Metrics == nil {
-		cfg.Metrics = metrics.NewRegistry()
+		cfg.Metrics = NewMetrics(metrics.NewRegistry())
 	}
-	return &Writer{
-		cfg: cfg, cons: cons, store: st, prices: prices, dead: dead,
-		written:    cfg.Metrics.NewCounter("tracium_writer_spans_written_total", "Spans committed to the store."),
-		failures:   cfg.Metrics.NewCounter("tracium_writer_write_failures_total", "Store writes that failed and will be retried."),
-		deadLetter: cfg.Metrics.NewCounter("tracium_writer_dead_letters_total", "Batches moved to the dead-letter stream."),
-		latency:    cfg.Metrics.NewHistogram("tracium_writer_write_seconds", "Time of one store write.", metrics.LatencyBuckets),
-	}
+	return &Writer{cfg: cfg, cons: cons, store: st, prices: prices, dead: dead, Metrics: cfg.Metrics}
 }
 
 // Run writes batches until ctx is done. The batch in hand when ctx ends is

@@ -61,7 +61,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("postgres: parse URL: %w", err)
 	}
 	pcfg.MaxConns = cfg.MaxConns
-	pcfg.AfterConnect = createStagingTable
+	pcfg.AfterConnect = createStagingTables
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)

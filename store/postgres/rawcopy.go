@@ -19,8 +19,7 @@ func (s *Store) RawCopy(ctx context.Context, projectID int64, spans []store.Span
 		sp.Normalize()
 		rows[i] = append([]any{projectID}, spanRow(&sp)...)
 	}
-	cols := append([]string{"project_id"}, spanColumns...)
-	if _, err := s.pool.CopyFrom(ctx, pgx.Identifier{"spans"}, cols, pgx.CopyFromRows(rows)); err != nil {
+	if _, err := s.pool.CopyFrom(ctx, pgx.Identifier{"spans"}, copyColumns, pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("raw copy: %w", err)
 	}
 	return nil
