@@ -99,9 +99,9 @@ CREATE TABLE traces (
     PRIMARY KEY (project_id, trace_id)
 );
 CREATE INDEX traces_recent ON traces (project_id, start_time DESC, trace_id DESC);
-CREATE INDEX traces_agent ON traces (project_id, agent_name, start_time DESC);
-CREATE INDEX traces_user ON traces (project_id, user_id, start_time DESC) WHERE user_id <> '';
-CREATE INDEX traces_session ON traces (project_id, session_id, start_time DESC) WHERE session_id <> '';
+CREATE INDEX traces_agent ON traces (project_id, agent_name, start_time DESC, trace_id DESC);
+CREATE INDEX traces_user ON traces (project_id, user_id, start_time DESC, trace_id DESC) WHERE user_id <> '';
+CREATE INDEX traces_session ON traces (project_id, session_id, start_time DESC, trace_id DESC) WHERE session_id <> '';
 CREATE INDEX traces_tags ON traces USING gin (tags);
 CREATE INDEX traces_models ON traces USING gin (models);
 CREATE INDEX traces_search ON traces USING gin (search_text gin_trgm_ops);

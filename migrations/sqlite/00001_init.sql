@@ -90,9 +90,9 @@ CREATE TABLE traces (
     PRIMARY KEY (project_id, trace_id)
 );
 CREATE INDEX traces_recent ON traces (project_id, start_time DESC, trace_id DESC);
-CREATE INDEX traces_agent ON traces (project_id, agent_name, start_time DESC);
-CREATE INDEX traces_user ON traces (project_id, user_id, start_time DESC);
-CREATE INDEX traces_session ON traces (project_id, session_id, start_time DESC);
+CREATE INDEX traces_agent ON traces (project_id, agent_name, start_time DESC, trace_id DESC);
+CREATE INDEX traces_user ON traces (project_id, user_id, start_time DESC, trace_id DESC);
+CREATE INDEX traces_session ON traces (project_id, session_id, start_time DESC, trace_id DESC);
 
 -- +goose Down
 DROP TABLE traces;
