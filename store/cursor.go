@@ -8,17 +8,22 @@ import (
 	"time"
 )
 
-// Cursor marks a position in a newest-first list: the start time and trace
-// id of the last row of a page. The next page holds the rows strictly after
-// it in (start time desc, trace id desc) order.
+// Cursor marks a position in a newest-first list: the start time, trace
+// id and, for spans, span id of the last row of a page. The next page holds
+// the rows strictly after it in (start time, trace id, span id) descending
+// order.
 type Cursor struct {
 	StartTime time.Time
 	TraceID   string
+	SpanID    string
 }
 
 // Encode returns the opaque form handed to clients.
 func (c Cursor) Encode() string {
 	raw := strconv.FormatInt(c.StartTime.UnixMicro(), 10) + ":" + c.TraceID
+	if c.SpanID != "" {
+		raw += ":" + c.SpanID
+	}
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
@@ -32,12 +37,19 @@ func DecodeCursor(s string) (Cursor, error) {
 	if err != nil {
 		return Cursor{}, fmt.Errorf("%w: cursor", ErrInvalid)
 	}
-	micros, id, ok := strings.Cut(string(raw), ":")
-	us, err := strconv.ParseInt(micros, 10, 64)
-	if !ok || err != nil || !isHex(id, 32) {
+	parts := strings.Split(string(raw), ":")
+	if len(parts) < 2 || len(parts) > 3 {
 		return Cursor{}, fmt.Errorf("%w: cursor", ErrInvalid)
 	}
-	return Cursor{StartTime: time.UnixMicro(us).UTC(), TraceID: id}, nil
+	us, err := strconv.ParseInt(parts[0], 10, 64)
+	if err != nil || !isHex(parts[1], 32) || len(parts) == 3 && !isHex(parts[2], 16) {
+		return Cursor{}, fmt.Errorf("%w: cursor", ErrInvalid)
+	}
+	c := Cursor{StartTime: time.UnixMicro(us).UTC(), TraceID: parts[1]}
+	if len(parts) == 3 {
+		c.SpanID = parts[2]
+	}
+	return c, nil
 }
 
 // limit returns p.Limit bounded to [1, MaxPageLimit], DefaultPageLimit when

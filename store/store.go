@@ -54,6 +54,9 @@ type TraceReader interface {
 	ListTraces(ctx context.Context, projectID int64, filter TraceFilter, page Page) (TraceList, error)
 	// GetTrace returns a trace with its spans, or ErrNotFound.
 	GetTrace(ctx context.Context, projectID int64, traceID string) (TraceDetail, error)
+	// SearchSpans returns spans across traces, newest first (by start
+	// time, then trace id, then span id).
+	SearchSpans(ctx context.Context, projectID int64, filter SpanFilter, page Page) (SpanList, error)
 	// UsageMetrics aggregates LLM and embedding spans.
 	UsageMetrics(ctx context.Context, projectID int64, q UsageQuery) ([]UsageRow, error)
 }

@@ -76,3 +76,21 @@ type TraceList struct {
 	Traces     []Trace `json:"traces"`
 	NextCursor string  `json:"next_cursor,omitempty"`
 }
+
+// SpanFilter narrows SearchSpans. Zero fields do not filter.
+type SpanFilter struct {
+	Since, Until time.Time // start time in [Since, Until)
+	Type         SpanType
+	Model        string
+	Status       Status
+	// Query matches, case-insensitively, a substring of the span's name,
+	// input or output.
+	Query string
+}
+
+// SpanList is one page of spans, newest first. Input, Output and
+// Attributes are left out (they can be megabytes); GetTrace has them.
+type SpanList struct {
+	Spans      []Span `json:"spans"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}

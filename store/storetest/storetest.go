@@ -26,6 +26,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Spans", func(t *testing.T) { t.Parallel(); runSpans(t, newStore) })
 	t.Run("Traces", func(t *testing.T) { t.Parallel(); runTraces(t, newStore) })
 	t.Run("Metrics", func(t *testing.T) { t.Parallel(); runMetrics(t, newStore) })
+	t.Run("SpanSearch", func(t *testing.T) { t.Parallel(); runSpanSearch(t, newStore) })
 	t.Run("Accounts", func(t *testing.T) { t.Parallel(); runAccounts(t, newStore) })
 	t.Run("Isolation", func(t *testing.T) { t.Parallel(); runIsolation(t, newStore) })
 }
