@@ -8,8 +8,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
-	"github.com/tracium/tracium/api"
 	"github.com/tracium/tracium/server/ingest"
+	"github.com/tracium/tracium/server/query"
 	"github.com/tracium/tracium/server/respond"
 )
 
@@ -22,7 +22,7 @@ func (s *Server) routes() http.Handler {
 	})
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", s.metrics)
-	r.Get("/api/v1/openapi.json", serveOpenAPI)
+	query.New(s.store, query.FromAPIKey(s.auth), s.log).Routes(r)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
@@ -47,9 +47,4 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		status["queue"], code = "unreachable", http.StatusServiceUnavailable
 	}
 	respond.JSON(w, code, status)
-}
-
-func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(api.OpenAPI)
 }

@@ -1,0 +1,115 @@
+// Package query is the read API: traces, spans and usage metrics of one
+// project, as JSON under /api/v1. Every request is scoped to the project
+// its credentials belong to; another project's trace is simply not found.
+package query
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/tracium/tracium/api"
+	"github.com/tracium/tracium/server/auth"
+	"github.com/tracium/tracium/server/respond"
+	"github.com/tracium/tracium/store"
+)
+
+// Reader is what the API reads from the store.
+type Reader interface {
+	ListTraces(ctx context.Context, projectID int64, f store.TraceFilter, p store.Page) (store.TraceList, error)
+	GetTrace(ctx context.Context, projectID int64, traceID string) (store.TraceDetail, error)
+	SearchSpans(ctx context.Context, projectID int64, f store.SpanFilter, p store.Page) (store.SpanList, error)
+	UsageMetrics(ctx context.Context, projectID int64, q store.UsageQuery) ([]store.UsageRow, error)
+}
+
+// ProjectOf says which project a request may read: from its API key, or
+// from its web session. It returns auth.ErrUnauthorized when neither
+// holds.
+type ProjectOf func(r *http.Request) (projectID int64, err error)
+
+// Handler serves the query API.
+type Handler struct {
+	store     Reader
+	projectOf ProjectOf
+	log       *slog.Logger
+}
+
+// New returns the query API over st.
+func New(st Reader, projectOf ProjectOf, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Handler{store: st, projectOf: projectOf, log: log}
+}
+
+// Routes mounts the API on r.
+func (h *Handler) Routes(r chi.Router) {
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Get("/openapi.json", serveOpenAPI)
+		r.Group(func(r chi.Router) {
+			r.Use(h.authenticate)
+			r.Get("/traces", h.listTraces)
+			r.Get("/traces/{traceID}", h.getTrace)
+			r.Get("/spans", h.searchSpans)
+			r.Get("/metrics/usage", h.usage)
+		})
+	})
+}
+
+type projectKey struct{}
+
+func (h *Handler) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := h.projectOf(r)
+		switch {
+		case errors.Is(err, auth.ErrUnauthorized):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tracium"`)
+			respond.Error(w, http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer sk_live_... or sign in")
+			return
+		case err != nil:
+			h.log.Warn("query: cannot authenticate", "err", err)
+			respond.Error(w, http.StatusServiceUnavailable, "unavailable", "cannot check credentials right now; retry later")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), projectKey{}, id)))
+	})
+}
+
+func projectID(r *http.Request) int64 { return r.Context().Value(projectKey{}).(int64) }
+
+// fail maps an error to its status: the one mapping of the read API.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var bad *paramError
+	switch {
+	case errors.As(err, &bad):
+		respond.Error(w, http.StatusBadRequest, "invalid_parameter", bad.Error())
+	case errors.Is(err, store.ErrNotFound):
+		respond.Error(w, http.StatusNotFound, "not_found", "no such trace in this project")
+	case errors.Is(err, store.ErrInvalid):
+		respond.Error(w, http.StatusBadRequest, "invalid_parameter", strings.TrimPrefix(err.Error(), "invalid: "))
+	default:
+		respond.Internal(w, r, h.log, err)
+	}
+}
+
+// FromAPIKey resolves a request's Bearer key to its project.
+func FromAPIKey(a *auth.Authenticator) ProjectOf {
+	return func(r *http.Request) (int64, error) {
+		secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			return 0, auth.ErrUnauthorized
+		}
+		k, err := a.Authenticate(r.Context(), strings.TrimSpace(secret))
+		return k.ProjectID, err
+	}
+}
+
+// serveOpenAPI serves the API description; it needs no credentials.
+func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(api.OpenAPI)
+}
