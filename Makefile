@@ -15,8 +15,9 @@ bench:
 	scripts/deps.sh
 	go test -run '^$$' -bench . -benchmem -benchtime 3x ./store/...
 
+# Regenerates the templ views (server/ui/*_templ.go), which are committed.
 generate:
-	go generate ./...
+	go tool templ generate
 
 # End-to-end ingest: load generator -> tracium-server -> PostgreSQL, beside raw COPY.
 bench-ingest:

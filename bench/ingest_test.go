@@ -175,7 +175,7 @@ type serverProcess struct {
 
 // startServer builds tracium-server and runs it on dbURL with an embedded
 // NATS, as a separate process so that its CPU and memory can be read.
-func startServer(b *testing.B, dbURL, key string) *serverProcess {
+func startServer(b *testing.B, dbURL, key string, env ...string) *serverProcess {
 	b.Helper()
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "tracium-server")
@@ -192,6 +192,7 @@ func startServer(b *testing.B, dbURL, key string) *serverProcess {
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "TRACIUM_ADDR="+addr, "TRACIUM_DATA_DIR="+filepath.Join(dir, "data"),
 		"TRACIUM_DATABASE_URL="+dbURL, "TRACIUM_BOOTSTRAP_API_KEY="+key, "TRACIUM_RATE_LIMIT=-1")
+	cmd.Env = append(cmd.Env, env...)
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}

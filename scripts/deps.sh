@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Tracium's tests need and a fresh Debian machine lacks:
 # PostgreSQL's programs (the test harness starts a throwaway cluster with
-# them when no TRACIUM_TEST_DATABASE_URL is given). Safe to run again.
+# them when no TRACIUM_TEST_DATABASE_URL is given) and Chromium (the UI's
+# browser test). Safe to run again.
 set -euo pipefail
 
 have_postgres() {
@@ -29,4 +30,9 @@ apt_install() {
 if [ -z "${TRACIUM_TEST_DATABASE_URL:-}" ] && ! have_postgres; then
 	echo "deps: installing PostgreSQL for the test harness" >&2
 	apt_install postgresql
+fi
+
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+	echo "deps: installing Chromium for the browser test" >&2
+	apt_install chromium
 fi

@@ -14,6 +14,15 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 
+echo "== generated code is current"
+go tool templ generate >/dev/null
+stale=$(git status --porcelain -- '*_templ.go')
+if [ -n "$stale" ]; then
+	echo "$stale" >&2
+	echo "run 'make generate' and commit the generated files" >&2
+	exit 1
+fi
+
 for mod in $(git ls-files 'go.mod' '*/go.mod' | xargs -n1 dirname); do
 	echo "== module $mod"
 	(cd "$mod" && go vet ./... && go test -count=1 -timeout 30m ./...)

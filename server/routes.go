@@ -2,15 +2,18 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/tracium/tracium/server/auth"
 	"github.com/tracium/tracium/server/ingest"
 	"github.com/tracium/tracium/server/query"
 	"github.com/tracium/tracium/server/respond"
+	"github.com/tracium/tracium/server/ui"
 )
 
 func (s *Server) routes() http.Handler {
@@ -22,7 +25,9 @@ func (s *Server) routes() http.Handler {
 	})
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", s.metrics)
-	query.New(s.store, query.FromAPIKey(s.auth), s.log).Routes(r)
+	pages := ui.New(ui.Config{Store: s.store, Secret: s.Bootstrap.SessionSecret, Keys: s.auth, Logger: s.log})
+	query.New(s.store, firstOf(query.FromAPIKey(s.auth), pages.ProjectOfSession), s.log).Routes(r)
+	pages.Routes(r)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
@@ -47,4 +52,22 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		status["queue"], code = "unreachable", http.StatusServiceUnavailable
 	}
 	respond.JSON(w, code, status)
+}
+
+// firstOf tries each way of finding a request's project in turn: an API
+// key, then a web session.
+func firstOf(ways ...query.ProjectOf) query.ProjectOf {
+	return func(r *http.Request) (int64, error) {
+		var err error
+		for _, way := range ways {
+			var id int64
+			if id, err = way(r); err == nil {
+				return id, nil
+			}
+			if !errors.Is(err, auth.ErrUnauthorized) {
+				return 0, err
+			}
+		}
+		return 0, err
+	}
 }

@@ -176,3 +176,15 @@ func (a *Authenticator) touch(ctx context.Context, k store.APIKey, now time.Time
 		_ = a.keys.TouchAPIKey(ctx, k.ProjectID, k.ID, now)
 	}()
 }
+
+// ForgetID drops every cached entry of the key with id, after it was
+// revoked in this process, so that it stops working at once here.
+func (a *Authenticator) ForgetID(id int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for h, c := range a.cache {
+		if c.found && c.key.ID == id {
+			delete(a.cache, h)
+		}
+	}
+}

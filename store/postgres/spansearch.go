@@ -64,4 +64,3 @@ func (s *Store) SearchSpans(ctx context.Context, projectID int64, f store.SpanFi
 	}
 	return list, nil
 }
-

@@ -1,0 +1,181 @@
+// Package ui is the web interface: server-rendered pages (a-h/templ) for
+// browsing traces, the usage dashboard and settings. Every page reads
+// without JavaScript. Sessions are signed cookies; every form carries a
+// CSRF token.
+package ui
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
+
+	"github.com/tracium/tracium/server/auth"
+	"github.com/tracium/tracium/server/ui/chart"
+	"github.com/tracium/tracium/store"
+	"github.com/tracium/tracium/web"
+)
+
+// Store is what the pages read and change.
+type Store interface {
+	store.TraceReader
+	store.ProjectStore
+	store.APIKeyStore
+	store.UserStore
+}
+
+// Config is what the UI needs.
+type Config struct {
+	Store  Store
+	Secret []byte // signs sessions
+	// Keys is told about revoked keys, so that they stop working at once
+	// in this process.
+	Keys   *auth.Authenticator
+	Logger *slog.Logger
+}
+
+// Handler serves the pages.
+type Handler struct {
+	store    Store
+	sessions *sessions
+	keys     *auth.Authenticator
+	log      *slog.Logger
+}
+
+// New returns the UI.
+func New(cfg Config) *Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Handler{store: cfg.Store, sessions: &sessions{secret: cfg.Secret, now: time.Now}, keys: cfg.Keys, log: cfg.Logger}
+}
+
+// Routes mounts the pages on r: one line per page.
+func (h *Handler) Routes(r chi.Router) {
+	r.Get("/static/chart.css", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		_, _ = w.Write([]byte(chart.CSS))
+	})
+	r.Handle("/static/*", http.StripPrefix("/static/", web.Static()))
+	r.Get("/login", h.loginPage)
+	r.Post("/login", h.login)
+	r.Group(func(r chi.Router) {
+		r.Use(h.requireSession)
+		r.Get("/", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/traces", http.StatusSeeOther) })
+		r.Post("/logout", h.logout)
+		r.Post("/project", h.switchProject)
+		r.Get("/traces", h.tracesPage)
+		r.Get("/traces/{traceID}", h.tracePage)
+		r.Get("/dashboard", h.dashboardPage)
+		r.Get("/settings", h.settingsPage)
+		r.Post("/settings/projects", h.createProject)
+		r.Post("/settings/keys", h.createKey)
+		r.Post("/settings/keys/{keyID}/revoke", h.revokeKey)
+		r.Post("/settings/users", h.createUser)
+	})
+}
+
+// ProjectOfSession resolves a request's session to the project it is
+// looking at, for the query API.
+func (h *Handler) ProjectOfSession(r *http.Request) (int64, error) {
+	c, err := h.sessions.read(r)
+	if err != nil {
+		return 0, auth.ErrUnauthorized
+	}
+	return c.ProjectID, nil
+}
+
+type sessionKey struct{}
+
+// session is the signed-in user and what every page's frame shows.
+type session struct {
+	claims   claims
+	user     store.User
+	project  store.Project
+	projects []store.Project
+	csrf     string
+}
+
+func (h *Handler) requireSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := h.sessions.read(r)
+		if err != nil {
+			http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		s, err := h.loadSession(r.Context(), c)
+		if errors.Is(err, store.ErrNotFound) { // the user or project is gone
+			h.sessions.clear(w, r)
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+		if r.Method == http.MethodPost && !h.sessions.checkCSRF(r, c) {
+			h.errorPage(w, r, http.StatusForbidden, "This form has expired. Go back, reload the page and try again.")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, s)))
+	})
+}
+
+func (h *Handler) loadSession(ctx context.Context, c claims) (*session, error) {
+	uid, err := strconv.ParseInt(c.Subject, 10, 64)
+	if err != nil {
+		return nil, store.ErrNotFound
+	}
+	u, err := h.store.GetUser(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	p, err := h.store.GetProject(ctx, c.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := h.store.ListProjects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &session{claims: c, user: u, project: p, projects: ps, csrf: h.sessions.csrfToken(c)}, nil
+}
+
+func sessionOf(r *http.Request) *session { return r.Context().Value(sessionKey{}).(*session) }
+
+// frame is what the layout needs of the session, for page view models.
+func (s *session) frame(title, nav string) Frame {
+	f := Frame{Title: title, Nav: nav, UserEmail: s.user.Email, IsAdmin: s.user.Role == store.RoleAdmin,
+		ProjectID: s.project.ID, ProjectName: s.project.Name, CSRF: s.csrf}
+	for _, p := range s.projects {
+		f.Projects = append(f.Projects, ProjectOption{ID: p.ID, Name: p.Name})
+	}
+	return f
+}
+
+// render writes a page; the one place HTML responses are written.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	if err := c.Render(r.Context(), w); err != nil {
+		h.log.Warn("render", "path", r.URL.Path, "err", err)
+	}
+}
+
+func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, status int, message string) {
+	h.render(w, r, status, ErrorPage(status, http.StatusText(status), message))
+}
+
+// serverError logs the detail and shows the user only that it failed.
+func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.Error("ui: internal error", "path", r.URL.Path, "err", err)
+	h.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. It has been logged.")
+}
