@@ -1,6 +1,6 @@
 # Tracium's entry points. See README.md.
 
-.PHONY: run test bench bench-ingest generate
+.PHONY: run test bench bench-ingest bench-sdk generate
 
 # Run the collector with embedded defaults (SQLite and NATS in ./tracium-data).
 run:
@@ -23,3 +23,7 @@ generate:
 bench-ingest:
 	scripts/deps.sh
 	go test -run '^$$' -bench Ingest -benchtime 3x -timeout 60m ./bench/
+
+# The SDK's cost per span beside the OpenTelemetry Go SDK's (its own module).
+bench-sdk:
+	cd bench/sdk && go test -run '^$$' -bench . -benchtime 200000x ./...

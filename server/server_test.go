@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -118,7 +119,17 @@ func openStore(t *testing.T, cfg server.Config) store.Store {
 // port, as an external NATS would be.
 func startNATS(t *testing.T, dir string) *natsserver.Server {
 	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: dir,
+	return startNATSAt(t, dir, "127.0.0.1", "-1")
+}
+
+// startNATSAt runs it on a given port (-1: random), to restart one.
+func startNATSAt(t *testing.T, dir, host, port string) *natsserver.Server {
+	t.Helper()
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: host, Port: p, JetStream: true, StoreDir: dir,
 		MaxPayload: 8 << 20, NoSigs: true, NoLog: true})
 	if err != nil {
 		t.Fatal(err)

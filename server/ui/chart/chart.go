@@ -1,6 +1,13 @@
-// Package chart draws the dashboard's charts as inline SVG on the server:
-// no JavaScript, no CDN. Colours come from CSS classes (chart.css), so the
-// page's light and dark palettes apply.
+// Package chart draws the dashboard's charts on the server as inline SVG, so
+// the pages need no JavaScript and no CDN.
+//
+// Charts carry CSS classes (chart-series-0 … chart-series-7, chart-axis,
+// chart-grid, chart-label) and never a colour of their own: [CSS] holds the
+// light and dark palettes, so one rendering suits both schemes. Every string
+// that comes from outside (titles, series names, labels, formatted values) is
+// escaped. Output depends only on the input, so tests can compare it.
+//
+// All functions are pure and safe for concurrent use.
 package chart
 
 import (
@@ -9,11 +16,13 @@ import (
 	"html"
 	"html/template"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
 
-// CSS styles the charts; the page includes it.
+// CSS is the stylesheet the charts need: the eight-colour series palette for
+// light and dark mode, axes, grid and labels. The page serves or inlines it.
 //
 //go:embed chart.css
 var CSS string
@@ -24,359 +33,221 @@ type Point struct {
 	V float64
 }
 
-// Series is a named line or stack layer.
+// Series is a named line, or a named layer of a stacked bar chart.
 type Series struct {
 	Name   string
 	Points []Point
 }
 
-// Format renders a value on an axis or in a tooltip.
+// Format renders a value for an axis, a label or a tooltip; see FormatCount,
+// FormatUSD, FormatMillis and FormatPercent. A nil Format prints plain numbers.
 type Format func(float64) string
 
-// FormatCount prints 1234 as 1.2k.
-func FormatCount(v float64) string {
-	switch a := math.Abs(v); {
-	case a >= 1e9:
-		return trim(v/1e9) + "B"
-	case a >= 1e6:
-		return trim(v/1e6) + "M"
-	case a >= 1e3:
-		return trim(v/1e3) + "k"
-	}
-	return trim(v)
-}
+// palette is the number of chart-series-N classes in chart.css; series past
+// it reuse colours rather than being dropped.
+const palette = 8
 
-// FormatUSD prints dollars with cents, or four decimals under ten cents
-// (LLM calls cost fractions of a cent).
-func FormatUSD(v float64) string {
-	if v != 0 && math.Abs(v) < 0.1 {
-		return fmt.Sprintf("$%.4f", v)
-	}
-	return fmt.Sprintf("$%.2f", v)
-}
+// Smallest drawing area: below it labels overlap the plot whatever we do.
+const minWidth, minHeight = 160, 100
 
-// FormatMillis prints milliseconds as ms or s.
-func FormatMillis(v float64) string {
-	if math.Abs(v) >= 1000 {
-		return trim(v/1000) + " s"
-	}
-	return fmt.Sprintf("%.0f ms", v)
-}
-
-// FormatPercent prints a fraction as a percentage.
-func FormatPercent(v float64) string { return trim(v*100) + "%" }
-
-func trim(v float64) string {
-	s := fmt.Sprintf("%.1f", v)
-	return strings.TrimSuffix(s, ".0")
-}
-
-// Geometry of every chart: margins for the axes and the legend.
+// Margins around the plot area, in viewBox units. The left margin holds the
+// y-axis labels, the top one the title, the bottom one the time labels and
+// the legend.
 const (
-	left, right, top, bottom = 56.0, 12.0, 28.0, 40.0
-	maxSeries                = 8
+	marginLeft   = 56.0
+	marginRight  = 16.0
+	marginTop    = 30.0
+	marginBottom = 24.0
+	legendRow    = 16.0
+	charWidth    = 6.2 // rough width of an 11px system-ui glyph, for layout only
 )
 
+const emptyLabel = "No data in this range"
+
+// box is the plot area inside the margins.
+type box struct{ x0, y0, x1, y1 float64 }
+
+func (b box) w() float64 { return b.x1 - b.x0 }
+func (b box) h() float64 { return b.y1 - b.y0 }
+
+// canvas accumulates one SVG document.
 type canvas struct {
-	sb            strings.Builder
-	width, height float64
+	sb   strings.Builder
+	w, h float64
+	plot box
 }
 
-func newCanvas(title string, width, height int, desc string) *canvas {
-	c := &canvas{width: float64(width), height: float64(height)}
-	fmt.Fprintf(&c.sb, `<svg class="chart" viewBox="0 0 %d %d" width="100%%" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`,
+// newCanvas opens the SVG and writes its accessible name, description and
+// visible title. legendRows reserves room under the time axis.
+func newCanvas(title, desc string, width, height, legendRows int) *canvas {
+	width, height = max(width, minWidth), max(height, minHeight)
+	c := &canvas{w: float64(width), h: float64(height)}
+	c.plot = box{
+		x0: marginLeft, y0: marginTop,
+		x1: c.w - marginRight, y1: c.h - marginBottom - legendRow*float64(legendRows),
+	}
+	// The plot must keep some height even when the legend is tall.
+	c.plot.y1 = max(c.plot.y1, c.plot.y0+20)
+	fmt.Fprintf(&c.sb, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 %d %d" width="100%%" role="img" aria-label="%s">`,
 		width, height, esc(title))
 	fmt.Fprintf(&c.sb, `<title>%s</title><desc>%s</desc>`, esc(title), esc(desc))
-	fmt.Fprintf(&c.sb, `<text class="chart-title" x="%s" y="16">%s</text>`, n(left), esc(title))
+	fmt.Fprintf(&c.sb, `<text class="chart-title" x="%s" y="18">%s</text>`, n(marginLeft), esc(title))
 	return c
+}
+
+// frame draws the two axis lines, so that even an empty chart shows where
+// the data would go.
+func (c *canvas) frame() {
+	p := c.plot
+	c.line("chart-axis", p.x0, p.y1, p.x1, p.y1)
+	c.line("chart-axis", p.x0, p.y0, p.x0, p.y1)
+}
+
+// empty finishes a chart that has nothing to plot.
+func (c *canvas) empty() template.HTML {
+	c.frame()
+	p := c.plot
+	c.text("chart-empty", p.x0+p.w()/2, p.y0+p.h()/2+4, "middle", emptyLabel)
+	return c.done()
 }
 
 func (c *canvas) done() template.HTML {
 	c.sb.WriteString(`</svg>`)
-	return template.HTML(c.sb.String()) //nolint:gosec // every outside string went through esc
+	// Every outside string was escaped on the way in; that is what makes
+	// this conversion safe.
+	return template.HTML(c.sb.String()) //nolint:gosec
 }
 
-func (c *canvas) empty() template.HTML {
-	fmt.Fprintf(&c.sb, `<text class="chart-label" x="%s" y="%s" text-anchor="middle">No data in this range</text>`,
-		n(c.width/2), n(c.height/2))
-	return c.done()
+func (c *canvas) line(class string, x1, y1, x2, y2 float64) {
+	fmt.Fprintf(&c.sb, `<line class="%s" x1="%s" y1="%s" x2="%s" y2="%s"/>`, class, n(x1), n(y1), n(x2), n(y2))
 }
 
-func (c *canvas) plotW() float64 { return c.width - left - right }
-func (c *canvas) plotH() float64 { return c.height - top - bottom }
+// text writes an escaped label; anchor is "", "middle" or "end".
+func (c *canvas) text(class string, x, y float64, anchor, s string) {
+	a := ""
+	if anchor != "" {
+		a = ` text-anchor="` + anchor + `"`
+	}
+	fmt.Fprintf(&c.sb, `<text class="%s" x="%s" y="%s"%s>%s</text>`, class, n(x), n(y), a, esc(s))
+}
 
-// yAxis draws gridlines and labels for [lo, hi] and returns the mapping
-// from a value to a y coordinate.
+// yAxis draws gridlines and labels for nice ticks covering [lo, hi] (and
+// zero) and returns the mapping from a value to a y coordinate.
 func (c *canvas) yAxis(lo, hi float64, f Format) func(float64) float64 {
-	ticks := niceTicks(lo, hi, 5)
+	ticks := niceTicks(lo, hi)
 	lo, hi = ticks[0], ticks[len(ticks)-1]
-	y := func(v float64) float64 { return top + c.plotH()*(1-(v-lo)/(hi-lo)) }
+	p := c.plot
+	y := func(v float64) float64 { return p.y1 - p.h()*(v-lo)/(hi-lo) }
+	prev := ""
 	for _, t := range ticks {
-		fmt.Fprintf(&c.sb, `<line class="chart-grid" x1="%s" x2="%s" y1="%s" y2="%s"/>`, n(left), n(c.width-right), n(y(t)), n(y(t)))
-		fmt.Fprintf(&c.sb, `<text class="chart-label" x="%s" y="%s" text-anchor="end">%s</text>`, n(left-6), n(y(t)+4), esc(f(t)))
+		if t != lo { // the axis line is drawn over the lowest gridline
+			c.line("chart-grid", p.x0, y(t), p.x1, y(t))
+		}
+		// Coarse formats can print neighbouring ticks alike (0.2 ms and
+		// 0.4 ms are both "0 ms"); one label is enough.
+		if s := f(t); s != prev {
+			c.text("chart-label", p.x0-6, y(t)+4, "end", s)
+			prev = s
+		}
 	}
 	return y
 }
 
-func (c *canvas) legend(names []string) {
-	if len(names) < 2 {
-		return
-	}
-	x := left
-	for i, name := range names {
-		fmt.Fprintf(&c.sb, `<rect class="chart-series-%d" x="%s" y="%s" width="10" height="10"/>`, i%maxSeries, n(x), n(c.height-14))
-		fmt.Fprintf(&c.sb, `<text class="chart-label" x="%s" y="%s">%s</text>`, n(x+14), n(c.height-5), esc(name))
-		x += 24 + 7*float64(len([]rune(name)))
-	}
-}
-
-// timeRange returns the first and last sample time over all series.
-func timeRange(series []Series) (t0, t1 time.Time, ok bool) {
-	for _, s := range series {
-		for _, p := range s.Points {
-			if !finite(p.V) {
-				continue
-			}
-			if !ok || p.T.Before(t0) {
-				t0 = p.T
-			}
-			if !ok || p.T.After(t1) {
-				t1 = p.T
-			}
-			ok = true
-		}
-	}
-	return t0, t1, ok
-}
-
-func (c *canvas) xAxis(t0, t1 time.Time) func(time.Time) float64 {
-	span := t1.Sub(t0)
+// xTimeAxis draws time labels under the plot for [t0, t1], padded by pad on
+// each side, and returns the mapping from a time to an x coordinate.
+func (c *canvas) xTimeAxis(t0, t1 time.Time, pad time.Duration) func(time.Time) float64 {
+	p := c.plot
+	lo, hi := t0.Add(-pad), t1.Add(pad)
+	span := hi.Sub(lo)
 	x := func(t time.Time) float64 {
 		if span <= 0 {
-			return left + c.plotW()/2
+			return p.x0 + p.w()/2
 		}
-		return left + c.plotW()*float64(t.Sub(t0))/float64(span)
+		return p.x0 + p.w()*float64(t.Sub(lo))/float64(span)
 	}
-	layout := "15:04"
-	if span > 24*time.Hour {
-		layout = "Jan 2"
-	}
-	labels := 5
-	if span <= 0 {
-		labels = 1
-	}
-	for i := range labels {
-		t := t0.Add(time.Duration(float64(span) * float64(i) / float64(max(labels-1, 1))))
-		fmt.Fprintf(&c.sb, `<text class="chart-label" x="%s" y="%s" text-anchor="middle">%s</text>`,
-			n(x(t)), n(c.height-bottom+16), t.UTC().Format(layout))
+	layout := timeLayout(t1.Sub(t0))
+	for _, t := range timeTicks(t0, t1) {
+		c.text("chart-label", x(t), p.y1+16, "middle", t.UTC().Format(layout))
 	}
 	return x
 }
 
-// Lines draws time series as lines with a point and tooltip per sample.
-func Lines(title string, series []Series, f Format, width, height int) template.HTML {
-	series = series[:min(len(series), maxSeries)]
-	c := newCanvas(title, width, height, describe(series, f))
-	t0, t1, ok := timeRange(series)
-	if !ok {
-		return c.empty()
+// legend draws a swatch and name per series under the time axis, wrapping
+// rows as legendRows planned.
+func (c *canvas) legend(names []string) {
+	for _, item := range layoutLegend(names, c.w) {
+		y := c.plot.y1 + marginBottom + legendRow*float64(item.row)
+		fmt.Fprintf(&c.sb, `<rect class="chart-series-%d" x="%s" y="%s" width="10" height="10"/>`,
+			item.index%palette, n(item.x), n(y-9))
+		c.text("chart-label", item.x+14, y, "", item.name)
 	}
-	lo, hi := valueRange(series, false)
-	y, x := c.yAxis(lo, hi, f), c.xAxis(t0, t1)
-	var names []string
-	for i, s := range series {
-		names = append(names, s.Name)
-		var d strings.Builder
-		for _, p := range s.Points {
-			if !finite(p.V) {
-				continue
-			}
-			cmd := "L"
-			if d.Len() == 0 {
-				cmd = "M"
-			}
-			fmt.Fprintf(&d, "%s%s %s", cmd, n(x(p.T)), n(y(p.V)))
-		}
-		fmt.Fprintf(&c.sb, `<path class="chart-line chart-series-%d" fill="none" d="%s"/>`, i, d.String())
-		for _, p := range s.Points {
-			if !finite(p.V) {
-				continue
-			}
-			fmt.Fprintf(&c.sb, `<circle class="chart-series-%d" cx="%s" cy="%s" r="2.5"><title>%s · %s · %s</title></circle>`,
-				i, n(x(p.T)), n(y(p.V)), esc(s.Name), p.T.UTC().Format("Jan 2 15:04"), esc(f(p.V)))
-		}
-	}
-	c.legend(names)
-	return c.done()
 }
 
-// StackedBars draws one stack per time bucket, a layer per series.
-func StackedBars(title string, series []Series, f Format, width, height int) template.HTML {
-	series = series[:min(len(series), maxSeries)]
-	c := newCanvas(title, width, height, describe(series, f))
-	var buckets []time.Time
-	totals := map[time.Time]float64{}
-	for _, s := range series {
-		for _, p := range s.Points {
-			if !finite(p.V) || p.V < 0 {
-				continue
-			}
-			if _, seen := totals[p.T]; !seen {
-				buckets = append(buckets, p.T)
-			}
-			totals[p.T] += p.V
-		}
-	}
-	if len(buckets) == 0 {
-		return c.empty()
-	}
-	sortTimes(buckets)
-	hi := 0.0
-	for _, t := range buckets {
-		hi = max(hi, totals[t])
-	}
-	y := c.yAxis(0, hi, f)
-	x := c.xAxis(buckets[0], buckets[len(buckets)-1])
-	bw := math.Max(2, math.Min(40, c.plotW()/float64(len(buckets))*0.7))
-	base := map[time.Time]float64{}
-	var names []string
-	for i, s := range series {
-		names = append(names, s.Name)
-		for _, p := range s.Points {
-			if !finite(p.V) || p.V <= 0 {
-				continue
-			}
-			y0, y1 := y(base[p.T]), y(base[p.T]+p.V)
-			base[p.T] += p.V
-			fmt.Fprintf(&c.sb, `<rect class="chart-series-%d" x="%s" y="%s" width="%s" height="%s"><title>%s · %s · %s</title></rect>`,
-				i, n(x(p.T)-bw/2), n(y1), n(bw), n(y0-y1), esc(s.Name), p.T.UTC().Format("Jan 2 15:04"), esc(f(p.V)))
-		}
-	}
-	c.legend(names)
-	return c.done()
+type legendItem struct {
+	index, row int
+	x          float64
+	name       string
 }
 
-// Bars draws labelled values as horizontal bars, in the order given.
-func Bars(title string, labels []string, values []float64, f Format, width, height int) template.HTML {
-	var desc strings.Builder
-	for i, l := range labels {
-		if i < len(values) {
-			fmt.Fprintf(&desc, "%s: %s. ", l, f(values[i]))
+// layoutLegend places legend entries left to right, starting a new row when
+// one would run past the right margin.
+func layoutLegend(names []string, width float64) []legendItem {
+	var items []legendItem
+	x, row := marginLeft, 0
+	for i, name := range names {
+		name = clip(name, 28)
+		w := 14 + charWidth*float64(len([]rune(name))) + 16
+		if x > marginLeft && x+w > width-marginRight {
+			x, row = marginLeft, row+1
 		}
+		items = append(items, legendItem{index: i, row: row, x: x, name: name})
+		x += w
 	}
-	c := newCanvas(title, width, height, desc.String())
-	count := min(len(labels), len(values))
-	hi := 0.0
-	for i := range count {
-		if finite(values[i]) {
-			hi = max(hi, values[i])
-		}
-	}
-	if count == 0 {
-		return c.empty()
-	}
-	labelW := 140.0
-	plotW := c.width - labelW - 80
-	row := (c.height - top - 8) / float64(count)
-	bh := math.Min(22, row*0.7)
-	for i := range count {
-		v := values[i]
-		if !finite(v) || v < 0 {
-			v = 0
-		}
-		w := 0.0
-		if hi > 0 {
-			w = plotW * v / hi
-		}
-		yy := top + row*float64(i) + (row-bh)/2
-		fmt.Fprintf(&c.sb, `<text class="chart-label" x="%s" y="%s" text-anchor="end">%s</text>`, n(labelW-8), n(yy+bh/2+4), esc(clip(labels[i], 22)))
-		fmt.Fprintf(&c.sb, `<rect class="chart-series-%d" x="%s" y="%s" width="%s" height="%s"><title>%s · %s</title></rect>`,
-			i%maxSeries, n(labelW), n(yy), n(math.Max(w, 1)), n(bh), esc(labels[i]), esc(f(v)))
-		fmt.Fprintf(&c.sb, `<text class="chart-label" x="%s" y="%s">%s</text>`, n(labelW+w+6), n(yy+bh/2+4), esc(f(v)))
-	}
-	return c.done()
+	return items
 }
 
-// valueRange spans every finite value, and zero.
-func valueRange(series []Series, _ bool) (lo, hi float64) {
-	for _, s := range series {
-		for _, p := range s.Points {
-			if finite(p.V) {
-				lo, hi = min(lo, p.V), max(hi, p.V)
-			}
-		}
+func legendRows(names []string, width int) int {
+	items := layoutLegend(names, float64(max(width, minWidth)))
+	if len(items) == 0 {
+		return 0
 	}
-	return lo, hi
+	return items[len(items)-1].row + 1
 }
 
-// niceTicks returns about n evenly spaced round values covering [lo, hi]:
-// steps of 1, 2 or 5 times a power of ten.
-func niceTicks(lo, hi float64, n int) []float64 {
-	if hi <= lo {
-		hi = lo + 1
-	}
-	raw := (hi - lo) / float64(max(n-1, 1))
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	step := mag * 10
-	for _, m := range []float64{1, 2, 5} {
-		if raw <= m*mag {
-			step = m * mag
-			break
-		}
-	}
-	start := math.Floor(lo/step) * step
-	var ticks []float64
-	for i := 0.0; len(ticks) < 2 || ticks[len(ticks)-1] < hi; i++ {
-		ticks = append(ticks, (start/step+i)*step)
-		if len(ticks) > 20 {
-			break
-		}
-	}
-	return ticks
+// tooltip is the text of a point's or bar's <title>.
+func tooltip(name string, t time.Time, value string) string {
+	return name + " · " + t.UTC().Format("Jan 2 15:04") + " · " + value
 }
 
-func describe(series []Series, f Format) string {
-	var sb strings.Builder
-	for _, s := range series {
-		var lo, hi float64
-		seen := 0
-		for _, p := range s.Points {
-			if !finite(p.V) {
-				continue
-			}
-			if seen == 0 || p.V < lo {
-				lo = p.V
-			}
-			if seen == 0 || p.V > hi {
-				hi = p.V
-			}
-			seen++
-		}
-		fmt.Fprintf(&sb, "%s: %d points from %s to %s. ", s.Name, seen, f(lo), f(hi))
+// orPlain returns f, or a plain number format when f is nil.
+func orPlain(f Format) Format {
+	if f != nil {
+		return f
 	}
-	return sb.String()
-}
-
-func sortTimes(ts []time.Time) {
-	for i := 1; i < len(ts); i++ {
-		for j := i; j > 0 && ts[j].Before(ts[j-1]); j-- {
-			ts[j], ts[j-1] = ts[j-1], ts[j]
-		}
-	}
+	return func(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// n prints a coordinate with one decimal, small and never NaN.
+// n prints a coordinate with at most one decimal: small output, and never
+// NaN or Inf even if a caller's numbers slip through.
 func n(v float64) string {
 	if !finite(v) {
 		v = 0
 	}
-	return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0")
+	s := strconv.FormatFloat(math.Round(v*10)/10, 'f', 1, 64)
+	s = strings.TrimSuffix(s, ".0")
+	if s == "-0" {
+		return "0"
+	}
+	return s
 }
 
+// esc escapes text for both HTML and XML, so the SVG stays well-formed when
+// parsed either way.
 func esc(s string) string { return html.EscapeString(s) }
 
+// clip shortens s to at most max runes, marking the cut.
 func clip(s string, max int) string {
 	r := []rune(s)
 	if len(r) <= max {

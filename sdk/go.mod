@@ -1,0 +1,3 @@
+module github.com/tracium/tracium/sdk
+
+go 1.26

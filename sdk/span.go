@@ -1,0 +1,401 @@
+package tracium
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"sync"
+	"time"
+)
+
+// traceState is what every span of one trace shares. It is written once
+// when the trace's first local span starts and only read afterwards, so
+// spans on many goroutines may use it without locking.
+type traceState struct {
+	client  *Client
+	id      traceID
+	sampled bool
+}
+
+// attribute is one SetAttribute pair. A small slice of these is cheaper
+// than a map for the handful of attributes a span usually carries.
+type attribute struct {
+	key   string
+	value any
+}
+
+// Span measures one unit of work: an LLM call, a tool call, a retrieval.
+// Start one with StartSpan or AgentTrace.Span and finish it with End.
+//
+// All methods are safe for concurrent use, are no-ops on a nil *Span, and
+// are no-ops once End has run, so a span may be handed to other
+// goroutines and ended from any of them.
+type Span struct {
+	ts        *traceState
+	id        spanID
+	parent    spanID
+	spanType  SpanType
+	name      string
+	agentName string
+	start     time.Time
+	// agentRoot marks the span that carries trace-level fields: the root
+	// of the trace in this process, or an AgentTrace.
+	agentRoot bool
+	// remote marks a span context read from a traceparent header: it is
+	// only a parent for local spans and is never ended or sent.
+	remote bool
+
+	mu     sync.Mutex
+	ended  bool
+	failed bool
+	dur    time.Duration
+
+	attrs      []attribute
+	attrInline [4]attribute
+	// ext holds the fields most spans never set; keeping them out of
+	// line halves the size of a span, and with it the garbage collector's
+	// work, at the cost of one allocation for spans that use them.
+	ext *spanExt
+
+	// own holds the trace state when this span began the trace here, so
+	// that starting a trace costs no extra allocation.
+	own traceState
+}
+
+// spanExt is the out-of-line part of a Span, guarded by the span's mu.
+type spanExt struct {
+	errType, errMsg string
+
+	input, output         any
+	hasInput, hasOutput   bool
+	inputJSON, outputJSON []byte
+
+	model, requestModel, provider string
+	usage                         Usage
+	hasUsage                      bool
+	cost                          float64
+	hasCost                       bool
+	ttft                          time.Duration
+	hasTTFT                       bool
+
+	// Trace-level fields, set only on agentRoot spans.
+	tags      []string
+	userID    string
+	sessionID string
+	metadata  map[string]any
+}
+
+// noExt is read in place of a missing spanExt; it is never written.
+var noExt spanExt
+
+// x returns the span's ext, creating it; the caller holds mu or owns the
+// span exclusively (before it is published).
+func (s *Span) x() *spanExt {
+	if s.ext == nil {
+		s.ext = &spanExt{}
+	}
+	return s.ext
+}
+
+// xr returns the span's ext for reading, after End.
+func (s *Span) xr() *spanExt {
+	if s.ext == nil {
+		return &noExt
+	}
+	return s.ext
+}
+
+// newRootSpan starts a span that begins a trace in this process: a new
+// trace when remote is nil, else a continuation of the remote one.
+func newRootSpan(c *Client, remote *Span, spanType SpanType, name, agentName string) *Span {
+	s := &Span{spanType: spanType, name: name, agentName: agentName}
+	s.beginTrace(c, remote)
+	s.id = newSpanID()
+	s.attrs = s.attrInline[:0]
+	s.start = time.Now()
+	return s
+}
+
+// beginTrace makes s, not yet published, the first span in this process
+// of a trace of c: a new trace, sampled by c, when remote is nil, else the
+// remote trace with the remote's sampling decision.
+func (s *Span) beginTrace(c *Client, remote *Span) {
+	s.agentRoot = true
+	s.own.client = c
+	if remote != nil {
+		s.own.id, s.own.sampled, s.parent = remote.ts.id, remote.ts.sampled, remote.id
+	} else {
+		s.own.id = newTraceID()
+		s.own.sampled = c.sampled(s.own.id)
+	}
+	s.ts = &s.own
+	if len(c.cfg.defaultTags) > 0 {
+		s.x().tags = slices.Clip(c.cfg.defaultTags)
+	}
+}
+
+// newChildSpan starts a span under parent in parent's trace.
+func newChildSpan(parent *Span, spanType SpanType, name string) *Span {
+	s := &Span{
+		ts:        parent.ts,
+		id:        newSpanID(),
+		parent:    parent.id,
+		spanType:  spanType,
+		name:      name,
+		agentName: parent.agentName,
+	}
+	s.attrs = s.attrInline[:0]
+	s.start = time.Now()
+	return s
+}
+
+// StartSpan starts a span and returns it with a context that carries it.
+// The span nests under the span or trace ctx carries, in that trace's
+// client; under a context from Extract it continues the remote trace; with
+// neither it begins a new trace on the default client, named after the
+// client's default agent. The caller must End the span. Safe for
+// concurrent use.
+func StartSpan(ctx context.Context, spanType SpanType, name string) (context.Context, *Span) {
+	return startSpan(ctx, nil, spanType, name)
+}
+
+// startSpan is StartSpan with the client for a trace that starts here; a
+// nil c means the default client.
+func startSpan(ctx context.Context, c *Client, spanType SpanType, name string) (context.Context, *Span) {
+	parent := spanFromContext(ctx)
+	var s *Span
+	if parent != nil && !parent.remote {
+		s = newChildSpan(parent, spanType, name)
+	} else {
+		if c == nil {
+			c = DefaultClient()
+		}
+		s = newRootSpan(c, parent, spanType, name, c.cfg.defaultAgentName)
+	}
+	return contextWithSpan(ctx, s), s
+}
+
+// SpanID returns the span's id as 16 lowercase hex digits, or "" for a
+// nil span.
+func (s *Span) SpanID() string {
+	if s == nil {
+		return ""
+	}
+	return s.id.String()
+}
+
+// TraceID returns the id of the span's trace as 32 lowercase hex digits,
+// or "" for a nil span.
+func (s *Span) TraceID() string {
+	if s == nil {
+		return ""
+	}
+	return s.ts.id.String()
+}
+
+// IsRecording reports whether the span is sampled, not yet ended, and
+// belongs to a client that sends spans: callers may skip building costly
+// attributes when it is false.
+func (s *Span) IsRecording() bool {
+	if s == nil || s.remote || !s.ts.sampled || !s.ts.client.Enabled() {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.ended
+}
+
+// lock takes the span's lock unless the span is nil or ended; callers
+// that get true must unlock.
+func (s *Span) lock() bool {
+	if s == nil || s.remote {
+		return false
+	}
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+// RecordInput records the span's input. v is encoded as JSON when the span
+// ends, so it must not be mutated concurrently with End; if it cannot be
+// encoded, the encoding error's text is recorded instead.
+func (s *Span) RecordInput(v any) {
+	if s.lock() {
+		x := s.x()
+		x.input, x.hasInput = v, true
+		s.mu.Unlock()
+	}
+}
+
+// RecordOutput records the span's output; see RecordInput.
+func (s *Span) RecordOutput(v any) {
+	if s.lock() {
+		x := s.x()
+		x.output, x.hasOutput = v, true
+		s.mu.Unlock()
+	}
+}
+
+// SetAttribute sets one attribute, replacing an earlier value of the same
+// key. Values are encoded as JSON by the exporter after End, so pass
+// values that are not mutated afterwards (strings, numbers, bools are
+// ideal).
+func (s *Span) SetAttribute(key string, value any) {
+	if !s.lock() {
+		return
+	}
+	for i := range s.attrs {
+		if s.attrs[i].key == key {
+			s.attrs[i].value = value
+			s.mu.Unlock()
+			return
+		}
+	}
+	s.attrs = append(s.attrs, attribute{key, value})
+	s.mu.Unlock()
+}
+
+// SetError marks the span as failed with err's type and message. A nil
+// err does nothing.
+func (s *Span) SetError(err error) {
+	if err == nil || !s.lock() {
+		return
+	}
+	x := s.x()
+	s.failed, x.errType, x.errMsg = true, errorTypeName(err), err.Error()
+	s.mu.Unlock()
+}
+
+// errorTypeName names an error's dynamic type like %T does, without fmt.
+func errorTypeName(err error) string {
+	return reflect.TypeOf(err).String()
+}
+
+// setFailure marks the span failed with a type and message that do not
+// come from an error value (a panic, a 5xx status).
+func (s *Span) setFailure(errType, msg string) {
+	if !s.lock() {
+		return
+	}
+	x := s.x()
+	s.failed, x.errType, x.errMsg = true, errType, msg
+	s.mu.Unlock()
+}
+
+// SetName renames the span, for when the right name is known only after
+// it started (a route matched while serving the request).
+func (s *Span) SetName(name string) {
+	if s.lock() {
+		s.name = name
+		s.mu.Unlock()
+	}
+}
+
+// SetModel records the model that served an LLM call, as the provider
+// reported it.
+func (s *Span) SetModel(model string) {
+	if s.lock() {
+		s.x().model = model
+		s.mu.Unlock()
+	}
+}
+
+// SetRequestModel records the model an LLM call asked for, when it may
+// differ from the model that answered.
+func (s *Span) SetRequestModel(model string) {
+	if s.lock() {
+		s.x().requestModel = model
+		s.mu.Unlock()
+	}
+}
+
+// SetProvider records the LLM provider, such as "openai" or "anthropic".
+func (s *Span) SetProvider(provider string) {
+	if s.lock() {
+		s.x().provider = provider
+		s.mu.Unlock()
+	}
+}
+
+// SetUsage records an LLM call's token counts.
+func (s *Span) SetUsage(u Usage) {
+	if s.lock() {
+		x := s.x()
+		x.usage, x.hasUsage = u, true
+		s.mu.Unlock()
+	}
+}
+
+// SetCost records the call's cost in US dollars; without it the collector
+// prices the span from its model and usage.
+func (s *Span) SetCost(usd float64) {
+	if s.lock() {
+		x := s.x()
+		x.cost, x.hasCost = usd, true
+		s.mu.Unlock()
+	}
+}
+
+// SetTimeToFirstToken records how long a streaming call took to yield its
+// first token.
+func (s *Span) SetTimeToFirstToken(d time.Duration) {
+	if s.lock() {
+		x := s.x()
+		x.ttft, x.hasTTFT = d, true
+		s.mu.Unlock()
+	}
+}
+
+// addTags appends trace-level tags; used for agent roots only.
+func (s *Span) addTags(tags []string) {
+	if len(tags) > 0 {
+		x := s.x()
+		x.tags = append(slices.Clip(x.tags), tags...)
+	}
+}
+
+// End finishes the span and queues it for sending. Input and output are
+// encoded here, not later, because the caller may reuse those values once
+// End returns. Calling End again, or on a nil span, does nothing. End never
+// blocks on the network: when the queue is full the span is dropped and
+// counted.
+func (s *Span) End() {
+	if !s.lock() {
+		return
+	}
+	s.ended = true
+	s.dur = time.Since(s.start)
+	if x := s.ext; x != nil {
+		if x.hasInput {
+			x.inputJSON = marshalValue(x.input)
+			x.input = nil
+		}
+		if x.hasOutput {
+			x.outputJSON = marshalValue(x.output)
+			x.output = nil
+		}
+	}
+	s.mu.Unlock()
+	// The exporter reads the span without its lock: every writer checks
+	// ended under the lock first, and the channel send orders our writes
+	// before its reads.
+	if s.ts.sampled {
+		if exp := s.ts.client.exp; exp != nil {
+			exp.enqueue(s)
+		}
+	}
+}
+
+// marshalValue encodes v, or the encoding error's text as a JSON string
+// so that the span still says what went wrong.
+func marshalValue(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b, _ = json.Marshal("tracium: cannot encode value as JSON: " + err.Error())
+	}
+	return b
+}
