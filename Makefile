@@ -1,6 +1,6 @@
 # Tracium's entry points. See README.md.
 
-.PHONY: run test bench bench-ingest bench-sdk generate
+.PHONY: run test bench bench-ingest bench-query bench-sdk generate
 
 # Run the collector with embedded defaults (SQLite and NATS in ./tracium-data).
 run:
@@ -27,3 +27,8 @@ bench-ingest:
 # The SDK's cost per span beside the OpenTelemetry Go SDK's (its own module).
 bench-sdk:
 	cd bench/sdk && go test -run '^$$' -bench . -benchtime 200000x ./...
+
+# What a user waits for over HTTP with 1,000,000 spans stored (p50, p95).
+bench-query:
+	scripts/deps.sh
+	go test -run '^$$' -bench Query -benchtime 50x -timeout 60m ./bench/

@@ -176,7 +176,7 @@ func (c *canvas) xTimeAxis(t0, t1 time.Time, pad time.Duration) func(time.Time) 
 // rows as legendRows planned.
 func (c *canvas) legend(names []string) {
 	for _, item := range layoutLegend(names, c.w) {
-		y := c.plot.y1 + marginBottom + legendRow*float64(item.row)
+		y := c.plot.y1 + marginBottom + legendRow*float64(item.row) + 11 // baseline, below the time labels
 		fmt.Fprintf(&c.sb, `<rect class="chart-series-%d" x="%s" y="%s" width="10" height="10"/>`,
 			item.index%palette, n(item.x), n(y-9))
 		c.text("chart-label", item.x+14, y, "", item.name)
