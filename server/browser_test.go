@@ -160,7 +160,7 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("span detail does not show %q: %q", want, detailText)
 		}
 	}
-	if charts != 7 || !strings.Contains(dashText, "LLM calls") {
+	if charts != 8 || !strings.Contains(dashText, "LLM calls") {
 		t.Errorf("dashboard: %d charts, cards %q", charts, dashText)
 	}
 }

@@ -16,7 +16,7 @@ type DashboardView struct {
 	Calls, Tokens, Cost, P95, ErrorRate    string
 	TokensChart, CostChart, LatencyChart   template.HTML
 	ErrorChart, ModelCostChart, AgentChart template.HTML
-	ModelTokensChart                       template.HTML
+	ModelTokensChart, AgentTokensChart     template.HTML
 	Empty                                  bool
 }
 
@@ -90,6 +90,7 @@ func (h *Handler) dashboardPage(w http.ResponseWriter, r *http.Request) {
 	v.ModelCostChart = bars("Cost by model", byModel, func(r store.UsageRow) float64 { return r.CostUSD }, chart.FormatUSD)
 	v.ModelTokensChart = bars("Tokens by model", byModel, func(r store.UsageRow) float64 { return float64(r.Usage.InputTokens + r.Usage.OutputTokens) }, chart.FormatCount)
 	v.AgentChart = bars("Cost by agent", byAgent, func(r store.UsageRow) float64 { return r.CostUSD }, chart.FormatUSD)
+	v.AgentTokensChart = bars("Tokens by agent", byAgent, func(r store.UsageRow) float64 { return float64(r.Usage.InputTokens + r.Usage.OutputTokens) }, chart.FormatCount)
 	h.render(w, r, http.StatusOK, DashboardPage(v))
 }
 

@@ -287,7 +287,7 @@ func TestDashboard(t *testing.T) {
 	b.login(t)
 	for _, rg := range []string{"", "7d", "30d", "bogus"} {
 		doc, code := b.page(t, "/dashboard?range="+rg)
-		if code != 200 || doc.Find("section.chart-card svg").Length() != 7 {
+		if code != 200 || doc.Find("section.chart-card svg").Length() != 8 {
 			t.Errorf("range %q: %d, %d charts", rg, code, doc.Find("section.chart-card svg").Length())
 		}
 		if calls := strings.TrimSpace(doc.Find(".stat .value").First().Text()); calls == "0" || calls == "" {
