@@ -50,6 +50,9 @@ func newClient(opts ...Option) *Client {
 		c.reportError(ErrInvalidAPIKey)
 		return c
 	}
+	if cfg.autoLLMClients {
+		installDefaultTransport()
+	}
 	c.exp = newExporter(c)
 	return c
 }

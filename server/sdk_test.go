@@ -117,7 +117,8 @@ func TestSDKConcurrentSpans(t *testing.T) {
 }
 
 // TestSDKAcrossServices carries a trace from one HTTP service to another
-// with traceparent.
+// with traceparent: explicitly with Inject on the first hop, automatically
+// through http.DefaultClient on the second.
 func TestSDKAcrossServices(t *testing.T) {
 	t.Parallel()
 	b := setup(t, options{})
@@ -128,8 +129,9 @@ func TestSDKAcrossServices(t *testing.T) {
 	})))
 	defer backend.Close()
 	frontend := httptest.NewServer(c.HTTPMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// No Inject here: after Init, http.DefaultClient's requests carry
+		// the trace of their context.
 		req, _ := http.NewRequestWithContext(r.Context(), "GET", backend.URL+"/b", nil)
-		tracium.Inject(r.Context(), req.Header)
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
