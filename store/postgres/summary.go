@@ -3,9 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -13,88 +11,22 @@ import (
 	"github.com/tracium/tracium/store"
 )
 
-// traceDelta is what one write adds to a trace: the summary of the spans
-// it inserted. mergeTraces folds it into the stored summary.
-type traceDelta struct {
-	traceID, rootSpanID, name    string
-	agentName, userID, sessionID string
-	tags, models                 []string
-	metadata                     []byte
-	start, end                   time.Time
-	spans, errors                int64
-	usage                        store.Usage
-	cost                         float64
-	input, output                []byte
-	searchText                   string
-	// The root's own trace-level values: they win over what earlier
-	// batches said, where the values above only fill gaps.
-	rootAgent, rootUser, rootSession string
-	rootMetadata                     []byte
-}
-
 // searchTextMax bounds the text that q= searches per trace.
 const searchTextMax = 32 << 10
 
-// summarize groups spans (sorted by trace id) into one delta per trace.
-func summarize(spans []store.Span) []traceDelta {
-	var out []traceDelta
+// summarize groups spans (sorted by trace id) into one delta per trace,
+// by the store's rules.
+func summarize(spans []store.Span) []store.TraceDelta {
+	var out []store.TraceDelta
 	for lo := 0; lo < len(spans); {
 		hi := lo + 1
 		for hi < len(spans) && spans[hi].TraceID == spans[lo].TraceID {
 			hi++
 		}
-		out = append(out, summarizeTrace(spans[lo:hi]))
+		out = append(out, store.Summarize(spans[lo:hi]))
 		lo = hi
 	}
 	return out
-}
-
-func summarizeTrace(spans []store.Span) traceDelta {
-	// Roots first, then by start time: the first span to offer a value
-	// gives it.
-	ordered := slices.Clone(spans)
-	slices.SortStableFunc(ordered, func(a, b store.Span) int {
-		if a.IsRoot() != b.IsRoot() {
-			if a.IsRoot() {
-				return -1
-			}
-			return 1
-		}
-		return a.StartTime.Compare(b.StartTime)
-	})
-	d := traceDelta{traceID: spans[0].TraceID, start: ordered[0].StartTime, end: ordered[0].EndTime, name: ordered[0].Name}
-	if root := ordered[0]; root.IsRoot() {
-		d.rootSpanID, d.input, d.output = root.SpanID, root.Input, root.Output
-		d.rootAgent, d.rootUser, d.rootSession, d.rootMetadata = root.AgentName, root.UserID, root.SessionID, root.Metadata
-	}
-	for i := range ordered {
-		s := &ordered[i]
-		d.start, d.end = minTime(d.start, s.StartTime), maxTime(d.end, s.EndTime)
-		d.spans++
-		if s.Status == store.StatusError {
-			d.errors++
-		}
-		if s.Usage != nil {
-			d.usage = d.usage.Add(*s.Usage)
-		}
-		if s.CostUSD != nil {
-			d.cost += *s.CostUSD
-		}
-		d.agentName = cmpOr(d.agentName, s.AgentName)
-		d.userID = cmpOr(d.userID, s.UserID)
-		d.sessionID = cmpOr(d.sessionID, s.SessionID)
-		if d.metadata == nil {
-			d.metadata = s.Metadata
-		}
-		d.tags = append(d.tags, s.Tags...)
-		if s.Model != "" {
-			d.models = append(d.models, s.Model)
-		}
-	}
-	d.tags = slices.Compact(slices.Sorted(slices.Values(d.tags)))
-	d.models = slices.Compact(slices.Sorted(slices.Values(d.models)))
-	d.searchText = searchText(d.name, d.input, d.output)
-	return d
 }
 
 // searchText is what q= matches: lower-cased name, input and output, cut
@@ -108,27 +40,6 @@ func searchText(name string, input, output []byte) string {
 		}
 	}
 	return strings.ToLower(s)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
 
 var traceStageColumns = []string{
@@ -189,17 +100,21 @@ ON CONFLICT (project_id, trace_id) DO UPDATE SET
         ELSE coalesce(t.metadata, excluded.metadata) END`
 
 // mergeTraces stages the deltas and folds them into traces.
-func mergeTraces(ctx context.Context, tx pgx.Tx, projectID int64, deltas []traceDelta) error {
+func mergeTraces(ctx context.Context, tx pgx.Tx, projectID int64, deltas []store.TraceDelta) error {
 	if len(deltas) == 0 {
 		return nil
 	}
 	rows := make([][]any, len(deltas))
 	for i, d := range deltas {
+		var root store.Span // zero values: no root says nothing
+		if d.Root != nil {
+			root = *d.Root
+		}
 		rows[i] = []any{
-			d.traceID, d.rootSpanID, d.name, d.agentName, nonNil(d.tags), nonNil(d.models), d.userID, d.sessionID, jsonArg(d.metadata),
-			d.start, d.end, d.spans, d.errors, d.usage.InputTokens, d.usage.OutputTokens, d.usage.CachedTokens,
-			d.usage.CacheCreationTokens, d.usage.ReasoningTokens, d.usage.TotalTokens, d.cost, jsonArg(d.input), jsonArg(d.output), d.searchText,
-			d.rootAgent, d.rootUser, d.rootSession, jsonArg(d.rootMetadata),
+			d.TraceID, d.RootSpanID, d.Name, d.AgentName, d.Tags, d.Models, d.UserID, d.SessionID, jsonArg(d.Metadata),
+			d.StartTime, d.EndTime, d.SpanCount, d.ErrorCount, d.Usage.InputTokens, d.Usage.OutputTokens, d.Usage.CachedTokens,
+			d.Usage.CacheCreationTokens, d.Usage.ReasoningTokens, d.Usage.TotalTokens, d.CostUSD, jsonArg(d.Input), jsonArg(d.Output),
+			searchText(d.Name, d.Input, d.Output), root.AgentName, root.UserID, root.SessionID, jsonArg(root.Metadata),
 		}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"trace_stage"}, traceStageColumns, pgx.CopyFromRows(rows)); err != nil {
