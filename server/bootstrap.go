@@ -21,8 +21,10 @@ const DefaultProject = "default"
 
 // Files the server keeps in its data directory.
 const (
-	apiKeyFile = "api-key.txt"    // the generated first key, for zero-config use
-	secretFile = "session-secret" // the generated session signing key
+	apiKeyFile        = "api-key.txt"        // the generated first key, for zero-config use
+	adminPasswordFile = "admin-password.txt" // the generated first user's password
+	secretFile        = "session-secret"     // the generated session signing key
+	generatedAdmin    = "admin@localhost"
 )
 
 // Bootstrap is what start-up ensured exists.
@@ -35,6 +37,11 @@ type Bootstrap struct {
 	APIKeyFile string
 	// SessionSecret signs web UI sessions.
 	SessionSecret []byte
+	// AdminEmail and NewAdminPassword are the web UI user generated at this
+	// start, when none was configured and none existed: shown once.
+	AdminEmail, NewAdminPassword string
+	// AdminPasswordFile keeps that password for a zero-config user.
+	AdminPasswordFile string
 }
 
 // bootstrap makes sure the default project, its key, the admin user and
@@ -59,6 +66,8 @@ func bootstrap(ctx context.Context, st store.Store, cfg Config) (Bootstrap, erro
 		if err := ensureAdmin(ctx, st, cfg.AdminEmail, cfg.AdminPassword); err != nil {
 			return b, err
 		}
+	} else if err := ensureGeneratedAdmin(ctx, st, cfg.DataDir, &b); err != nil {
+		return b, err
 	}
 	b.SessionSecret, err = sessionSecret(cfg)
 	return b, err
@@ -163,4 +172,36 @@ func sessionSecret(cfg Config) ([]byte, error) {
 		return nil, fmt.Errorf("keep session secret: %w", err)
 	}
 	return []byte(secret), nil
+}
+
+// ensureGeneratedAdmin gives a server with no users and no configured
+// admin a first one, so that a zero-config user can sign in: the password
+// is shown once and kept in the data directory (mode 0600).
+func ensureGeneratedAdmin(ctx context.Context, st store.Store, dataDir string, b *Bootstrap) error {
+	users, err := st.ListUsers(ctx)
+	if err != nil || len(users) > 0 {
+		if path := filepath.Join(dataDir, adminPasswordFile); err == nil {
+			if _, statErr := os.Stat(path); statErr == nil {
+				b.AdminEmail, b.AdminPasswordFile = generatedAdmin, path
+			}
+		}
+		return err
+	}
+	raw := make([]byte, 12)
+	if _, err := rand.Read(raw); err != nil {
+		return err
+	}
+	password := hex.EncodeToString(raw)
+	path := filepath.Join(dataDir, adminPasswordFile)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, []byte(password+"\n"), 0o600); err != nil {
+		return fmt.Errorf("keep generated password: %w", err)
+	}
+	if err := ensureAdmin(ctx, st, generatedAdmin, password); err != nil {
+		return err
+	}
+	b.AdminEmail, b.NewAdminPassword, b.AdminPasswordFile = generatedAdmin, password, path
+	return nil
 }

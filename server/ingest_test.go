@@ -4,9 +4,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tracium/tracium/server"
 	"github.com/tracium/tracium/store"
@@ -239,4 +243,27 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestZeroConfigAdmin: with no admin configured, start-up creates one
+// whose password is kept in the data directory, once.
+func TestZeroConfigAdmin(t *testing.T) {
+	t.Parallel()
+	b := setup(t, options{})
+	raw, err := os.ReadFile(filepath.Join(b.cfg.DataDir, "admin-password.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := b.store.GetUserByEmail(t.Context(), "admin@localhost")
+	if err != nil || u.Role != store.RoleAdmin {
+		t.Fatalf("generated admin: %+v, %v", u, err)
+	}
+	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(strings.TrimSpace(string(raw)))) != nil {
+		t.Error("the kept password does not sign in")
+	}
+	b.stop()
+	start(t, b.cfg) // a restart makes no second user
+	if users, _ := b.store.ListUsers(t.Context()); len(users) != 1 {
+		t.Errorf("%d users after a restart, want 1", len(users))
+	}
 }

@@ -65,6 +65,12 @@ func printBanner(w io.Writer, addr net.Addr, b server.Bootstrap) {
 	case b.APIKeyFile != "":
 		fmt.Fprintf(w, "  API key:     in %s\n", b.APIKeyFile)
 	}
+	switch {
+	case b.NewAdminPassword != "":
+		fmt.Fprintf(w, "  Sign in:     %s / %s\n               (shown once; also kept in %s)\n", b.AdminEmail, b.NewAdminPassword, b.AdminPasswordFile)
+	case b.AdminPasswordFile != "":
+		fmt.Fprintf(w, "  Sign in:     %s, password in %s\n", b.AdminEmail, b.AdminPasswordFile)
+	}
 	fmt.Fprintf(w, "  SDK:         TRACIUM_ENDPOINT=http://%s TRACIUM_API_KEY=<key>\n\n", host)
 }
 
