@@ -43,8 +43,7 @@ func main() {
 		logger.Error("start", "err", err)
 		os.Exit(1)
 	}
-	cfg.Ready = func(addr net.Addr) { printBanner(os.Stdout, addr, srv.Bootstrap) }
-	srv.SetReady(cfg.Ready)
+	srv.SetReady(func(addr net.Addr) { printBanner(os.Stdout, addr, srv.Bootstrap) })
 	if err := srv.Run(ctx); err != nil {
 		logger.Error("run", "err", err)
 		os.Exit(1)
