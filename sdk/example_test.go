@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"time"
 
 	tracium "github.com/tracium/tracium/sdk"
@@ -188,4 +189,39 @@ func ExampleHTTPMiddleware() {
 	body, _ := io.ReadAll(resp.Body)
 	fmt.Println(string(body))
 	// Output: hello ada, trace 0af7651916cd43dd8448eb211c80319c
+}
+
+// ExampleTransport records a chat completion made through an http.Client
+// with its own transport; clients that use http.DefaultTransport need
+// nothing but Init. With openai-go or anthropic-sdk-go,
+// option.WithMiddleware(tracium.Middleware()) does the same.
+func ExampleTransport() {
+	collector := startCollector()
+	defer collector.Close()
+	llm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini-2024-07-18",`+
+			`"choices":[{"index":0,"message":{"role":"assistant","content":"Hi!"},"finish_reason":"stop"}],`+
+			`"usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11}}`)
+	}))
+	defer llm.Close()
+
+	client := tracium.Init(tracium.WithAPIKey(exampleKey), tracium.WithEndpoint(collector.URL))
+	hc := &http.Client{Transport: tracium.Transport(&http.Transport{})}
+
+	ctx, run := client.AgentTrace(context.Background(), "greeter")
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, llm.URL+"/v1/chat/completions",
+		strings.NewReader(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}`))
+	resp, err := hc.Do(req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	run.End()
+	client.Shutdown(context.Background())
+	// Output:
+	// llm "chat gpt-4o-mini" agent=greeter parent=true model=gpt-4o-mini-2024-07-18
+	// agent "greeter" agent=greeter parent=false
 }

@@ -49,6 +49,10 @@ type config struct {
 	autoLangChain  bool
 	autoLangGraph  bool
 
+	llmDetection bool
+	llmHosts     []string
+	llmPaths     []string
+
 	httpClient    *http.Client
 	batchSize     int
 	flushInterval time.Duration
@@ -81,6 +85,7 @@ func defaultConfig() config {
 		autoLLMClients: DefaultAutoInstrument,
 		autoLangChain:  DefaultAutoInstrument,
 		autoLangGraph:  DefaultAutoInstrument,
+		llmDetection:   true,
 		batchSize:      DefaultBatchSize,
 		flushInterval:  DefaultFlushInterval,
 		maxQueueSize:   DefaultMaxQueueSize,
@@ -180,6 +185,26 @@ func WithAutoInstrumentLangChain(on bool) Option {
 // on or off (on by default).
 func WithAutoInstrumentLangGraph(on bool) Option {
 	return func(c *config) { c.autoLangGraph = on }
+}
+
+// WithLLMDetection turns the recording of LLM calls by Transport and
+// Middleware on or off (on by default). Off, they only propagate
+// traceparent. Like the other LLM options it applies to calls made under
+// this client's traces, and to calls outside any trace when this client is
+// the default.
+func WithLLMDetection(on bool) Option { return func(c *config) { c.llmDetection = on } }
+
+// WithLLMHosts adds hosts (as in URL.Hostname, compared without case)
+// whose POST requests are recorded as OpenAI-compatible chat calls,
+// whatever their path: for gateways that do not use the usual paths.
+func WithLLMHosts(hosts ...string) Option {
+	return func(c *config) { c.llmHosts = append(c.llmHosts, hosts...) }
+}
+
+// WithLLMPaths adds path suffixes (such as "/v1/generate") whose POST
+// requests are recorded as OpenAI-compatible chat calls, on any host.
+func WithLLMPaths(paths ...string) Option {
+	return func(c *config) { c.llmPaths = append(c.llmPaths, paths...) }
 }
 
 // WithHTTPClient sets the client the exporter posts batches with; its

@@ -393,6 +393,9 @@ func (s *Span) End() {
 // marshalValue encodes v, or the encoding error's text as a JSON string
 // so that the span still says what went wrong.
 func marshalValue(v any) []byte {
+	if raw, ok := v.(validJSON); ok {
+		return raw
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		b, _ = json.Marshal("tracium: cannot encode value as JSON: " + err.Error())

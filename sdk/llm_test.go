@@ -1,0 +1,665 @@
+package tracium
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// llmBundle is a traced HTTP client talking to a fake provider.
+type llmBundle struct {
+	*testBundle
+	server *httptest.Server
+	hc     *http.Client
+	ctx    context.Context
+	run    *AgentTrace
+	// received holds the last request body the provider saw.
+	received atomic.Pointer[[]byte]
+}
+
+// setupLLM starts a provider answering with handler and a client whose
+// transport is Tracium's; requests made with b.ctx nest under b.run.
+func setupLLM(t *testing.T, handler http.HandlerFunc, opts ...Option) *llmBundle {
+	t.Helper()
+	b := &llmBundle{testBundle: setup(t, opts...)}
+	b.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		b.received.Store(&body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		handler(w, r)
+	}))
+	t.Cleanup(b.server.Close)
+	base := &http.Transport{}
+	t.Cleanup(base.CloseIdleConnections)
+	b.hc = &http.Client{Transport: Transport(base)}
+	b.ctx, b.run = b.client.AgentTrace(t.Context(), "agent")
+	return b
+}
+
+// post sends body to path and returns the response body, read whole.
+func (b *llmBundle) post(t *testing.T, path, body string, header ...string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(b.ctx, http.MethodPost, b.server.URL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	if sent := b.received.Load(); sent == nil || string(*sent) != body {
+		t.Errorf("the provider did not receive the request body unchanged")
+	}
+	return resp, string(got)
+}
+
+// llmSpans ends the run, flushes and returns the llm and embedding spans.
+func (b *llmBundle) llmSpans(t *testing.T) []map[string]any {
+	t.Helper()
+	b.run.End()
+	b.flush(t)
+	var out []map[string]any
+	for _, s := range b.collector.spans() {
+		if s["type"] == "llm" || s["type"] == "embedding" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// oneSpan returns the only LLM span, checking that it nests under the run.
+func (b *llmBundle) oneSpan(t *testing.T) map[string]any {
+	t.Helper()
+	spans := b.llmSpans(t)
+	if len(spans) != 1 {
+		t.Fatalf("got %d LLM spans, want 1: %v", len(spans), spans)
+	}
+	s := spans[0]
+	if s["parent_span_id"] != b.run.SpanID() || s["trace_id"] != b.run.TraceID() {
+		t.Errorf("span not under the run: parent %v trace %v", s["parent_span_id"], s["trace_id"])
+	}
+	return s
+}
+
+// serve answers with a fixed status, content type and body.
+func serve(status int, contentType, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}
+}
+
+// checkFields compares top-level span fields; JSON numbers are float64.
+func checkFields(t *testing.T, s map[string]any, want map[string]any) {
+	t.Helper()
+	for k, w := range want {
+		if got := s[k]; !reflect.DeepEqual(got, w) {
+			t.Errorf("%s = %#v, want %#v", k, got, w)
+		}
+	}
+}
+
+func attrs(s map[string]any) map[string]any {
+	a, _ := s["attributes"].(map[string]any)
+	return a
+}
+
+// jsonField re-encodes a decoded span field for substring checks.
+func jsonField(s map[string]any, k string) string {
+	b, _ := json.Marshal(s[k])
+	return string(b)
+}
+
+func usageOf(u map[string]float64) map[string]any {
+	m := make(map[string]any, len(u))
+	for k, v := range u {
+		m[k] = v
+	}
+	return m
+}
+
+func TestLLMOpenAIChat(t *testing.T) {
+	t.Parallel()
+	b := setupLLM(t, serve(200, "application/json", openAIChatResponse))
+	_, got := b.post(t, "/v1/chat/completions", openAIChatRequest)
+	if got != openAIChatResponse {
+		t.Errorf("the caller got a different response body")
+	}
+	s := b.oneSpan(t)
+	checkFields(t, s, map[string]any{
+		"name": "chat gpt-4o", "type": "llm", "provider": "openai",
+		"request_model": "gpt-4o", "model": "gpt-4o-2024-08-06",
+		"usage": usageOf(map[string]float64{"input_tokens": 1117, "output_tokens": 46, "cached_tokens": 1024, "reasoning_tokens": 12, "total_tokens": 1163}),
+	})
+	if s["status"] == "error" {
+		t.Errorf("status error: %v", s["error_message"])
+	}
+	checkFields(t, attrs(s), map[string]any{
+		"temperature": 0.2, "top_p": 0.9, "max_tokens": 256.0,
+		"tools": []any{"get_weather"}, "tool_choice": "auto", "response_format": "json_object",
+	})
+	in := jsonField(s, "input")
+	if strings.Contains(in, "iVBOR") || !strings.Contains(in, "[image/png, 70 bytes]") || !strings.Contains(in, "You are terse.") {
+		t.Errorf("input = %s", in)
+	}
+	out := s["output"].(map[string]any)
+	if out["finish_reason"] != "stop" || out["message"].(map[string]any)["content"] != "A red pixel." {
+		t.Errorf("output = %v", out)
+	}
+}
+
+func TestLLMOpenAIStream(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, stream string
+		usage        any
+		content      string
+		toolCalls    any
+		finish       string
+	}{
+		{
+			name: "include_usage", stream: openAIStreamWithUsage,
+			usage:   usageOf(map[string]float64{"input_tokens": 82, "output_tokens": 37, "total_tokens": 119}),
+			content: "Checking",
+			toolCalls: []any{
+				map[string]any{"id": "call_abc", "name": "get_weather", "arguments": `{"city":"Paris"}`},
+				map[string]any{"id": "call_def", "name": "get_weather", "arguments": `{"city":"Rome"}`},
+			},
+			finish: "tool_calls",
+		},
+		{name: "no_usage", stream: openAIStreamNoUsage, content: "Hello there!", finish: "stop"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := setupLLM(t, serve(200, "text/event-stream", tc.stream))
+			_, got := b.post(t, "/v1/chat/completions", openAIStreamRequest)
+			if got != tc.stream {
+				t.Errorf("the caller got a different stream")
+			}
+			s := b.oneSpan(t)
+			checkFields(t, s, map[string]any{
+				"name": "chat gpt-4o-mini", "request_model": "gpt-4o-mini", "model": "gpt-4o-mini-2024-07-18",
+				"provider": "openai", "usage": tc.usage, "status": "ok",
+			})
+			if _, ok := s["time_to_first_token_ms"].(float64); !ok {
+				t.Error("no time to first token")
+			}
+			a := attrs(s)
+			if a["stream"] != true {
+				t.Errorf("stream attribute = %v", a["stream"])
+			}
+			if missing := tc.usage == nil; (a["usage_missing"] == true) != missing {
+				t.Errorf("usage_missing = %v, want %t", a["usage_missing"], missing)
+			}
+			out := s["output"].(map[string]any)
+			if out["content"] != tc.content || out["finish_reason"] != tc.finish || !reflect.DeepEqual(out["tool_calls"], tc.toolCalls) {
+				t.Errorf("output = %v", out)
+			}
+		})
+	}
+}
+
+func TestLLMOpenAIResponsesAndEmbeddings(t *testing.T) {
+	t.Parallel()
+	b := setupLLM(t, func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/embeddings") {
+			serve(200, "application/json", embeddingResponse)(w, r)
+			return
+		}
+		serve(200, "application/json", responsesResponse)(w, r)
+	})
+	b.post(t, "/v1/responses", responsesRequest)
+	b.post(t, "/v1/embeddings", embeddingRequest)
+	spans := byName(b.llmSpans(t))
+	r := spans["responses o4-mini"]
+	checkFields(t, r, map[string]any{
+		"type": "llm", "model": "o4-mini-2025-04-16",
+		"usage": usageOf(map[string]float64{"input_tokens": 36, "output_tokens": 87, "reasoning_tokens": 64, "total_tokens": 123}),
+	})
+	if attrs(r)["max_output_tokens"] != 500.0 || !strings.Contains(jsonField(r, "output"), `"output_text"`) {
+		t.Errorf("responses span = %v", r)
+	}
+	e := spans["embedding text-embedding-3-small"]
+	checkFields(t, e, map[string]any{
+		"type": "embedding", "provider": "openai", "output": nil,
+		"usage": usageOf(map[string]float64{"input_tokens": 5, "total_tokens": 5}),
+	})
+	if jsonField(e, "input") != `["The food was delicious"]` {
+		t.Errorf("embedding input = %s", jsonField(e, "input"))
+	}
+}
+
+func TestLLMAnthropic(t *testing.T) {
+	t.Parallel()
+	t.Run("plain", func(t *testing.T) {
+		t.Parallel()
+		b := setupLLM(t, serve(200, "application/json", anthropicResponse))
+		b.post(t, "/v1/messages", anthropicRequest)
+		s := b.oneSpan(t)
+		checkFields(t, s, map[string]any{
+			"name": "chat claude-sonnet-4-5", "provider": "anthropic", "request_model": "claude-sonnet-4-5",
+			"model": "claude-sonnet-4-5-20250929",
+			"usage": usageOf(map[string]float64{"input_tokens": 472, "output_tokens": 89, "cached_tokens": 2048,
+				"cache_creation_tokens": 100, "total_tokens": 2709}),
+		})
+		checkFields(t, attrs(s), map[string]any{"temperature": 0.5, "max_tokens": 1024.0, "tools": []any{"get_weather"}})
+		in := jsonField(s, "input")
+		if strings.Contains(in, "/9j/") || !strings.Contains(in, "[image/jpeg, 40 bytes]") || !strings.Contains(in, `"system":"You are a weather bot."`) {
+			t.Errorf("input = %s", in)
+		}
+		out := jsonField(s, "output")
+		if !strings.Contains(out, `"finish_reason":"tool_use"`) || !strings.Contains(out, `"toolu_01A09q90qw90lq917835lq9"`) {
+			t.Errorf("output = %s", out)
+		}
+	})
+	t.Run("stream", func(t *testing.T) {
+		t.Parallel()
+		b := setupLLM(t, serve(200, "text/event-stream; charset=utf-8", anthropicStream))
+		req := strings.Replace(anthropicRequest, `"max_tokens":1024`, `"max_tokens":1024,"stream":true`, 1)
+		b.post(t, "/v1/messages", req)
+		s := b.oneSpan(t)
+		checkFields(t, s, map[string]any{
+			"model": "claude-sonnet-4-5-20250929", "status": "ok",
+			"usage": usageOf(map[string]float64{"input_tokens": 472, "output_tokens": 89, "cached_tokens": 1024, "total_tokens": 1585}),
+			"output": map[string]any{"role": "assistant", "content": "Okay, checking.", "finish_reason": "tool_use",
+				"tool_calls": []any{map[string]any{"id": "toolu_01T1x1fJ34qAmk2tNTrN7Up6", "name": "get_weather", "arguments": `{"city": "San Francisco"}`}}},
+		})
+		if _, ok := s["time_to_first_token_ms"]; !ok {
+			t.Error("no time to first token")
+		}
+	})
+}
+
+func TestLLMGemini(t *testing.T) {
+	t.Parallel()
+	t.Run("plain", func(t *testing.T) {
+		t.Parallel()
+		b := setupLLM(t, serve(200, "application/json; charset=UTF-8", geminiResponse))
+		b.post(t, "/v1beta/models/gemini-2.5-flash:generateContent", geminiRequest)
+		s := b.oneSpan(t)
+		checkFields(t, s, map[string]any{
+			"name": "chat gemini-2.5-flash", "provider": "google", "request_model": "gemini-2.5-flash",
+			"model": "gemini-2.5-flash-001",
+			"usage": usageOf(map[string]float64{"input_tokens": 265, "output_tokens": 5, "cached_tokens": 128,
+				"reasoning_tokens": 30, "total_tokens": 300}),
+			"output": map[string]any{"message": map[string]any{"parts": []any{map[string]any{"text": "A tiny image."}}, "role": "model"}, "finish_reason": "STOP"},
+		})
+		checkFields(t, attrs(s), map[string]any{"temperature": 0.7, "top_p": 0.95, "max_output_tokens": 512.0, "tools": []any{"lookup"}})
+		in := jsonField(s, "input")
+		if strings.Contains(in, "UklGR") || !strings.Contains(in, "[image/webp, 44 bytes]") || !strings.Contains(in, "Be brief.") {
+			t.Errorf("input = %s", in)
+		}
+	})
+	t.Run("stream vertex", func(t *testing.T) {
+		t.Parallel()
+		b := setupLLM(t, serve(200, "text/event-stream", geminiStream))
+		b.post(t, "/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse", geminiRequest)
+		s := b.oneSpan(t)
+		checkFields(t, s, map[string]any{
+			"request_model": "gemini-2.5-flash", "model": "gemini-2.5-flash-001", "status": "ok",
+			"usage": usageOf(map[string]float64{"input_tokens": 265, "output_tokens": 9, "reasoning_tokens": 16, "total_tokens": 290}),
+			"output": map[string]any{"role": "model", "content": "A tiny image.", "finish_reason": "STOP",
+				"tool_calls": []any{map[string]any{"name": "lookup", "arguments": `{"q": "webp"}`}}},
+		})
+	})
+}
+
+func TestLLMErrorStatus(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, path, req, body string
+		status                int
+		errType, msg          string
+	}{
+		{"openai type", "/v1/chat/completions", openAIChatRequest, openAIErrorBody, 429, "tokens", "Rate limit reached for gpt-4o in organization org-123 on tokens per min (TPM)."},
+		{"openai code", "/v1/chat/completions", openAIChatRequest, openAINotFoundBody, 404, "model_not_found", "The model 'gpt-9' does not exist"},
+		{"anthropic", "/v1/messages", anthropicRequest, anthropicErrorBody, 529, "overloaded_error", "Overloaded"},
+		{"gemini", "/v1beta/models/gemini-2.5-flash:generateContent", geminiRequest, geminiErrorBody, 400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key."},
+		{"no body", "/v1/chat/completions", openAIChatRequest, "upstream connect error", 502, "http_502", "upstream connect error"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := setupLLM(t, serve(tc.status, "application/json", tc.body))
+			resp, got := b.post(t, tc.path, tc.req)
+			if resp.StatusCode != tc.status || got != tc.body {
+				t.Errorf("the caller got %d %q", resp.StatusCode, got)
+			}
+			s := b.oneSpan(t)
+			checkFields(t, s, map[string]any{"status": "error", "error_type": tc.errType, "error_message": tc.msg})
+			if attrs(s)["http_status"] != float64(tc.status) {
+				t.Errorf("http_status = %v", attrs(s)["http_status"])
+			}
+		})
+	}
+}
+
+func TestLLMNetworkError(t *testing.T) {
+	t.Parallel()
+	b := setupLLM(t, serve(200, "application/json", "{}"))
+	b.server.Close()
+	req, _ := http.NewRequestWithContext(b.ctx, http.MethodPost, b.server.URL+"/v1/chat/completions", strings.NewReader(openAIChatRequest))
+	if _, err := b.hc.Do(req); err == nil {
+		t.Fatal("no error from a closed server")
+	}
+	s := b.oneSpan(t)
+	checkFields(t, s, map[string]any{"status": "error", "error_type": "network_error", "name": "chat gpt-4o"})
+}
+
+// streamingHandler sends first, then waits for the client to go away.
+func streamingHandler(first string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, first)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}
+}
+
+const firstChunk = `data: {"id":"c","object":"chat.completion.chunk","model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"delta":{"content":"Hel"}}]}` + "\n\n"
+
+func TestLLMStreamCancel(t *testing.T) {
+	t.Parallel()
+	b := setupLLM(t, streamingHandler(firstChunk))
+	ctx, cancel := context.WithCancel(b.ctx)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, b.server.URL+"/v1/chat/completions", strings.NewReader(openAIStreamRequest))
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := make([]byte, len(firstChunk))
+	if _, err := io.ReadFull(resp.Body, buf); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	// The span ends on cancellation alone, before any further Read.
+	waitFor(t, "the span to end", func() bool {
+		b.flush(t)
+		for _, s := range b.collector.spans() {
+			if s["type"] == "llm" {
+				return true
+			}
+		}
+		return false
+	})
+	s := b.oneSpan(t)
+	checkFields(t, s, map[string]any{"status": "error", "error_type": "context_canceled",
+		"output": map[string]any{"content": "Hel"}, "model": "gpt-4o-mini-2024-07-18"})
+	if attrs(s)["usage_missing"] != true {
+		t.Error("usage_missing not set")
+	}
+}
+
+// TestLLMStreamCloseHalfway is not parallel: it counts goroutines.
+func TestLLMStreamCloseHalfway(t *testing.T) {
+	b := setupLLM(t, streamingHandler(firstChunk))
+	// Open the exporter's connection first: it is not the streams'.
+	_, warm := StartSpan(b.ctx, SpanTool, "warm")
+	warm.End()
+	b.flush(t)
+	before := runtime.NumGoroutine()
+	for range 20 {
+		req, _ := http.NewRequestWithContext(b.ctx, http.MethodPost, b.server.URL+"/v1/chat/completions", strings.NewReader(openAIStreamRequest))
+		resp, err := b.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 10)
+		io.ReadFull(resp.Body, buf)
+		resp.Body.Close()
+	}
+	spans := b.llmSpans(t)
+	if len(spans) != 20 {
+		t.Fatalf("%d spans ended, want 20", len(spans))
+	}
+	checkFields(t, spans[0], map[string]any{"status": "error", "error_type": "stream_closed"})
+	b.hc.CloseIdleConnections()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after closing 20 streams, %d before", n, before)
+	}
+}
+
+func TestLLMNonLLMRequestUntouched(t *testing.T) {
+	t.Parallel()
+	b := setupLLM(t, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Write(body)
+	})
+	body := `{"model":"gpt-4o","messages":[]}`
+	_, got := b.post(t, "/v1/chat/completions/abc/cancel", body)
+	if got != body {
+		t.Errorf("echo = %q", got)
+	}
+	if spans := b.llmSpans(t); len(spans) != 0 {
+		t.Errorf("a non-LLM request was recorded: %v", spans)
+	}
+}
+
+func TestLLMMiddlewareAndTransportRecordOnce(t *testing.T) {
+	t.Parallel()
+	b := setupLLM(t, serve(200, "application/json", openAIChatResponse))
+	mw := Middleware()
+	req, _ := http.NewRequestWithContext(b.ctx, http.MethodPost, b.server.URL+"/v1/chat/completions", strings.NewReader(openAIChatRequest))
+	resp, err := mw(req, b.hc.Do)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(got) != openAIChatResponse {
+		t.Errorf("body through the middleware = %q", got)
+	}
+	s := b.oneSpan(t)
+	checkFields(t, s, map[string]any{"name": "chat gpt-4o", "model": "gpt-4o-2024-08-06"})
+}
+
+func TestLLMRetryAttempts(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	b := setupLLM(t, func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			serve(500, "application/json", `{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}`)(w, r)
+			return
+		}
+		serve(200, "application/json", openAIChatResponse)(w, r)
+	})
+	b.post(t, "/v1/chat/completions", openAIChatRequest, "X-Stainless-Retry-Count", "0")
+	b.post(t, "/v1/chat/completions", openAIChatRequest, "X-Stainless-Retry-Count", "1")
+	spans := b.llmSpans(t)
+	if len(spans) != 2 {
+		t.Fatalf("%d spans, want 2", len(spans))
+	}
+	for _, s := range spans {
+		if s["parent_span_id"] != b.run.SpanID() {
+			t.Errorf("attempt not under the run")
+		}
+		switch attrs(s)["attempt"] {
+		case 0.0:
+			checkFields(t, s, map[string]any{"status": "error", "error_type": "server_error"})
+		case 1.0:
+			checkFields(t, s, map[string]any{"status": "ok", "model": "gpt-4o-2024-08-06"})
+		default:
+			t.Errorf("attempt = %v", attrs(s)["attempt"])
+		}
+	}
+}
+
+func TestLLMDetectionOptions(t *testing.T) {
+	t.Parallel()
+	t.Run("off", func(t *testing.T) {
+		t.Parallel()
+		b := setupLLM(t, serve(200, "application/json", openAIChatResponse), WithLLMDetection(false))
+		b.post(t, "/v1/chat/completions", openAIChatRequest)
+		if spans := b.llmSpans(t); len(spans) != 0 {
+			t.Errorf("recorded with detection off: %v", spans)
+		}
+	})
+	t.Run("unsampled", func(t *testing.T) {
+		t.Parallel()
+		b := setupLLM(t, serve(200, "application/json", openAIChatResponse), WithSampleRate(0))
+		if _, got := b.post(t, "/v1/chat/completions", openAIChatRequest); got != openAIChatResponse {
+			t.Errorf("body = %q", got)
+		}
+		b.run.End()
+		b.flush(t)
+		if n := len(b.collector.spans()); n != 0 {
+			t.Errorf("%d spans from an unsampled trace", n)
+		}
+	})
+	t.Run("custom path", func(t *testing.T) {
+		t.Parallel()
+		b := setupLLM(t, serve(200, "application/json", openAIChatResponse), WithLLMPaths("/api/generate"))
+		b.post(t, "/api/generate", openAIChatRequest)
+		checkFields(t, b.oneSpan(t), map[string]any{"name": "chat gpt-4o", "model": "gpt-4o-2024-08-06"})
+	})
+	t.Run("custom host", func(t *testing.T) {
+		t.Parallel()
+		b := setupLLM(t, serve(200, "application/json", openAIChatResponse), WithLLMHosts("127.0.0.1"))
+		b.post(t, "/anything", openAIChatRequest)
+		checkFields(t, b.oneSpan(t), map[string]any{"name": "chat gpt-4o"})
+	})
+}
+
+func TestDetectLLM(t *testing.T) {
+	t.Parallel()
+	cfg := defaultConfig()
+	for _, tc := range []struct {
+		method, url string
+		want        llmEndpoint
+		ok          bool
+	}{
+		{"POST", "https://api.openai.com/v1/chat/completions", llmEndpoint{provider: "openai", op: "chat"}, true},
+		{"POST", "https://x.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-10-21", llmEndpoint{provider: "openai", op: "chat"}, true},
+		{"POST", "http://localhost:11434/v1/completions", llmEndpoint{provider: "openai", op: "completion"}, true},
+		{"POST", "https://api.openai.com/v1/responses", llmEndpoint{provider: "openai", op: "responses"}, true},
+		{"POST", "https://api.openai.com/v1/embeddings", llmEndpoint{provider: "openai", op: "embedding"}, true},
+		{"POST", "https://api.anthropic.com/v1/messages", llmEndpoint{provider: "anthropic", op: "chat"}, true},
+		{"POST", "https://api.anthropic.com/v1/messages/count_tokens", llmEndpoint{}, false},
+		{"POST", "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:generateContent", llmEndpoint{provider: "google", op: "chat", model: "gemini-2.5-pro"}, true},
+		{"POST", "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse", llmEndpoint{provider: "google", op: "chat", model: "gemini-2.5-pro", stream: true}, true},
+		{"POST", "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:countTokens", llmEndpoint{}, false},
+		{"GET", "https://api.openai.com/v1/chat/completions", llmEndpoint{}, false},
+		{"POST", "https://example.com/v1/users", llmEndpoint{}, false},
+	} {
+		r := httptest.NewRequest(tc.method, tc.url, nil)
+		got, ok := detectLLM(&cfg, r)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("%s %s: got %+v %t, want %+v %t", tc.method, tc.url, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestRedactImages(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{`"plain"`, `"plain"`},
+		{`["data:image/gif;base64,R0lGODlhAQABAAAAACw="]`, `["[image/gif, 14 bytes]"]`},
+		{`{"inline_data":{"mime_type":"application/pdf","data":"JVBERi0xLjQK"}}`, `{"inline_data":{"data":"[application/pdf, 9 bytes]","mime_type":"application/pdf"}}`},
+		{`{"data":"not a payload"}`, `{"data":"not a payload"}`},
+	} {
+		if got := string(redactImages(json.RawMessage(tc.in))); got != tc.want {
+			t.Errorf("redactImages(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+// FuzzSSEParser feeds arbitrary bytes, split at arbitrary points, to the
+// stream parser of each provider.
+func FuzzSSEParser(f *testing.F) {
+	f.Add([]byte(openAIStreamWithUsage), 7)
+	f.Add([]byte(anthropicStream), 13)
+	f.Add([]byte(geminiStream), 1)
+	f.Fuzz(func(t *testing.T, data []byte, split int) {
+		for _, provider := range []string{providerOpenAI, providerAnthropic, providerGoogle} {
+			_, s := startSpan(context.Background(), newNoopClient(), SpanLLM, "fuzz")
+			p := sseParser{call: &llmCall{ep: llmEndpoint{provider: provider}, span: s, start: time.Now()}}
+			if split <= 0 || split > len(data) {
+				split = len(data)
+			}
+			p.feed(data[:split])
+			p.feed(data[split:])
+			p.flushLine()
+		}
+	})
+}
+
+func TestLLMOpenAIResponsesStreamAndLegacy(t *testing.T) {
+	t.Parallel()
+	t.Run("responses stream", func(t *testing.T) {
+		t.Parallel()
+		b := setupLLM(t, serve(200, "text/event-stream", responsesStream))
+		b.post(t, "/v1/responses", `{"model":"gpt-4.1","input":"Hi","stream":true}`)
+		s := b.oneSpan(t)
+		checkFields(t, s, map[string]any{
+			"name": "responses gpt-4.1", "model": "gpt-4.1-2025-04-14", "status": "ok", "input": "Hi",
+			"usage": usageOf(map[string]float64{"input_tokens": 12, "output_tokens": 3, "cached_tokens": 4, "reasoning_tokens": 1, "total_tokens": 15}),
+		})
+		out := s["output"].(map[string]any)
+		if out["content"] != "Hi there" || out["finish_reason"] != "completed" || out["message"] == nil {
+			t.Errorf("output = %v", out)
+		}
+	})
+	t.Run("legacy completion", func(t *testing.T) {
+		t.Parallel()
+		b := setupLLM(t, serve(200, "application/json", legacyCompletionResponse))
+		b.post(t, "/v1/completions", legacyCompletionRequest)
+		checkFields(t, b.oneSpan(t), map[string]any{
+			"name": "completion gpt-3.5-turbo-instruct", "input": "Say this is a test",
+			"output": map[string]any{"content": "\n\nThis is indeed a test", "finish_reason": "length"},
+			"usage":  usageOf(map[string]float64{"input_tokens": 5, "output_tokens": 7, "total_tokens": 12}),
+		})
+	})
+}
+
+// TestLLMDetectionAllocatesNothing: a request that is not an LLM call
+// costs the transport a path check and no allocation. Not parallel:
+// AllocsPerRun forbids it.
+func TestLLMDetectionAllocatesNothing(t *testing.T) {
+	tb := setup(t)
+	ctx, run := tb.client.AgentTrace(t.Context(), "agent")
+	defer run.End()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "https://example.com/v1/orders", nil)
+	if n := testing.AllocsPerRun(100, func() { llmToRecord(req) }); n != 0 {
+		t.Errorf("detection allocates %v times per request", n)
+	}
+}
+
+// TestLLMOutsideTrace: a call made with a context that carries no trace
+// starts its own trace on the default client. Not parallel: it swaps the
+// default client.
+func TestLLMOutsideTrace(t *testing.T) {
+	b := setupLLM(t, serve(200, "application/json", openAIChatResponse), WithDefaultAgentName("batch-job"))
+	prev := defaultClient.Load()
+	defaultClient.Store(b.client)
+	t.Cleanup(func() { defaultClient.Store(prev) })
+	b.ctx = t.Context()
+	b.post(t, "/v1/chat/completions", openAIChatRequest)
+	spans := b.llmSpans(t)
+	if len(spans) != 1 {
+		t.Fatalf("%d spans, want 1", len(spans))
+	}
+	checkFields(t, spans[0], map[string]any{"name": "chat gpt-4o", "parent_span_id": nil, "agent_name": "batch-job"})
+	if spans[0]["trace_id"] == b.run.TraceID() {
+		t.Error("the call joined an unrelated trace")
+	}
+}

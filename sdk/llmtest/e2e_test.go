@@ -1,0 +1,134 @@
+package llmtest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	anthropic "github.com/anthropics/anthropic-sdk-go"
+
+	tracium "github.com/tracium/tracium/sdk"
+	"github.com/tracium/tracium/server"
+	"github.com/tracium/tracium/server/auth"
+	"github.com/tracium/tracium/store"
+	"github.com/tracium/tracium/store/backend"
+	"github.com/tracium/tracium/store/sqlite"
+)
+
+// startCollector runs the real Tracium server in-process on a free port
+// with its own SQLite data directory, and returns its URL, its API key and
+// a second connection to its database.
+func startCollector(t *testing.T) (url, key string, st store.Store) {
+	t.Helper()
+	key, _, err := auth.NewKey(0, "llmtest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := server.Config{
+		Addr:            "127.0.0.1:0",
+		DataDir:         t.TempDir(),
+		AutoMigrate:     true,
+		BootstrapAPIKey: key,
+		RateLimit:       -1,
+		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	srv, err := server.New(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("server.New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	st, err = sqlite.Open(t.Context(), sqlite.Config{Path: filepath.Join(cfg.DataDir, backend.SQLiteFile), SkipMigrate: true})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return "http://" + srv.Addr().String(), key, st
+}
+
+// TestEndToEndRealCollector streams an Anthropic answer under a client
+// that exports to the real collector, and reads the stored span back.
+//
+// Not parallel: Init makes the new client the process default. The other
+// tests name their client explicitly, so they are not affected.
+func TestEndToEndRealCollector(t *testing.T) {
+	url, key, st := startCollector(t)
+	e2e := tracium.Init(tracium.WithAPIKey(key), tracium.WithEndpoint(url), tracium.WithFlushInterval(20*time.Millisecond))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = e2e.Shutdown(ctx)
+	})
+
+	fake := newFakeProvider(t, fakeOptions{})
+	ctx, run := e2e.AgentTrace(t.Context(), "e2e-agent")
+	ac := newAnthropic(fake.URL)
+	stream := ac.Messages.NewStreaming(ctx, anthropicParams())
+	var msg anthropic.Message
+	for stream.Next() {
+		if err := msg.Accumulate(stream.Current()); err != nil {
+			t.Fatalf("Accumulate: %v", err)
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatalf("stream: %v", err)
+	}
+	stream.Close()
+	run.End()
+	if err := e2e.Flush(t.Context()); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+
+	project, err := st.GetProjectByName(t.Context(), server.DefaultProject)
+	if err != nil {
+		t.Fatalf("GetProjectByName: %v", err)
+	}
+	var llm store.Span
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tr, err := st.GetTrace(t.Context(), project.ID, run.TraceID())
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("GetTrace: %v", err)
+		}
+		if i := slices.IndexFunc(tr.Spans, func(s store.Span) bool { return s.Type == store.SpanType("llm") }); i >= 0 && len(tr.Spans) >= 2 {
+			llm = tr.Spans[i]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("trace %s not stored within 10s (%d spans)", run.TraceID(), len(tr.Spans))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	if llm.ParentSpanID != run.SpanID() || llm.Provider != "anthropic" || llm.Status != store.StatusOK {
+		t.Errorf("stored span parent %q provider %q status %q", llm.ParentSpanID, llm.Provider, llm.Status)
+	}
+	if llm.Model != anthropicAnswerModel {
+		t.Errorf("stored model = %q, want %q", llm.Model, anthropicAnswerModel)
+	}
+	want := store.Usage{
+		InputTokens: anthropicInput, OutputTokens: anthropicOutput,
+		CachedTokens: anthropicCacheRead, CacheCreationTokens: anthropicCacheCreation, TotalTokens: anthropicTotal,
+	}
+	if llm.Usage == nil || *llm.Usage != want {
+		t.Errorf("stored usage = %+v, want %+v", llm.Usage, want)
+	}
+	if !containsJSON(llm.Output, fake.reply()) {
+		t.Errorf("stored output %s does not contain the streamed text %q", llm.Output, fake.reply())
+	}
+	if llm.TimeToFirstTokenMS == nil || *llm.TimeToFirstTokenMS <= 0 {
+		t.Errorf("stored time_to_first_token_ms = %v, want > 0", llm.TimeToFirstTokenMS)
+	}
+}
