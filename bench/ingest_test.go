@@ -44,21 +44,7 @@ const (
 // (cores busy on average) and peak resident memory.
 func BenchmarkIngest(b *testing.B) {
 	ctx := context.Background()
-	dbURL := pgtest.NewDatabase(b)
-	st, err := postgres.Open(ctx, postgres.Config{URL: dbURL})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	key, _, err := auth.NewKey(0, "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := startServer(b, dbURL, key)
-	p, err := st.GetProjectByName(ctx, "default")
-	if err != nil {
-		b.Fatal(err)
-	}
+	st, key, srv, p := setupServer(b)
 	raw, err := st.CreateProject(ctx, "raw-copy")
 	if err != nil {
 		b.Fatal(err)
@@ -166,6 +152,29 @@ func sendAll(b *testing.B, url, key string, bodies [][]byte) {
 		})
 	}
 	wg.Wait()
+}
+
+// setupServer gives a benchmark its own database, a tracium-server
+// process on it (with env added), the store opened beside it, the
+// bootstrap key and the default project.
+func setupServer(b *testing.B, env ...string) (*postgres.Store, string, *serverProcess, store.Project) {
+	b.Helper()
+	dbURL := pgtest.NewDatabase(b)
+	st, err := postgres.Open(context.Background(), postgres.Config{URL: dbURL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	key, _, err := auth.NewKey(0, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := startServer(b, dbURL, key, env...)
+	p, err := st.GetProjectByName(context.Background(), "default")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st, key, srv, p
 }
 
 type serverProcess struct {

@@ -12,9 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tracium/tracium/internal/pgtest"
-	"github.com/tracium/tracium/server/auth"
-	"github.com/tracium/tracium/store"
 	"github.com/tracium/tracium/store/postgres"
 	"github.com/tracium/tracium/store/storetest"
 )
@@ -24,22 +21,7 @@ import (
 // web page) and a 10,000-span trace (API and web page). It reports p50
 // and p95 of each.
 func BenchmarkQuery(b *testing.B) {
-	ctx := context.Background()
-	dbURL := pgtest.NewDatabase(b)
-	st, err := postgres.Open(ctx, postgres.Config{URL: dbURL})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	key, _, err := auth.NewKey(0, "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := startServer(b, dbURL, key, "TRACIUM_ADMIN_EMAIL=bench@example.com", "TRACIUM_ADMIN_PASSWORD=bench-password")
-	p, err := st.GetProjectByName(ctx, "default")
-	if err != nil {
-		b.Fatal(err)
-	}
+	st, key, srv, p := setupServer(b, "TRACIUM_ADMIN_EMAIL=bench@example.com", "TRACIUM_ADMIN_PASSWORD=bench-password")
 	big := load(b, st, p.ID)
 	client := signIn(b, srv.url)
 
@@ -83,32 +65,18 @@ func BenchmarkQuery(b *testing.B) {
 	}
 }
 
-// load stores 1,000,000 spans (100,000 traces over ten days) and one
-// 10,000-span trace, and returns the big trace's id.
+// load stores the read fixture (see storetest.LoadReadFixture) and
+// returns the 10,000-span trace's id.
 func load(b *testing.B, st *postgres.Store, projectID int64) string {
 	ctx := context.Background()
-	f := storetest.Fixture{SpansPerTrace: 10, PayloadBytes: 300, Start: time.Now().Add(-10 * 24 * time.Hour), Spacing: 8640 * time.Millisecond}
-	var buf []store.Span
-	for i := range 100_000 {
-		buf = append(buf, f.Trace(i)...)
-		if len(buf) >= 5000 {
-			if err := st.WriteSpans(ctx, projectID, buf); err != nil {
-				b.Fatal(err)
-			}
-			buf = buf[:0]
-		}
-	}
-	if err := st.WriteSpans(ctx, projectID, buf); err != nil {
-		b.Fatal(err)
-	}
-	big := storetest.Fixture{SpansPerTrace: 10_000, PayloadBytes: 1 << 10, Start: time.Now().Add(-time.Hour)}.Trace(0)
-	if err := st.WriteSpans(ctx, projectID, big); err != nil {
+	big, err := storetest.LoadReadFixture(ctx, st, projectID)
+	if err != nil {
 		b.Fatal(err)
 	}
 	if _, err := st.Pool().Exec(ctx, "ANALYZE"); err != nil {
 		b.Fatal(err)
 	}
-	return big[0].TraceID
+	return big
 }
 
 // signIn logs in through the form and returns a client with the session.

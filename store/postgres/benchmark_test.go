@@ -98,36 +98,21 @@ func loadReadFixture(b *testing.B) (*postgres.Store, int64, string) {
 			readFixture.err = err
 			return
 		}
-		f := storetest.Fixture{SpansPerTrace: 10, PayloadBytes: 300, Start: time.Now().Add(-10 * 24 * time.Hour), Spacing: 8640 * time.Millisecond}
-		const traces = 100_000
-		var buf []store.Span
-		for i := range traces {
-			buf = append(buf, f.Trace(i)...)
-			if len(buf) >= 2000 || i == traces-1 {
-				if err := s.WriteSpans(ctx, p.ID, buf); err != nil {
-					readFixture.err = err
-					return
-				}
-				buf = buf[:0]
-			}
-		}
-		big := storetest.Fixture{SpansPerTrace: 10_000, PayloadBytes: 1 << 10, Start: time.Now().Add(-time.Hour)}.Trace(0)
-		for lo := 0; lo < len(big); lo += 1000 {
-			if err := s.WriteSpans(ctx, p.ID, big[lo:lo+1000]); err != nil {
-				readFixture.err = err
-				return
-			}
+		bigID, err := storetest.LoadReadFixture(ctx, s, p.ID)
+		if err != nil {
+			readFixture.err = err
+			return
 		}
 		var n int64
-		if err := s.Pool().QueryRow(ctx, "SELECT count(*) FROM spans WHERE project_id = $1", p.ID).Scan(&n); err != nil || n != traces*10+10_000 {
-			readFixture.err = fmt.Errorf("fixture holds %d spans (%v), want %d", n, err, traces*10+10_000)
+		if err := s.Pool().QueryRow(ctx, "SELECT count(*) FROM spans WHERE project_id = $1", p.ID).Scan(&n); err != nil || n != storetest.ReadFixtureSpans {
+			readFixture.err = fmt.Errorf("fixture holds %d spans (%v), want %d", n, err, storetest.ReadFixtureSpans)
 			return
 		}
 		if _, err := s.Pool().Exec(ctx, "ANALYZE"); err != nil {
 			readFixture.err = err
 			return
 		}
-		readFixture.store, readFixture.project, readFixture.bigID = s, p.ID, big[0].TraceID
+		readFixture.store, readFixture.project, readFixture.bigID = s, p.ID, bigID
 	})
 	if readFixture.err != nil {
 		b.Fatal(readFixture.err)
@@ -152,23 +137,10 @@ func BenchmarkGetTrace(b *testing.B) {
 func BenchmarkListTraces(b *testing.B) {
 	s, project, _ := loadReadFixture(b)
 	ctx := context.Background()
-	since := time.Now().Add(-3 * 24 * time.Hour)
-	for _, tc := range []struct {
-		name string
-		f    store.TraceFilter
-	}{
-		{"none", store.TraceFilter{}},
-		{"agent", store.TraceFilter{AgentName: "agent-3"}},
-		{"model", store.TraceFilter{Model: "model-2"}},
-		{"tag", store.TraceFilter{Tag: "shard:1"}},
-		{"errors", store.TraceFilter{Status: store.StatusError}},
-		{"user", store.TraceFilter{UserID: "user-77"}},
-		{"since+agent+min_duration", store.TraceFilter{Since: since, AgentName: "agent-5", MinDuration: 1500 * time.Millisecond}},
-		{"text", store.TraceFilter{Query: "question 4242:"}},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
+	for _, tc := range storetest.ReadFilters(time.Now()) {
+		b.Run(tc.Name, func(b *testing.B) {
 			for b.Loop() {
-				res, err := s.ListTraces(ctx, project, tc.f, store.Page{Limit: 50})
+				res, err := s.ListTraces(ctx, project, tc.Filter, store.Page{Limit: 50})
 				if err != nil || len(res.Traces) == 0 {
 					b.Fatalf("ListTraces: %d traces, %v", len(res.Traces), err)
 				}
