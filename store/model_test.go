@@ -1,0 +1,48 @@
+package store
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestModelNames(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		model string
+		want  []string
+	}{
+		{"gpt-4o-mini", []string{"gpt-4o-mini"}},
+		{"gpt-4o-mini-2024-07-18", []string{"gpt-4o-mini-2024-07-18", "gpt-4o-mini"}},
+		{"GPT-4o-2024-08-06", []string{"gpt-4o-2024-08-06", "gpt-4o"}},
+		{"claude-sonnet-4-5-20250929", []string{"claude-sonnet-4-5-20250929", "claude-sonnet-4-5"}},
+		{"claude-3-5-haiku@20241022", []string{"claude-3-5-haiku@20241022", "claude-3-5-haiku"}},
+		{"claude-3-5-sonnet-20240620-v1:0", []string{"claude-3-5-sonnet-20240620-v1:0", "claude-3-5-sonnet-20240620", "claude-3-5-sonnet"}},
+		{"gemini-2.5-flash-001", []string{"gemini-2.5-flash-001", "gemini-2.5-flash"}},
+		{"gemini-2.5-flash-preview-05-20", []string{"gemini-2.5-flash-preview-05-20", "gemini-2.5-flash-preview"}},
+		{"gpt-4-0613", []string{"gpt-4-0613", "gpt-4"}},
+		{"claude-opus-4-0", []string{"claude-opus-4-0", "claude-opus-4"}},
+		{"claude-opus-4-7", []string{"claude-opus-4-7"}},
+		{"gpt-4o-audio-preview", []string{"gpt-4o-audio-preview"}},
+		{"o3-mini", []string{"o3-mini"}},
+		{"  ", nil},
+		{"", nil},
+	}
+	for _, tt := range tests {
+		if got := ModelNames(tt.model); !slices.Equal(got, tt.want) {
+			t.Errorf("ModelNames(%q) = %q, want %q", tt.model, got, tt.want)
+		}
+	}
+}
+
+func TestIsReleaseSuffix(t *testing.T) {
+	t.Parallel()
+	for rest, want := range map[string]bool{
+		"-2024-08-06": true, "-20250929": true, "@20250929": true, "-001": true, "-latest": true,
+		"-0": true, "-v2:0": true, "-0613": true, "-05-20": true,
+		"": false, "-mini": false, "-7": false, "-audio-preview": false, "-12345": false,
+	} {
+		if got := IsReleaseSuffix(rest); got != want {
+			t.Errorf("IsReleaseSuffix(%q) = %v, want %v", rest, got, want)
+		}
+	}
+}
