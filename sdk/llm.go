@@ -176,7 +176,7 @@ func recordLLM(r *http.Request, ep llmEndpoint, asTransport bool, next func(*htt
 	req.record(span)
 	if v := r.Header.Get("X-Stainless-Retry-Count"); v != "" {
 		if n, err := strconv.Atoi(v); err == nil {
-			span.SetAttribute("attempt", n)
+			span.SetAttribute(AttrAttempt, n)
 		}
 	}
 
@@ -198,7 +198,7 @@ func recordLLM(r *http.Request, ep llmEndpoint, asTransport bool, next func(*htt
 	streaming := req.Stream || ep.stream || strings.Contains(r.Header.Get("Accept"), "text/event-stream") ||
 		strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
 	if resp.StatusCode < 400 && streaming {
-		span.SetAttribute("stream", true)
+		span.SetAttribute(AttrStream, true)
 		resp.Body = newStreamBody(r.Context(), call, resp.Body)
 		return resp, nil
 	}

@@ -113,7 +113,7 @@ func (req *llmRequest) record(s *Span) {
 		s.SetAttribute("max_output_tokens", *req.MaxOutputTokens)
 	}
 	if req.Stream {
-		s.SetAttribute("stream", true)
+		s.SetAttribute(AttrStream, true)
 	}
 	var tools []string
 	for _, t := range req.Tools {

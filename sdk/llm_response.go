@@ -159,7 +159,7 @@ func (c *llmCall) response(raw []byte) {
 	})
 	c.span.SetModel(cmpOr(model, c.model))
 	if !ok {
-		c.span.SetAttribute("usage_missing", true)
+		c.span.SetAttribute(AttrUsageMissing, true)
 		return
 	}
 	if c.ep.op != "embedding" && (out.Message != nil || out.Content != "" || out.FinishReason != "") {
@@ -173,7 +173,7 @@ func (c *llmCall) response(raw []byte) {
 	case geminiMeta != nil && string(geminiMeta) != "null" && json.Unmarshal(geminiMeta, &g) == nil:
 		c.span.SetUsage(g.usage())
 	default:
-		c.span.SetAttribute("usage_missing", true)
+		c.span.SetAttribute(AttrUsageMissing, true)
 	}
 }
 

@@ -78,7 +78,9 @@ func (b *streamBody) finish(err error) {
 	case err == errStreamClosed && p.finished:
 		// Closed after the last event: a complete stream.
 	case err == errStreamClosed:
-		s.setFailure("stream_closed", err.Error())
+		// The caller stopped reading on purpose (it had what it needed,
+		// or gave up): the call did not fail.
+		s.SetAttribute(AttrStreamClosedEarly, true)
 	case err != nil:
 		b.call.fail(err)
 	}
@@ -93,7 +95,7 @@ func (b *streamBody) finish(err error) {
 	if p.hasUsage {
 		s.SetUsage(p.usage)
 	} else {
-		s.SetAttribute("usage_missing", true)
+		s.SetAttribute(AttrUsageMissing, true)
 	}
 	s.End()
 }

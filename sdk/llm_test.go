@@ -428,7 +428,10 @@ func TestLLMStreamCloseHalfway(t *testing.T) {
 	if len(spans) != 20 {
 		t.Fatalf("%d spans ended, want 20", len(spans))
 	}
-	checkFields(t, spans[0], map[string]any{"status": "error", "error_type": "stream_closed"})
+	checkFields(t, spans[0], map[string]any{"status": "ok"})
+	if attrs, _ := spans[0]["attributes"].(map[string]any); attrs[AttrStreamClosedEarly] != true {
+		t.Errorf("a stream closed halfway has attributes %v, want %s", spans[0]["attributes"], AttrStreamClosedEarly)
+	}
 	b.hc.CloseIdleConnections()
 	deadline := time.Now().Add(5 * time.Second)
 	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {

@@ -3,10 +3,8 @@ package tracium
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 )
 
 // HTTPMiddleware traces a net/http server: each request gets a span of
@@ -32,41 +30,52 @@ func (c *Client) HTTPMiddleware(next http.Handler) http.Handler {
 }
 
 func httpMiddleware(c *Client, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := Extract(r.Context(), r.Header)
-		ctx, span := startSpan(ctx, c, SpanHTTP, r.Method+" "+r.URL.Path)
-		rw := &statusWriter{ResponseWriter: w}
-		r = r.WithContext(ctx)
-		defer func() {
-			// r.Pattern is set by ServeMux while routing, which happens
-			// inside next when the middleware wraps a mux.
-			route := r.Pattern
-			if route == "" {
-				route = r.URL.Path
-			} else if _, path, ok := cutMethod(route); ok {
-				route = path
+	var opts []RequestOption
+	if c != nil {
+		opts = append(opts, WithRequestClient(c))
+	}
+	return HTTPMiddlewareWith(opts...)(next)
+}
+
+// HTTPMiddlewareWith is HTTPMiddleware configured by opts (skipped paths,
+// span names, recorded headers, the client).
+func HTTPMiddlewareWith(opts ...RequestOption) func(http.Handler) http.Handler {
+	t := NewRequestTracer(opts...)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if t.Skip(r.URL.Path) {
+				next.ServeHTTP(w, r)
+				return
 			}
-			span.SetName(r.Method + " " + route)
-			span.SetAttribute("http.method", r.Method)
-			span.SetAttribute("http.route", route)
-			if p := recover(); p != nil {
-				span.SetAttribute("http.status_code", http.StatusInternalServerError)
-				span.setFailure("panic", fmt.Sprint(p))
-				span.End()
-				panic(p)
-			}
-			status := rw.status
-			if status == 0 {
-				status = http.StatusOK
-			}
-			span.SetAttribute("http.status_code", status)
-			if status >= 500 {
-				span.setFailure("http_error", strconv.Itoa(status)+" "+http.StatusText(status))
-			}
-			span.End()
-		}()
-		next.ServeHTTP(rw, r)
-	})
+			ctx, span := t.Start(r.Context(), r.Method, r.URL.Path, r.Header.Get)
+			rw := &statusWriter{ResponseWriter: w}
+			r = r.WithContext(ctx)
+			defer func() {
+				// r.Pattern is set by ServeMux while routing, which happens
+				// inside next when the middleware wraps a mux.
+				res := RequestResult{Method: r.Method, Route: routeOf(r), Path: r.URL.Path, Status: rw.status, ResponseSize: rw.size}
+				if p := recover(); p != nil {
+					t.EndPanic(span, res, p)
+					panic(p)
+				}
+				t.End(span, res)
+			}()
+			next.ServeHTTP(rw, r)
+		})
+	}
+}
+
+// routeOf is the ServeMux pattern that matched r without its method, or
+// the path when none did.
+func routeOf(r *http.Request) string {
+	route := r.Pattern
+	if route == "" {
+		return r.URL.Path
+	}
+	if _, path, ok := cutMethod(route); ok {
+		return path
+	}
+	return route
 }
 
 // cutMethod splits a ServeMux pattern "GET /x/{id}" into its method and
@@ -83,10 +92,11 @@ func cutMethod(pattern string) (method, path string, ok bool) {
 	return "", pattern, false
 }
 
-// statusWriter remembers the status code a handler wrote.
+// statusWriter remembers the status code and body size a handler wrote.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	size   int64
 }
 
 // WriteHeader records the first status, the one the client sees.
@@ -102,7 +112,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	w.size += int64(n)
+	return n, err
 }
 
 // Flush keeps streaming responses (server-sent events from an LLM proxy)

@@ -51,8 +51,8 @@ func TestHTTPMiddlewareRecordsRequest(t *testing.T) {
 		t.Fatalf("no span named by route; got %v", keys(spans))
 	}
 	attrs := ok["attributes"].(map[string]any)
-	if ok["type"] != "http" || ok["status"] != "ok" || attrs["http.method"] != "GET" ||
-		attrs["http.route"] != "/users/{id}" || attrs["http.status_code"] != 201.0 {
+	if ok["type"] != "http" || ok["status"] != "ok" || attrs[AttrHTTPMethod] != "GET" ||
+		attrs[AttrHTTPRoute] != "/users/{id}" || attrs[AttrHTTPStatusCode] != 201.0 || attrs[AttrURLPath] != "/users/42" {
 		t.Errorf("span = %v", ok)
 	}
 	if ok["parent_span_id"] == nil {

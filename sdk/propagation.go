@@ -15,6 +15,36 @@ const (
 	flagSampled    = 0x01
 )
 
+// Traceparent returns the W3C traceparent value for the span ctx carries,
+// or "" when it carries none: what a job queue or an RPC framework stores
+// beside a message so that its consumer continues the trace (see
+// ContextWithTraceparent).
+func Traceparent(ctx context.Context) string {
+	s := spanFromContext(ctx)
+	if s == nil {
+		return ""
+	}
+	return formatTraceparent(s.ts.id, s.id, s.ts.sampled)
+}
+
+// ContextWithTraceparent returns a copy of ctx that carries the remote
+// parent named by a traceparent value, as Extract does for a header. An
+// empty or malformed value gives ctx unchanged.
+func ContextWithTraceparent(ctx context.Context, traceparent string) context.Context {
+	t, s, sampled, ok := parseTraceparent(traceparent)
+	if !ok {
+		return ctx
+	}
+	return contextWithRemote(ctx, t, s, sampled)
+}
+
+func contextWithRemote(ctx context.Context, t traceID, s spanID, sampled bool) context.Context {
+	remote := &Span{remote: true, id: s, ended: true}
+	remote.own = traceState{id: t, sampled: sampled}
+	remote.ts = &remote.own
+	return contextWithSpan(ctx, remote)
+}
+
 // Inject writes the traceparent header for the span ctx carries into h,
 // so that the service receiving the request continues the trace. It does
 // nothing when ctx carries no span. Safe for concurrent use on distinct
@@ -55,14 +85,7 @@ func Extract(ctx context.Context, h http.Header) context.Context {
 	if len(values) != 1 {
 		return ctx
 	}
-	t, s, sampled, ok := parseTraceparent(values[0])
-	if !ok {
-		return ctx
-	}
-	remote := &Span{remote: true, id: s, ended: true}
-	remote.own = traceState{id: t, sampled: sampled}
-	remote.ts = &remote.own
-	return contextWithSpan(ctx, remote)
+	return ContextWithTraceparent(ctx, values[0])
 }
 
 // parseTraceparent validates a traceparent value as the W3C Trace Context

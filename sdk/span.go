@@ -3,6 +3,7 @@ package tracium
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"slices"
 	"sync"
@@ -270,13 +271,27 @@ func (s *Span) SetError(err error) {
 	s.mu.Unlock()
 }
 
-// errorTypeName names an error's dynamic type like %T does, without fmt.
+// errorTypeName names an error by the type of the first error in its chain
+// that is more than a message: "*net.OpError", "*url.Error",
+// "context.deadlineExceededError". Plain errors.New and fmt.Errorf values
+// say nothing by their type and give "error".
 func errorTypeName(err error) string {
-	return reflect.TypeOf(err).String()
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		switch name := reflect.TypeOf(e).String(); name {
+		case "*errors.errorString", "*fmt.wrapError", "*fmt.wrapErrors", "*errors.joinError":
+		default:
+			return name
+		}
+	}
+	return "error"
 }
 
-// setFailure marks the span failed with a type and message that do not
-// come from an error value (a panic, a 5xx status).
+// Fail marks the span failed with an error type and message that come from
+// no error value: a panic, a 5xx status, a provider's error body. A later
+// SetError or Fail replaces them.
+func (s *Span) Fail(errType, message string) { s.setFailure(errType, message) }
+
+// setFailure is Fail.
 func (s *Span) setFailure(errType, msg string) {
 	if !s.lock() {
 		return

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"net"
 	"reflect"
 	"regexp"
 	"strings"
@@ -226,7 +228,7 @@ func TestEndEncodesValuesAtEnd(t *testing.T) {
 	if out, _ := s["output"].(string); !strings.Contains(out, "cannot encode") {
 		t.Errorf("output = %v, want the encoding error", s["output"])
 	}
-	if s["status"] != "error" || s["error_type"] != "*fmt.wrapError" || s["error_message"] != "wrapped: context deadline exceeded" {
+	if s["status"] != "error" || s["error_type"] != "context.deadlineExceededError" || s["error_message"] != "wrapped: context deadline exceeded" {
 		t.Errorf("error fields = %v", s)
 	}
 }
@@ -340,5 +342,23 @@ func TestSubAgentStaysInTrace(t *testing.T) {
 	}
 	if spans["coder"]["user_id"] != "u1" {
 		t.Errorf("sub-agent lost its trace-level fields")
+	}
+}
+
+func TestErrorTypeName(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{errors.New("plain"), "error"},
+		{fmt.Errorf("wrapped: %w", errors.New("plain")), "error"},
+		{fmt.Errorf("call: %w", context.DeadlineExceeded), "context.deadlineExceededError"},
+		{&net.OpError{Op: "dial", Err: errors.New("refused")}, "*net.OpError"},
+		{errors.Join(errors.New("a"), io.ErrUnexpectedEOF), "error"},
+	} {
+		if got := errorTypeName(tt.err); got != tt.want {
+			t.Errorf("errorTypeName(%v) = %q, want %q", tt.err, got, tt.want)
+		}
 	}
 }

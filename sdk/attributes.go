@@ -1,0 +1,46 @@
+package tracium
+
+// Attribute keys that Tracium's integrations record and its UI reads. They
+// follow the OpenTelemetry semantic conventions where one exists, so that a
+// span from an integration and the same span arriving over OTLP look alike.
+const (
+	// HTTP server and client spans.
+	AttrHTTPMethod       = "http.request.method"
+	AttrHTTPRoute        = "http.route"
+	AttrHTTPStatusCode   = "http.response.status_code"
+	AttrHTTPResponseSize = "http.response.body.size"
+	AttrURLPath          = "url.path"
+	// AttrHTTPRequestHeaderPrefix is followed by the lower-cased header
+	// name: "http.request.header.x-tenant".
+	AttrHTTPRequestHeaderPrefix = "http.request.header."
+
+	// RPC spans (gRPC).
+	AttrRPCSystem         = "rpc.system"
+	AttrRPCService        = "rpc.service"
+	AttrRPCMethod         = "rpc.method"
+	AttrRPCGRPCStatusCode = "rpc.grpc.status_code"
+
+	// Background job spans (task type). Queue, id and system follow
+	// OpenTelemetry's messaging conventions; the others have none.
+	AttrMessagingSystem    = "messaging.system"
+	AttrMessagingQueue     = "messaging.destination.name"
+	AttrMessagingMessageID = "messaging.message.id"
+	AttrMessagingOperation = "messaging.operation.type" // "send" (enqueue) or "process"
+	AttrTaskAttempt        = "task.attempt"             // 1 for the first run
+	AttrTaskMaxRetries     = "task.max_retries"
+	AttrTaskQueuedMS       = "task.queued_ms" // from enqueue (or schedule) to the start of this attempt
+
+	// LLM spans.
+	AttrStream            = "stream"
+	AttrStreamClosedEarly = "stream_closed_early" // the caller closed the stream before its end: not an error
+	AttrUsageMissing      = "usage_missing"       // the provider reported no token counts
+	AttrUsageEstimated    = "usage_estimated"     // the collector estimated the counts (set by the collector only)
+	AttrAttempt           = "attempt"             // the client's retry count of this call, 0 for the first try
+)
+
+// Error types the SDK and its integrations record for failures that carry
+// no error value of their own.
+const (
+	ErrorTypePanic     = "panic"
+	ErrorTypeHTTPError = "http_error"
+)
