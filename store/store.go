@@ -17,8 +17,11 @@ var (
 	// ErrConflict: a unique name or key is taken.
 	ErrConflict = errors.New("already exists")
 	// ErrInvalid: the arguments cannot be stored (a bad cursor, an unknown
-	// grouping, a malformed span).
+	// grouping, a malformed span). Retrying the same call cannot help.
 	ErrInvalid = errors.New("invalid")
+	// ErrUnavailable: the database cannot be reached or is shutting down.
+	// The same call may succeed later.
+	ErrUnavailable = errors.New("store unavailable")
 )
 
 // Store is everything Tracium keeps. Every method that touches trace data

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +43,35 @@ func (s *Span) Normalize() {
 	s.Output = nullToNil(s.Output)
 	s.Attributes = nullToNil(s.Attributes)
 	s.Metadata = nullToNil(s.Metadata)
+}
+
+// Window bounds the start times ingest accepts, relative to the time a
+// span arrives: Back before it, Ahead after it. A zero field means its
+// default. The bound keeps one client from scattering spans over years
+// (every day of start time is a partition on PostgreSQL).
+type Window struct {
+	Back, Ahead time.Duration
+}
+
+// Defaults for Window.
+const (
+	DefaultWindowBack  = 400 * 24 * time.Hour
+	DefaultWindowAhead = 24 * time.Hour
+)
+
+// ValidateAt is Validate plus the check that s starts within w of now:
+// what ingest runs on a span that arrives at now.
+func (s *Span) ValidateAt(now time.Time, w Window) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	back := cmp.Or(w.Back, DefaultWindowBack)
+	ahead := cmp.Or(w.Ahead, DefaultWindowAhead)
+	if s.StartTime.Before(now.Add(-back)) || s.StartTime.After(now.Add(ahead)) {
+		return fmt.Errorf("start_time %s is outside the accepted window (%s back to %s ahead of the collector's clock)",
+			s.StartTime.Format(time.RFC3339), back, ahead)
+	}
+	return nil
 }
 
 // Validate reports the first reason s cannot be stored, or nil. Call it
