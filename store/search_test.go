@@ -13,13 +13,13 @@ import (
 func TestFold(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"Hello WORLD":  "hello world",
-		"ÉCOLE école":  "école école",
+		"Hello WORLD": "hello world",
+		"ÉCOLE école": "école école",
 		"ΣΊΣΥΦΟΣ σας": "σίσυφοσ σασ",
-		"Straße":       "strasse",
-		"ﬁle":          "file",
-		"\u212a":       "k", // the Kelvin sign
-		"":             "",
+		"Straße":      "strasse",
+		"ﬁle":         "file",
+		"\u212a":      "k", // the Kelvin sign
+		"":            "",
 	} {
 		if got := Fold(in); got != want {
 			t.Errorf("Fold(%q) = %q, want %q", in, got, want)

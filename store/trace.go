@@ -19,8 +19,8 @@ type Trace struct {
 	// ModelKeys are the names the trace is found by (TraceFilter.Model):
 	// the union of its spans' SpanModelKeys.
 	ModelKeys []string `json:"-"`
-	UserID     string   `json:"user_id,omitempty"`
-	SessionID  string   `json:"session_id,omitempty"`
+	UserID    string   `json:"user_id,omitempty"`
+	SessionID string   `json:"session_id,omitempty"`
 
 	Metadata json.RawMessage `json:"metadata,omitempty"`
 
