@@ -255,7 +255,7 @@ func TestZeroConfigAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	u, err := b.store.GetUserByEmail(t.Context(), "admin@localhost")
-	if err != nil || u.Role != store.RoleAdmin {
+	if err != nil || !u.InstanceAdmin {
 		t.Fatalf("generated admin: %+v, %v", u, err)
 	}
 	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(strings.TrimSpace(string(raw)))) != nil {

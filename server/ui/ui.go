@@ -27,6 +27,7 @@ type Store interface {
 	store.ProjectStore
 	store.APIKeyStore
 	store.UserStore
+	store.MemberStore
 }
 
 // Config is what the UI needs.
@@ -97,6 +98,7 @@ type sessionKey struct{}
 type session struct {
 	claims   claims
 	user     store.User
+	role     store.Role // the user's in project
 	project  store.Project
 	projects []store.Project
 	csrf     string
@@ -140,18 +142,22 @@ func (h *Handler) loadSession(ctx context.Context, c claims) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	role, err := h.store.GetMembership(ctx, u.ID, p.ID)
+	if err != nil {
+		return nil, err
+	}
 	ps, err := h.store.ListProjects(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &session{claims: c, user: u, project: p, projects: ps, csrf: h.sessions.csrfToken(c)}, nil
+	return &session{claims: c, user: u, role: role, project: p, projects: ps, csrf: h.sessions.csrfToken(c)}, nil
 }
 
 func sessionOf(r *http.Request) *session { return r.Context().Value(sessionKey{}).(*session) }
 
 // frame is what the layout needs of the session, for page view models.
 func (s *session) frame(title, nav string) Frame {
-	f := Frame{Title: title, Nav: nav, UserEmail: s.user.Email, IsAdmin: s.user.Role == store.RoleAdmin,
+	f := Frame{Title: title, Nav: nav, UserEmail: s.user.Email, IsAdmin: s.user.InstanceAdmin,
 		ProjectID: s.project.ID, ProjectName: s.project.Name, CSRF: s.csrf}
 	for _, p := range s.projects {
 		f.Projects = append(f.Projects, ProjectOption{ID: p.ID, Name: p.Name})

@@ -30,6 +30,10 @@ type Config struct {
 	DataDir string
 	// AutoMigrate applies pending migrations on open.
 	AutoMigrate bool
+	// Window is the start-time window ingest accepts (zero fields take
+	// store's defaults). The store refuses writes outside the wider
+	// Window.ForWrites, which bounds the partitions PostgreSQL creates.
+	Window store.Window
 }
 
 // IsPostgres reports whether url names a PostgreSQL database.
@@ -53,13 +57,13 @@ func (c Config) sqlitePath() (string, error) {
 // Open opens the configured store.
 func Open(ctx context.Context, cfg Config) (store.Store, error) {
 	if IsPostgres(cfg.DatabaseURL) {
-		return postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, SkipMigrate: !cfg.AutoMigrate})
+		return postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, SkipMigrate: !cfg.AutoMigrate, Window: cfg.Window})
 	}
 	path, err := cfg.sqlitePath()
 	if err != nil {
 		return nil, err
 	}
-	return sqlite.Open(ctx, sqlite.Config{Path: path, SkipMigrate: !cfg.AutoMigrate})
+	return sqlite.Open(ctx, sqlite.Config{Path: path, SkipMigrate: !cfg.AutoMigrate, Window: cfg.Window})
 }
 
 // OpenSQL opens the configured database through database/sql, for the
@@ -71,6 +75,9 @@ func OpenSQL(cfg Config) (*sql.DB, migrations.Dialect, error) {
 	}
 	path, err := cfg.sqlitePath()
 	if err != nil {
+		return nil, "", err
+	}
+	if err := sqlite.CreatePrivateFile(path); err != nil {
 		return nil, "", err
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)")
