@@ -137,3 +137,33 @@ func TestSumsSaturate(t *testing.T) {
 		t.Errorf("metrics sum = %+v, want 2^63-1", rows[0].Usage)
 	}
 }
+
+// TestWriteWindow checks that the store refuses spans outside the write
+// window that Config.Window sets.
+func TestWriteWindow(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "w.db"), Window: store.Window{Back: time.Hour, Ahead: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p, err := s.CreateProject(ctx, "window")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(start time.Time) store.Span {
+		sp := newSpan(storetest.NewTraceID(), "", "s", 0)
+		sp.StartTime, sp.EndTime = start, start.Add(time.Second)
+		return sp
+	}
+	now := time.Now()
+	for _, start := range []time.Time{now.Add(-8 * 24 * time.Hour), now.Add(26 * time.Hour)} {
+		if err := s.WriteSpans(ctx, p.ID, []store.Span{at(start)}); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("a span starting %v: err = %v, want ErrInvalid", start, err)
+		}
+	}
+	if err := s.WriteSpans(ctx, p.ID, []store.Span{at(now.Add(-6 * 24 * time.Hour))}); err != nil {
+		t.Errorf("a span six days old, inside Back plus the slack: %v", err)
+	}
+}
