@@ -145,6 +145,10 @@ func (s *Store) GetTraceTree(ctx context.Context, projectID int64, traceID strin
 	return s.traceDetail(ctx, projectID, traceID, scanTree)
 }
 
+// maxSpansHint bounds the room made for a trace's spans before reading
+// them: the count comes from the database.
+const maxSpansHint = 100_000
+
 func (s *Store) traceDetail(ctx context.Context, projectID int64, traceID string, kind spanScan) (store.TraceDetail, error) {
 	traceID = strings.ToLower(traceID)
 	var d store.TraceDetail
@@ -174,7 +178,7 @@ ORDER BY start_time, span_id`, projectID, traceID, day)
 	if err != nil {
 		return d, fmt.Errorf("get spans of %s: %w", traceID, mapError(err))
 	}
-	d.Spans, err = pgx.CollectRows(rows, kind.scan)
+	d.Spans, err = pgx.AppendRows(make([]store.Span, 0, min(t.SpanCount, maxSpansHint)), rows, kind.scan)
 	if err != nil {
 		return d, fmt.Errorf("get spans of %s: %w", traceID, mapError(err))
 	}

@@ -20,3 +20,8 @@ func RawInsertArgs(projectID int64, sp store.Span) []any {
 
 // WriteDB is the store's single-connection writer pool.
 func (s *Store) WriteDB() *sql.DB { return s.write }
+
+// SetTextPlan sets how many trigram candidates ListTraces reads by id
+// (driving) and at most (max), so that a test reaches every plan with a
+// few traces.
+func (s *Store) SetTextPlan(driving, max int) { s.textPlan = textPlan{driving, max} }

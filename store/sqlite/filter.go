@@ -25,8 +25,9 @@ func (w *where) add(cond string, args ...any) {
 
 func (w *where) String() string { return strings.Join(w.conds, " AND ") }
 
-// traceWhere turns a ListTraces filter into conditions on traces.
-func traceWhere(projectID int64, f store.TraceFilter) *where {
+// traceWhere turns a ListTraces filter into conditions on traces; t is
+// how its text query is found.
+func traceWhere(projectID int64, f store.TraceFilter, t textSearch) *where {
 	w := newWhere(projectID)
 	if !f.Since.IsZero() {
 		w.add("start_time >= ?", micros(f.Since))
@@ -61,36 +62,8 @@ func traceWhere(projectID int64, f store.TraceFilter) *where {
 		w.add("end_time - start_time >= ?", float64(f.MinDuration)/float64(time.Microsecond))
 	}
 	if f.Query != "" {
-		q := store.Fold(f.Query)
-		if match := trigramMatch(q); match != "" {
-			w.add("id IN (SELECT rowid FROM traces_fts WHERE traces_fts MATCH ?)", match)
-		}
-		w.add("instr(search_text, ?) > 0", q)
+		t.add(w)
 	}
 	return w
 }
 
-// trigramMatch is the FTS5 query that finds, in traces_fts, the traces
-// whose search text holds every trigram a substring q needs: the ones at
-// every third character and the last, enough to narrow the candidates
-// that instr then checks. A q shorter than a trigram has none ("").
-func trigramMatch(q string) string {
-	runes := []rune(q)
-	if len(runes) < 3 {
-		return ""
-	}
-	var b strings.Builder
-	add := func(at int) {
-		if b.Len() > 0 {
-			b.WriteString(" AND ")
-		}
-		b.WriteString(`"` + strings.ReplaceAll(string(runes[at:at+3]), `"`, `""`) + `"`)
-	}
-	for at := 0; at+3 <= len(runes); at += 3 {
-		add(at)
-	}
-	if len(runes)%3 != 0 {
-		add(len(runes) - 3)
-	}
-	return b.String()
-}

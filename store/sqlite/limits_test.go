@@ -167,3 +167,43 @@ func TestWriteWindow(t *testing.T) {
 		t.Errorf("a span six days old, inside Back plus the slack: %v", err)
 	}
 }
+
+// TestTextPlans runs one set of text queries under each of the ways
+// ListTraces can find them (by candidate id, by index order among
+// candidates, by scan), which must all give the same answer.
+func TestTextPlans(t *testing.T) {
+	t.Parallel()
+	b := setupProject(t)
+	var spans []store.Span
+	for i := range 30 {
+		sp := newSpan(storetest.NewTraceID(), "", "run", time.Duration(i)*time.Second)
+		switch {
+		case i%3 == 0:
+			sp.Output = []byte(`"common words here"`)
+		case i == 7:
+			sp.Output = []byte(`"a rare needle, and common words"`)
+		}
+		spans = append(spans, sp)
+	}
+	b.write(t, spans...)
+	for _, plan := range [][2]int{{2000, 20000}, {1, 20000}, {0, 1}, {0, 0}} {
+		b.store.SetTextPlan(plan[0], plan[1])
+		for q, want := range map[string]int{"common words": 11, "rare needle": 1, "no such text": 0, "co": 11, "ds h": 10} {
+			var got int
+			page := store.Page{Limit: 4}
+			for {
+				res, err := b.store.ListTraces(t.Context(), b.project.ID, store.TraceFilter{Query: q}, page)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got += len(res.Traces)
+				if page.Cursor = res.NextCursor; page.Cursor == "" {
+					break
+				}
+			}
+			if got != want {
+				t.Errorf("plan %v, q=%q: %d traces, want %d", plan, q, got, want)
+			}
+		}
+	}
+}

@@ -72,6 +72,8 @@ type Store struct {
 	read *sql.DB
 	// window bounds the start times WriteSpans accepts.
 	window store.Window
+	// textPlan is when ListTraces reads text candidates by id (textsearch.go).
+	textPlan textPlan
 }
 
 var _ store.Store = (*Store)(nil)
@@ -104,7 +106,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	read.SetMaxOpenConns(cfg.MaxReadConns)
 	read.SetMaxIdleConns(cfg.MaxReadConns)
-	s := &Store{write: write, read: read, window: cfg.Window.ForWrites()}
+	s := &Store{write: write, read: read, window: cfg.Window.ForWrites(), textPlan: defaultTextPlan}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err

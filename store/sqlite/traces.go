@@ -21,14 +21,21 @@ func (s *Store) ListTraces(ctx context.Context, projectID int64, f store.TraceFi
 	if err != nil {
 		return store.TraceList{}, fmt.Errorf("list traces: %w", err)
 	}
-	w := traceWhere(projectID, f)
+	var text textSearch
+	if f.Query != "" {
+		if text, err = s.planText(ctx, f.Query); err != nil {
+			return store.TraceList{}, fmt.Errorf("list traces: %w", mapError(err))
+		}
+	}
+	w := traceWhere(projectID, f, text)
 	if cursor.TraceID != "" {
 		w.add("(start_time, trace_id) < (?, ?)", micros(cursor.StartTime), cursor.TraceID)
 	}
+	from, args := text.from()
 	// One row more than the page tells whether there is a next one.
-	q := `SELECT ` + traceColumns + ` FROM traces WHERE ` + w.String() +
+	q := `SELECT ` + traceColumns + ` FROM ` + from + ` WHERE ` + w.String() +
 		` ORDER BY start_time DESC, trace_id DESC LIMIT ?`
-	traces, err := queryAll(ctx, s.read, scanSummary, q, append(w.args, limit+1)...)
+	traces, err := queryAll(ctx, s.read, scanSummary, q, append(append(args, w.args...), limit+1)...)
 	if err != nil {
 		return store.TraceList{}, fmt.Errorf("list traces: %w", mapError(err))
 	}
