@@ -17,7 +17,9 @@ import (
 
 func TestMapError(t *testing.T) {
 	t.Parallel()
-	pg := func(code string) error { return fmt.Errorf("exec: %w", &pgconn.PgError{Code: code, Message: "msg " + code}) }
+	pg := func(code string) error {
+		return fmt.Errorf("exec: %w", &pgconn.PgError{Code: code, Message: "msg " + code})
+	}
 	tests := []struct {
 		name string
 		err  error

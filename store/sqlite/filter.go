@@ -66,4 +66,3 @@ func traceWhere(projectID int64, f store.TraceFilter, t textSearch) *where {
 	}
 	return w
 }
-
