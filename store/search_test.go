@@ -178,3 +178,21 @@ func BenchmarkSearchText(b *testing.B) {
 		SearchText(&s)
 	}
 }
+
+func TestSearchJoinerIsJoinSearchText(t *testing.T) {
+	t.Parallel()
+	pieces := []string{"a", "", "ünïcödé " + strings.Repeat("€", 3000), strings.Repeat("x", 4000), "😀😀", "end"}
+	var joined string
+	var j searchJoiner
+	for i := range 60 {
+		p := pieces[i%len(pieces)]
+		joined = JoinSearchText(joined, p)
+		j.add(p)
+		if got := j.buf.String(); got != joined {
+			t.Fatalf("after %d pieces the joiner has %d characters, JoinSearchText %d", i+1, utf8.RuneCountInString(got), utf8.RuneCountInString(joined))
+		}
+	}
+	if utf8.RuneCountInString(joined) != MaxTraceSearchRunes {
+		t.Errorf("the pieces did not reach the cut")
+	}
+}

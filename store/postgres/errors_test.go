@@ -68,3 +68,30 @@ func TestMapError(t *testing.T) {
 		}
 	}
 }
+
+func TestQueryWords(t *testing.T) {
+	t.Parallel()
+	for q, want := range map[string][]string{
+		"":                           nil,
+		"   ":                        nil,
+		"lisbon":                     {"lisbon"},
+		"the capital of the country": {"capital", "country", "the", "of"},
+		"a b c d e f":                {"a", "b", "c", "d"},
+		"x\ny\tzz":                   {"zz", "x", "y"},
+	} {
+		got := queryWords(q)
+		if len(got) != len(want) {
+			t.Errorf("queryWords(%q) = %q, want %q", q, got, want)
+			continue
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("queryWords(%q) = %q, want %q", q, got, want)
+				break
+			}
+		}
+	}
+	if got := searchWords("b a\nb  c a"); got != "a b c" {
+		t.Errorf("searchWords = %q", got)
+	}
+}

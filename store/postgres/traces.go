@@ -1,8 +1,10 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -124,15 +126,37 @@ func (q *query) filter(f store.TraceFilter) {
 		q.where("duration_ms >= %s", float64(f.MinDuration)/float64(time.Millisecond))
 	}
 	if f.Query != "" {
-		q.where(`search_text LIKE %s`, containsPattern(f.Query))
+		folded := store.Fold(f.Query)
+		for _, w := range queryWords(folded) {
+			q.where(`search_words LIKE %s`, likeContains(w))
+		}
+		q.where(`search_text LIKE %s`, likeContains(folded))
 	}
 }
 
-// containsPattern is the LIKE pattern of a text query: its folded form
-// anywhere, with %, _ and the escape character matching themselves.
-func containsPattern(query string) string {
-	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(store.Fold(query)) + "%"
+// maxQueryWords bounds the words of a query the trigram index is asked
+// for: the longest few narrow the candidates as well as all of them.
+const maxQueryWords = 4
+
+// queryWords are the longest words of a folded query. Each lies within one
+// word of any text that holds the query, so the words of that text
+// (searchWords) hold each of them too.
+func queryWords(folded string) []string {
+	words := strings.Fields(folded)
+	slices.SortFunc(words, func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b)) })
+	words = slices.Compact(words)
+	return words[:min(len(words), maxQueryWords)]
 }
+
+// likeContains is the LIKE pattern of s anywhere, with %, _ and the escape
+// character matching themselves.
+func likeContains(s string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
+}
+
+// containsPattern is the LIKE pattern of a text query: its folded form
+// anywhere.
+func containsPattern(query string) string { return likeContains(store.Fold(query)) }
 
 // GetTrace returns the trace and its whole spans, read from the trace's
 // one partition.

@@ -15,7 +15,7 @@ VALUES (?` + strings.Repeat(", ?", len(spanInsertColumns)-1) + `)`
 // RawInsertArgs lays a span out as the arguments of RawInsert.
 func RawInsertArgs(projectID int64, sp store.Span) []any {
 	sp.Normalize()
-	return spanArgs(projectID, &sp)
+	return spanArgs(projectID, &sp, store.IndexSpan(&sp))
 }
 
 // WriteDB is the store's single-connection writer pool.

@@ -35,8 +35,9 @@ var (
 		strings.Repeat(", ?", len(spanInsertColumns)-1) + `) ON CONFLICT DO NOTHING`
 )
 
-// spanArgs lays sp out as the values of spanInsertColumns.
-func spanArgs(projectID int64, sp *store.Span) []any {
+// spanArgs lays sp out, with its index, as the values of
+// spanInsertColumns.
+func spanArgs(projectID int64, sp *store.Span, idx store.SpanIndex) []any {
 	var u store.Usage
 	if sp.Usage != nil {
 		u = *sp.Usage
@@ -46,7 +47,7 @@ func spanArgs(projectID int64, sp *store.Span) []any {
 		sp.ErrorType, sp.ErrorMessage, sp.Model, sp.RequestModel, sp.Provider, sp.Usage != nil,
 		u.InputTokens, u.OutputTokens, u.CachedTokens, u.CacheCreationTokens, u.ReasoningTokens, u.TotalTokens,
 		sp.CostUSD, sp.TimeToFirstTokenMS, encodeStrings(sp.Tags), sp.AgentName, sp.UserID, sp.SessionID, jsonArg(sp.Metadata),
-		encodeStrings(store.SpanModelKeys(sp.Model, sp.RequestModel)), int64(len(sp.Input) + len(sp.Output)), store.SearchText(sp),
+		encodeStrings(idx.ModelKeys), int64(len(sp.Input) + len(sp.Output)), idx.SearchText,
 		jsonArg(sp.Input), jsonArg(sp.Output), jsonArg(sp.RawInput), jsonArg(sp.RawOutput), jsonArg(sp.Attributes),
 	}
 }
