@@ -1,6 +1,8 @@
 package store
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -315,4 +317,25 @@ func unquote(b []byte, at int, dst []byte, max int) ([]byte, int) {
 		}
 	}
 	return dst, -1
+}
+
+// SearchWords is what a trigram index needs of a search text: its
+// distinct words, split on white space as QueryWords splits a query,
+// sorted and joined by spaces. Each word of a query that a text holds lies
+// within one word of that text, so the words of the text hold it too: an
+// index of the words finds the same candidates as one of the whole text,
+// from a fraction of it (a word repeated is indexed once).
+func SearchWords(text string) string {
+	words := strings.Fields(text)
+	slices.Sort(words)
+	return strings.Join(slices.Compact(words), " ")
+}
+
+// QueryWords returns the distinct words of a folded query, longest first:
+// what a backend looks up in an index of SearchWords before checking the
+// search text for the query itself.
+func QueryWords(folded string) []string {
+	words := strings.Fields(folded)
+	slices.SortFunc(words, func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b)) })
+	return slices.Compact(words)
 }

@@ -97,6 +97,7 @@ CREATE TABLE traces_v2 (
     cost_usd              REAL NOT NULL DEFAULT 0,
     model_keys            TEXT NOT NULL DEFAULT '[]', -- JSON array, store.Trace.ModelKeys
     search_text           TEXT NOT NULL DEFAULT '',   -- store.JoinSearchText of its spans'
+    search_words          TEXT NOT NULL DEFAULT '',   -- store.SearchWords of it, what traces_fts indexes
     input                 TEXT,
     output                TEXT,
     UNIQUE (project_id, trace_id)
@@ -124,29 +125,31 @@ CREATE INDEX traces_agent ON traces (project_id, agent_name, start_time DESC, tr
 CREATE INDEX traces_user ON traces (project_id, user_id, start_time DESC, trace_id DESC);
 CREATE INDEX traces_session ON traces (project_id, session_id, start_time DESC, trace_id DESC);
 
--- q= on a trace: an FTS5 trigram index of the (already folded) search
--- text, which finds the traces holding every trigram of a query; the
--- query then checks the substring itself. detail=none keeps the index to
--- which rows hold a trigram, not where: the check does the rest. Queries
--- shorter than a trigram scan.
-CREATE VIRTUAL TABLE traces_fts USING fts5(search_text, content = 'traces', content_rowid = 'id',
+-- q= on a trace: an FTS5 trigram index of the distinct words of the
+-- (already folded) search text, which finds the traces holding every
+-- trigram of a query's words; the query then checks the substring in the
+-- text itself. detail=none keeps the index to which rows hold a trigram,
+-- not where: the check does the rest. Queries without a word of three
+-- characters scan. Old rows index their whole text: the same trigrams.
+UPDATE traces SET search_words = search_text;
+CREATE VIRTUAL TABLE traces_fts USING fts5(search_words, content = 'traces', content_rowid = 'id',
     tokenize = 'trigram case_sensitive 1', detail = none);
 INSERT INTO traces_fts (traces_fts) VALUES ('rebuild');
 -- +goose StatementBegin
 CREATE TRIGGER traces_fts_insert AFTER INSERT ON traces BEGIN
-    INSERT INTO traces_fts (rowid, search_text) VALUES (new.id, new.search_text);
+    INSERT INTO traces_fts (rowid, search_words) VALUES (new.id, new.search_words);
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
 CREATE TRIGGER traces_fts_delete AFTER DELETE ON traces BEGIN
-    INSERT INTO traces_fts (traces_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text);
+    INSERT INTO traces_fts (traces_fts, rowid, search_words) VALUES ('delete', old.id, old.search_words);
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
-CREATE TRIGGER traces_fts_update AFTER UPDATE OF search_text ON traces
-WHEN old.search_text <> new.search_text BEGIN
-    INSERT INTO traces_fts (traces_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text);
-    INSERT INTO traces_fts (rowid, search_text) VALUES (new.id, new.search_text);
+CREATE TRIGGER traces_fts_update AFTER UPDATE OF search_words ON traces
+WHEN old.search_words <> new.search_words BEGIN
+    INSERT INTO traces_fts (traces_fts, rowid, search_words) VALUES ('delete', old.id, old.search_words);
+    INSERT INTO traces_fts (rowid, search_words) VALUES (new.id, new.search_words);
 END;
 -- +goose StatementEnd
 

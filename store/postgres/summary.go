@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -115,7 +113,7 @@ func upsertTraces(ctx context.Context, tx pgx.Tx, projectID int64, deltas []stor
 			d.TraceID, day(d.StartTime), d.RootSpanID, d.Name, d.AgentName, d.Tags, d.Models, d.ModelKeys, d.UserID, d.SessionID,
 			jsonArg(d.Metadata), d.StartTime, d.EndTime, d.SpanCount, d.ErrorCount, d.Usage.InputTokens, d.Usage.OutputTokens,
 			d.Usage.CachedTokens, d.Usage.CacheCreationTokens, d.Usage.ReasoningTokens, d.Usage.TotalTokens, d.CostUSD,
-			jsonArg(d.Input), jsonArg(d.Output), d.SearchText, searchWords(d.SearchText), root.AgentName, root.UserID, root.SessionID, jsonArg(root.Metadata),
+			jsonArg(d.Input), jsonArg(d.Output), d.SearchText, store.SearchWords(d.SearchText), root.AgentName, root.UserID, root.SessionID, jsonArg(root.Metadata),
 		}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"trace_stage"}, traceStageColumns, pgx.CopyFromRows(rows)); err != nil {
@@ -134,14 +132,3 @@ func upsertTraces(ctx context.Context, tx pgx.Tx, projectID int64, deltas []stor
 	return days, nil
 }
 
-// searchWords is what the trigram index holds of a search text: its
-// distinct words, split on white space as queries are (containsWords).
-// pg_trgm takes trigrams word by word, so they are the text's trigrams,
-// from a fraction of the text. A trace's words may repeat across writes
-// and run past its cut text; they only choose candidates, which the text
-// itself then decides.
-func searchWords(text string) string {
-	words := strings.Fields(text)
-	slices.Sort(words)
-	return strings.Join(slices.Compact(words), " ")
-}

@@ -1,10 +1,8 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -138,13 +136,9 @@ func (q *query) filter(f store.TraceFilter) {
 // for: the longest few narrow the candidates as well as all of them.
 const maxQueryWords = 4
 
-// queryWords are the longest words of a folded query. Each lies within one
-// word of any text that holds the query, so the words of that text
-// (searchWords) hold each of them too.
+// queryWords are the longest words of a folded query (store.QueryWords).
 func queryWords(folded string) []string {
-	words := strings.Fields(folded)
-	slices.SortFunc(words, func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b)) })
-	words = slices.Compact(words)
+	words := store.QueryWords(folded)
 	return words[:min(len(words), maxQueryWords)]
 }
 

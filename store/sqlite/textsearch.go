@@ -80,26 +80,34 @@ func (t textSearch) add(w *where) {
 }
 
 // trigramMatch is the FTS5 query that finds, in traces_fts, the traces
-// whose search text holds every trigram a substring q needs: the ones at
-// every third character and the last, enough to narrow the candidates
-// that instr then checks. A q shorter than a trigram has none ("").
+// whose words (store.SearchWords) hold every trigram that the words of a
+// folded query need: in each of its longest words, the trigrams at every
+// third character and the last, enough to narrow the candidates that
+// instr then checks. A query with no word of three characters has none
+// ("").
 func trigramMatch(q string) string {
-	runes := []rune(q)
-	if len(runes) < 3 {
-		return ""
-	}
 	var b strings.Builder
-	add := func(at int) {
-		if b.Len() > 0 {
-			b.WriteString(" AND ")
+	for _, word := range store.QueryWords(q)[:min(len(store.QueryWords(q)), maxQueryWords)] {
+		runes := []rune(word)
+		if len(runes) < 3 {
+			break // the words come longest first
 		}
-		b.WriteString(`"` + strings.ReplaceAll(string(runes[at:at+3]), `"`, `""`) + `"`)
-	}
-	for at := 0; at+3 <= len(runes); at += 3 {
-		add(at)
-	}
-	if len(runes)%3 != 0 {
-		add(len(runes) - 3)
+		add := func(at int) {
+			if b.Len() > 0 {
+				b.WriteString(" AND ")
+			}
+			b.WriteString(`"` + strings.ReplaceAll(string(runes[at:at+3]), `"`, `""`) + `"`)
+		}
+		for at := 0; at+3 <= len(runes); at += 3 {
+			add(at)
+		}
+		if len(runes)%3 != 0 {
+			add(len(runes) - 3)
+		}
 	}
 	return b.String()
 }
+
+// maxQueryWords bounds the words of a query the index is asked for: the
+// longest few narrow the candidates as well as all of them.
+const maxQueryWords = 4
