@@ -131,4 +131,3 @@ func upsertTraces(ctx context.Context, tx pgx.Tx, projectID int64, deltas []stor
 	}
 	return days, nil
 }
-
