@@ -53,6 +53,12 @@ func Init(opts ...Option) *Client {
 	return c
 }
 
+// NewClient builds a Client like Init but does not make it the default: for
+// a second destination, or tests that keep their spans apart. Spans reach
+// it through its AgentTrace, its HTTPMiddleware or an integration's client
+// option; spans started under them follow it.
+func NewClient(opts ...Option) *Client { return newClient(opts...) }
+
 // DefaultClient returns the client set by the latest Init or Trace, or a
 // no-op client before either. Safe for concurrent use.
 func DefaultClient() *Client {

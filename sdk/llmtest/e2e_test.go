@@ -125,8 +125,8 @@ func TestEndToEndRealCollector(t *testing.T) {
 	if llm.Usage == nil || *llm.Usage != want {
 		t.Errorf("stored usage = %+v, want %+v", llm.Usage, want)
 	}
-	if !containsJSON(llm.Output, fake.reply()) {
-		t.Errorf("stored output %s does not contain the streamed text %q", llm.Output, fake.reply())
+	if !containsJSON(llm.Output, fake.Reply()) {
+		t.Errorf("stored output %s does not contain the streamed text %q", llm.Output, fake.Reply())
 	}
 	if llm.TimeToFirstTokenMS == nil || *llm.TimeToFirstTokenMS <= 0 {
 		t.Errorf("stored time_to_first_token_ms = %v, want > 0", llm.TimeToFirstTokenMS)
