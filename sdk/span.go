@@ -71,6 +71,9 @@ type spanExt struct {
 	input, output         any
 	hasInput, hasOutput   bool
 	inputJSON, outputJSON []byte
+	// rawInput and rawOutput are an LLM call's request and response
+	// bodies as sent, for the raw view beside the chat.
+	rawInput, rawOutput []byte
 
 	model, requestModel, provider string
 	usage                         Usage
@@ -299,6 +302,22 @@ func (s *Span) setFailure(errType, msg string) {
 	x := s.x()
 	s.failed, x.errType, x.errMsg = true, errType, msg
 	s.mu.Unlock()
+}
+
+// setRawInput keeps an LLM call's request body (already checked JSON).
+func (s *Span) setRawInput(b []byte) {
+	if s.lock() {
+		s.x().rawInput = b
+		s.mu.Unlock()
+	}
+}
+
+// setRawOutput keeps an LLM call's response body (already checked JSON).
+func (s *Span) setRawOutput(b []byte) {
+	if s.lock() {
+		s.x().rawOutput = b
+		s.mu.Unlock()
+	}
 }
 
 // SetName renames the span, for when the right name is known only after

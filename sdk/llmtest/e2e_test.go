@@ -119,7 +119,7 @@ func TestEndToEndRealCollector(t *testing.T) {
 		t.Errorf("stored model = %q, want %q", llm.Model, anthropicAnswerModel)
 	}
 	want := store.Usage{
-		InputTokens: anthropicInput, OutputTokens: anthropicOutput,
+		InputTokens: anthropicInput + anthropicCacheRead + anthropicCacheCreation, OutputTokens: anthropicOutput,
 		CachedTokens: anthropicCacheRead, CacheCreationTokens: anthropicCacheCreation, TotalTokens: anthropicTotal,
 	}
 	if llm.Usage == nil || *llm.Usage != want {

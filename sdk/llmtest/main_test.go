@@ -184,11 +184,15 @@ func openAIUsageWant() tracium.Usage {
 }
 
 func anthropicUsageWant() tracium.Usage {
-	return tracium.Usage{InputTokens: anthropicInput, OutputTokens: anthropicOutput, CachedTokens: anthropicCacheRead, CacheCreationTokens: anthropicCacheCreation, TotalTokens: anthropicTotal}
+	// Anthropic's input_tokens leaves the cache out; the convention counts it in.
+	return tracium.Usage{InputTokens: anthropicInput + anthropicCacheRead + anthropicCacheCreation, OutputTokens: anthropicOutput,
+		CachedTokens: anthropicCacheRead, CacheCreationTokens: anthropicCacheCreation, TotalTokens: anthropicTotal}
 }
 
 func geminiUsageWant() tracium.Usage {
-	return tracium.Usage{InputTokens: geminiPrompt, OutputTokens: geminiCandidates, CachedTokens: geminiCached, ReasoningTokens: geminiThoughts, TotalTokens: geminiTotal}
+	// Gemini counts thoughts apart from the candidates; the convention counts them in the output.
+	return tracium.Usage{InputTokens: geminiPrompt, OutputTokens: geminiCandidates + geminiThoughts, CachedTokens: geminiCached,
+		ReasoningTokens: geminiThoughts, TotalTokens: geminiTotal}
 }
 
 // The provider clients, built after Init so that those using
