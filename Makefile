@@ -1,6 +1,6 @@
 # Tracium's entry points. See README.md.
 
-.PHONY: run test bench bench-ingest bench-query bench-sdk generate
+.PHONY: run test bench bench-ingest bench-query bench-sdk generate prices
 
 # Run the collector with embedded defaults (SQLite and NATS in ./tracium-data).
 run:
@@ -18,6 +18,11 @@ bench:
 # Regenerates the templ views (server/ui/*_templ.go), which are committed.
 generate:
 	go tool templ generate
+
+# Regenerates the embedded price table (server/pricing/prices.json) from the
+# pinned @pydantic/genai-prices release; needs npm and the network.
+prices:
+	scripts/prices.sh
 
 # End-to-end ingest: load generator -> tracium-server -> PostgreSQL, beside raw COPY.
 bench-ingest:
