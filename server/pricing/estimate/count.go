@@ -241,7 +241,10 @@ func (t *texts) count(c Counter, budget int) int64 {
 // cutUTF8 returns the longest prefix of s of at most n bytes that does not
 // split a character.
 func cutUTF8(s string, n int) string {
-	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+	if n >= len(s) {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
 		n--
 	}
 	return s[:n]

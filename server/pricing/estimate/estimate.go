@@ -51,7 +51,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"strings"
 
 	tracium "github.com/tracium/tracium/sdk"
@@ -101,8 +100,9 @@ func usageMissing(attrs json.RawMessage) bool {
 var errNotObject = errors.New("attributes are not a JSON object")
 
 // withEstimated returns attrs with usage_estimated: true, the rest of the
-// object kept byte for byte. A usage_estimated key already there (only the
-// collector may set it) has its value replaced, so the key stays unique.
+// object kept byte for byte. A usage_estimated member already there (only
+// the collector may set it) has its value replaced, so the key stays
+// unique.
 func withEstimated(attrs json.RawMessage) (json.RawMessage, error) {
 	const key, value = tracium.AttrUsageEstimated, "true"
 	trimmed := bytes.TrimSpace(attrs)
@@ -112,22 +112,25 @@ func withEstimated(attrs json.RawMessage) (json.RawMessage, error) {
 	if trimmed[0] != '{' || !json.Valid(trimmed) {
 		return nil, errNotObject
 	}
-	start, end, found, err := topLevelValue(trimmed, key)
+	values, err := memberValues(trimmed, key)
 	if err != nil {
 		return nil, err
 	}
 	var b bytes.Buffer
 	b.Grow(len(trimmed) + len(key) + 8)
-	if found {
-		b.Write(trimmed[:start])
-		b.WriteString(value)
-		b.Write(trimmed[end:])
+	if len(values) > 0 {
+		at := 0
+		for _, v := range values {
+			b.Write(trimmed[at:v[0]])
+			b.WriteString(value)
+			at = v[1]
+		}
+		b.Write(trimmed[at:])
 		return b.Bytes(), nil
 	}
 	closing := bytes.LastIndexByte(trimmed, '}')
-	body := bytes.TrimSpace(trimmed[1:closing])
 	b.Write(trimmed[:closing])
-	if len(body) > 0 {
+	if len(bytes.TrimSpace(trimmed[1:closing])) > 0 {
 		b.WriteByte(',')
 	}
 	b.WriteString(`"` + key + `":` + value)
@@ -135,36 +138,34 @@ func withEstimated(attrs json.RawMessage) (json.RawMessage, error) {
 	return b.Bytes(), nil
 }
 
-// topLevelValue finds the value of key among obj's own members (not those
-// of nested objects) and returns its byte range.
-func topLevelValue(obj []byte, key string) (start, end int, found bool, err error) {
+// memberValues returns the byte ranges of the values of obj's own members
+// named key (not those of nested objects), in order.
+func memberValues(obj []byte, key string) ([][2]int, error) {
 	dec := json.NewDecoder(bytes.NewReader(obj))
 	if _, err := dec.Token(); err != nil { // {
-		return 0, 0, false, err
+		return nil, err
 	}
+	var out [][2]int
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
-			return 0, 0, false, err
+			return nil, err
 		}
 		name, _ := t.(string)
 		after := int(dec.InputOffset())
 		var v json.RawMessage
 		if err := dec.Decode(&v); err != nil {
-			return 0, 0, false, err
+			return nil, err
 		}
 		if name == key {
-			end = int(dec.InputOffset())
+			end := int(dec.InputOffset())
 			// The value starts after the colon and any space.
-			start = after + bytes.IndexByte(obj[after:end], ':') + 1
+			start := after + bytes.IndexByte(obj[after:end], ':') + 1
 			for start < end && strings.ContainsRune(" \t\r\n", rune(obj[start])) {
 				start++
 			}
-			return start, end, true, nil
+			out = append(out, [2]int{start, end})
 		}
 	}
-	if _, err := dec.Token(); err != nil && !errors.Is(err, io.EOF) { // }
-		return 0, 0, false, err
-	}
-	return 0, 0, false, nil
+	return out, nil
 }
