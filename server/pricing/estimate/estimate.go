@@ -26,17 +26,24 @@
 // The tokenizer is the model's own for OpenAI models (github.com/tiktoken-go/tokenizer):
 // o200k_base for gpt-4o, gpt-4.1, gpt-4.5, gpt-5, gpt-oss, chatgpt-4o,
 // codex-mini and the o-series; cl100k_base for gpt-4, gpt-3.5 and
-// text-embedding. Other models are counted with o200k_base and scaled by
-// the ratio of their own tokenizer's count to o200k_base's, measured on a
-// sample of English prose, Go code, JSON and text in five other languages
-// (49 KB): Claude 1.12 (measured with Anthropic's published tokenizer,
-// which predates Claude 3; per kind of text it ranged from 1.05 for prose
-// to 1.25 for code and 1.56 for the other languages), Gemini and Gemma
-// 1.15 (Gemma's tokenizer: 1.11 prose, 1.23 code, 0.93 other languages).
-// Llama 3 (1.005), DeepSeek V3 (1.05) and Qwen 3 (1.05) were within 5% and
-// are not scaled; nor are Mistral's current models, whose tokenizer was
-// not available to measure (its older SentencePiece one, for Mistral 7B
-// and Mixtral, counted 1.27), nor Grok and others not measured.
+// text-embedding. Other models' tokenizers are not available to the
+// collector, so their text is counted with o200k_base and scaled by the
+// ratio of their own tokenizer's count to o200k_base's, measured once on
+// a 50 KB sample (English prose, Go code, JSON, and French, German,
+// Spanish, Chinese, Japanese and Russian sentences):
+//
+//	family     tokenizer measured            scale  estimate vs. its count
+//	Claude     Anthropic's published one     1.12   prose +6%, code -10%, JSON 0%, other languages -28%
+//	Gemini     Gemma's (Gemini's vocabulary) 1.15   prose +4%, code -6%, JSON -3%, other languages +23%
+//	Llama 3    Meta's                        1      -0.5% overall
+//	DeepSeek   DeepSeek V3's                 1      -4.5% overall
+//	Qwen       Qwen 3's                      1      -4.5% overall
+//
+// Anthropic's published tokenizer predates Claude 3, whose own is not
+// public. Mistral's current tokenizer could not be measured (its older
+// SentencePiece one, for Mistral 7B and Mixtral, counts 27% more than
+// o200k_base, so those estimates run 21% low); Grok and the rest are
+// counted unscaled.
 //
 // # Cost
 //
