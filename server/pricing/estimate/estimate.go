@@ -51,7 +51,10 @@
 // input, output and reasoning is tokenized up to its share of MaxText (in
 // proportion to its size) and its count scaled up by the bytes left out,
 // so a huge span costs about what a 256 KiB one does. A group cut short
-// keeps at least 4 KiB, so the bound is MaxText plus 8 KiB.
+// keeps at least 4 KiB, so the bound is MaxText plus 8 KiB. Tokenizing
+// runs at about 5 MB/s on one core (BenchmarkApply): under half a
+// millisecond for a 2 KiB span, about 55 ms at the cap. The vocabularies
+// load on first use (o200k_base in about 50 ms and 6 MiB of heap).
 package estimate
 
 import (
