@@ -4,8 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"html/template"
-	"slices"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/tracium/tracium/server/ui/chart"

@@ -69,12 +69,12 @@ type SpanDetail struct {
 	TokensEstimated, TokensMissing                                             bool
 	// Facts are the span's notable attributes in words: an HTTP span's
 	// method, route and status, a stream closed early, an attempt.
-	Facts                                             []Fact
-	Input, Output                                     []Message
-	InputRaw, OutputRaw, RawInput, RawOutput          string
-	AttributesRaw, MetadataRaw                        string
-	InputCut, OutputCut, RawInputCut, RawOutputCut    bool
-	FullURL                                           string // the same panel without the 64 KB cut
+	Facts                                          []Fact
+	Input, Output                                  []Message
+	InputRaw, OutputRaw, RawInput, RawOutput       string
+	AttributesRaw, MetadataRaw                     string
+	InputCut, OutputCut, RawInputCut, RawOutputCut bool
+	FullURL                                        string // the same panel without the 64 KB cut
 }
 
 // Fact is one labelled value of the detail panel.

@@ -3,8 +3,8 @@ package ui
 import (
 	"errors"
 	"net/http"
-	"strings"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/tracium/tracium/server/query"
