@@ -110,6 +110,16 @@ func onlySpan(t *testing.T, spans []tracium.SpanData, typ tracium.SpanType) trac
 	return got[0]
 }
 
+// chatText joins the text of every message.
+func chatText(c tracium.Chat) string {
+	var b strings.Builder
+	for _, m := range c.Messages {
+		b.WriteString(m.Text())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
 func describe(spans []tracium.SpanData) string {
 	var b strings.Builder
 	for _, s := range spans {
@@ -160,11 +170,17 @@ func checkLLM(t *testing.T, s tracium.SpanData, w wantLLM) {
 	} else if *s.Usage != w.usage {
 		t.Errorf("usage = %+v, want %+v", *s.Usage, w.usage)
 	}
-	if w.prompt != "" && !strings.Contains(string(s.Input), w.prompt) {
-		t.Errorf("input %s does not contain the prompt %q", s.Input, w.prompt)
+	if w.prompt != "" {
+		in, ok := tracium.ParseChat(s.Input)
+		if !ok || !strings.Contains(chatText(in), w.prompt) {
+			t.Errorf("input %s is not a recorded chat holding the prompt %q", s.Input, w.prompt)
+		}
 	}
-	if w.output != "" && !strings.Contains(string(s.Output), w.output) {
-		t.Errorf("output %s does not contain %q", s.Output, w.output)
+	if w.output != "" {
+		out, ok := tracium.ParseChat(s.Output)
+		if !ok || len(out.Messages) == 0 || out.Messages[0].Role != tracium.RoleAssistant || out.Messages[0].Text() != w.output {
+			t.Errorf("output %s is not a recorded chat whose assistant says %q", s.Output, w.output)
+		}
 	}
 	if !s.EndTime.After(s.StartTime) {
 		t.Errorf("end_time %v not after start_time %v", s.EndTime, s.StartTime)

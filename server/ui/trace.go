@@ -363,7 +363,6 @@ var factAttributes = []struct{ key, label string }{
 	{tracium.AttrTaskAttempt, "Attempt"},
 	{tracium.AttrTaskMaxRetries, "Max retries"},
 	{tracium.AttrTaskQueuedMS, "Queued (ms)"},
-	{tracium.AttrAttempt, "Retry"},
 }
 
 func facts(attrs map[string]any) []Fact {
@@ -371,6 +370,12 @@ func facts(attrs map[string]any) []Fact {
 	for _, a := range factAttributes {
 		if v, ok := attrs[a.key]; ok {
 			out = append(out, Fact{Label: a.label, Value: fmt.Sprint(v)})
+		}
+	}
+	if n, ok := attrs[tracium.AttrAttempt].(json.Number); ok {
+		// The clients count retries from 0; people count attempts from 1.
+		if i, err := n.Int64(); err == nil {
+			out = append(out, Fact{Label: "Attempt", Value: strconv.FormatInt(i+1, 10)})
 		}
 	}
 	if attrs[tracium.AttrStreamClosedEarly] == true {
