@@ -51,7 +51,7 @@ type demoCall struct {
 	spanID   string // filled from the stored trace
 }
 
-// demoRun is the stored result.
+// demoRun is the stored result of one request.
 type demoRun struct {
 	c       *collectortest.Collector
 	traceID string
@@ -59,7 +59,21 @@ type demoRun struct {
 	trace   store.TraceDetail
 }
 
+// demoApp is the served application: a real collector, a Tracium client
+// sending to it, and the support endpoint.
+type demoApp struct {
+	c   *collectortest.Collector
+	tc  *tracium.Client
+	url string
+}
+
+// recordDemo starts the application and serves one request.
 func recordDemo(t *testing.T, opts ...collectortest.Option) *demoRun {
+	t.Helper()
+	return startDemo(t, opts...).ask(t)
+}
+
+func startDemo(t *testing.T, opts ...collectortest.Option) *demoApp {
 	t.Helper()
 	c := collectortest.Start(t, append([]collectortest.Option{collectortest.WithAdmin(demoAdmin, demoPassword)}, opts...)...)
 	tc := tracium.NewClient(tracium.WithAPIKey(c.APIKey), tracium.WithEndpoint(c.URL), tracium.WithFlushInterval(20*time.Millisecond))
@@ -88,7 +102,13 @@ func recordDemo(t *testing.T, opts ...collectortest.Option) *demoRun {
 	})
 	srv := httptest.NewServer(tc.HTTPMiddleware(mux))
 	t.Cleanup(srv.Close)
-	resp, err := http.Post(srv.URL+"/ask", "text/plain", strings.NewReader(demoQuestion))
+	return &demoApp{c: c, tc: tc, url: srv.URL}
+}
+
+// ask serves one request and waits until its trace is stored.
+func (a *demoApp) ask(t *testing.T) *demoRun {
+	t.Helper()
+	resp, err := http.Post(a.url+"/ask", "text/plain", strings.NewReader(demoQuestion))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,10 +119,10 @@ func recordDemo(t *testing.T, opts ...collectortest.Option) *demoRun {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := tc.Flush(ctx); err != nil {
+	if err := a.tc.Flush(ctx); err != nil {
 		t.Fatalf("flush: %v", err)
 	}
-	run := &demoRun{c: c, traceID: string(body), calls: []demoCall{
+	run := &demoRun{c: a.c, traceID: string(body), calls: []demoCall{
 		{label: "openai-go chat", provider: "openai", reply: strings.Join(demoOpenAIWords, "")},
 		{label: "openai-go chat stream", provider: "openai", stream: true, reply: strings.Join(demoOpenAIWords, "")},
 		{label: "openai-go responses", provider: "openai", reply: strings.Join(demoOpenAIWords, "")},
@@ -113,7 +133,7 @@ func recordDemo(t *testing.T, opts ...collectortest.Option) *demoRun {
 		{label: "genai generateContent stream", provider: "google", stream: true, reply: strings.Join(demoGeminiWords, "")},
 	}}
 	// The HTTP span, the agent span, and one span per call.
-	run.trace = c.WaitTrace(t, run.traceID, len(run.calls)+2, 10*time.Second)
+	run.trace = a.c.WaitTrace(t, run.traceID, len(run.calls)+2, 10*time.Second)
 	run.matchSpans(t)
 	return run
 }
