@@ -18,6 +18,7 @@ import (
 	"google.golang.org/genai"
 
 	tracium "github.com/tracium/tracium/sdk"
+	"github.com/tracium/tracium/sdk/internal/spantest"
 )
 
 // testAPIKey is well formed for the SDK; the fake collector does not check it.
@@ -28,11 +29,11 @@ const testAPIKey = "sk_live_0123456789abcdefghijABCDEFGHIJKL"
 // and before any parallel test starts.
 var (
 	client    *tracium.Client
-	collector *fakeCollector
+	collector *spantest.Collector
 )
 
 func TestMain(m *testing.M) {
-	collector = newFakeCollector()
+	collector = spantest.Start()
 	client = tracium.Init(
 		tracium.WithAPIKey(testAPIKey),
 		tracium.WithEndpoint(collector.URL),
@@ -77,7 +78,7 @@ func waitTrace(t *testing.T, traceID, rootID string) []tracium.SpanData {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = client.Flush(ctx)
 		cancel()
-		spans := collector.trace(traceID)
+		spans := collector.Trace(traceID)
 		if i := slices.IndexFunc(spans, func(s tracium.SpanData) bool { return s.SpanID == rootID }); i >= 0 {
 			return slices.Delete(spans, i, i+1)
 		}
