@@ -103,4 +103,3 @@ func post(b *testing.B, c *collectortest.Collector, spans []store.Span) {
 		b.Fatalf("ingest: %d", resp.StatusCode)
 	}
 }
-
