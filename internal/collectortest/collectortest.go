@@ -8,7 +8,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/tracium/tracium/server/auth"
 	"github.com/tracium/tracium/store"
 	"github.com/tracium/tracium/store/backend"
-	"github.com/tracium/tracium/store/sqlite"
 )
 
 // Collector is a running collector.
@@ -32,8 +30,21 @@ type Collector struct {
 	Store store.Store
 }
 
+// Option configures the collector Start runs.
+type Option func(*server.Config)
+
+// WithAdmin creates a web UI user with this email and password.
+func WithAdmin(email, password string) Option {
+	return func(c *server.Config) { c.AdminEmail, c.AdminPassword = email, password }
+}
+
+// WithDatabase stores in this PostgreSQL database instead of SQLite.
+func WithDatabase(url string) Option {
+	return func(c *server.Config) { c.DatabaseURL = url }
+}
+
 // Start runs a collector until the test ends.
-func Start(t testing.TB) *Collector {
+func Start(t testing.TB, opts ...Option) *Collector {
 	t.Helper()
 	key, _, err := auth.NewKey(0, "collectortest")
 	if err != nil {
@@ -46,6 +57,9 @@ func Start(t testing.TB) *Collector {
 		BootstrapAPIKey: key,
 		RateLimit:       -1,
 		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	for _, o := range opts {
+		o(&cfg)
 	}
 	srv, err := server.New(context.Background(), cfg)
 	if err != nil {
@@ -60,7 +74,7 @@ func Start(t testing.TB) *Collector {
 			t.Errorf("collector Run: %v", err)
 		}
 	})
-	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(cfg.DataDir, backend.SQLiteFile), SkipMigrate: true})
+	st, err := backend.Open(context.Background(), backend.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir})
 	if err != nil {
 		t.Fatalf("open the collector's store: %v", err)
 	}
