@@ -48,7 +48,7 @@ func BenchmarkApply(b *testing.B) {
 	}{
 		{"reported usage", reported},
 		{"estimated 2KiB", benchSpan(b, 2<<10)},
-		{"estimated 256KiB", benchSpan(b, estimate.MaxText)},
+		{"estimated 64KiB", benchSpan(b, estimate.MaxText)},
 		{"estimated 4MiB", benchSpan(b, 4<<20)},
 	}
 	for _, c := range cases {
@@ -74,7 +74,7 @@ func BenchmarkParseChat(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		size int
-	}{{"2KiB", 2 << 10}, {"256KiB", estimate.MaxText}, {"4MiB", 4 << 20}} {
+	}{{"2KiB", 2 << 10}, {"64KiB", estimate.MaxText}, {"4MiB", 4 << 20}} {
 		s := benchSpan(b, c.size)
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(int64(len(s.Input) + len(s.Output)))

@@ -50,10 +50,11 @@
 // At most MaxText bytes of text are tokenized per span. Past that, each of
 // input, output and reasoning is tokenized up to its share of MaxText (in
 // proportion to its size) and its count scaled up by the bytes left out,
-// so a huge span costs about what a 256 KiB one does. A group cut short
+// so a huge span costs about what a 64 KiB one does. A group cut short
 // keeps at least 4 KiB, so the bound is MaxText plus 8 KiB. Tokenizing
 // runs at about 5 MB/s on one core (BenchmarkApply): under half a
-// millisecond for a 2 KiB span, about 55 ms at the cap. The vocabularies
+// millisecond for a 2 KiB span, about 14 ms at the cap: a client sending
+// huge spans without usage cannot hold a writer for long. The vocabularies
 // load on first use (o200k_base in about 50 ms and 6 MiB of heap).
 package estimate
 
@@ -68,7 +69,7 @@ import (
 )
 
 // MaxText is the most text, in bytes, tokenized for one span.
-const MaxText = 256 << 10
+const MaxText = 64 << 10
 
 // Span estimates s's token counts when it is an llm span that reported
 // none (see the package doc): it sets s.Usage under Tracium's token
