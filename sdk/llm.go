@@ -107,6 +107,19 @@ type llmCall struct {
 	span  *Span
 	start time.Time
 	model string // requested
+	// captured says span is a framework integration's (CaptureLLMCall):
+	// the call fills it but its owner ends it.
+	captured bool
+}
+
+// end ends the call's span, or for a captured span lets its owner's End
+// go through.
+func (c *llmCall) end() {
+	if c.captured {
+		c.span.releaseCapture()
+		return
+	}
+	c.span.End()
 }
 
 // recordLLM sends r through next and records the exchange as a span. The
@@ -134,8 +147,17 @@ func recordLLM(r *http.Request, ep llmEndpoint, asTransport bool, next func(*htt
 	if model != "" {
 		name += " " + model
 	}
-	ctx, span := startSpan(r.Context(), nil, spanType, name)
-	call := &llmCall{ep: ep, span: span, start: span.start, model: model}
+	ctx := r.Context()
+	var span *Span
+	call := &llmCall{ep: ep, model: model}
+	if p := SpanFromContext(ctx); p.takeCapture() {
+		// A framework integration's span is this call's: record into it.
+		span, call.captured, call.start = p, true, time.Now()
+	} else {
+		ctx, span = startSpan(ctx, nil, spanType, name)
+		call.start = span.start
+	}
+	call.span = span
 	span.SetProvider(ep.api.name())
 	if model != "" {
 		span.SetRequestModel(model)
@@ -169,7 +191,7 @@ func recordLLM(r *http.Request, ep llmEndpoint, asTransport bool, next func(*htt
 	resp, err := next(out)
 	if err != nil {
 		call.fail(err)
-		span.End()
+		call.end()
 		return nil, err
 	}
 	streaming := streamAsked || strings.Contains(r.Header.Get("Accept"), "text/event-stream") ||
@@ -184,7 +206,7 @@ func recordLLM(r *http.Request, ep llmEndpoint, asTransport bool, next func(*htt
 	resp.Body = io.NopCloser(bytes.NewReader(raw))
 	if rerr != nil {
 		call.fail(rerr)
-		span.End()
+		call.end()
 		// The caller sees the same failure when it reads the body.
 		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw), errReader{rerr}))
 		return resp, nil
@@ -194,7 +216,7 @@ func recordLLM(r *http.Request, ep llmEndpoint, asTransport bool, next func(*htt
 	} else {
 		call.response(raw)
 	}
-	span.End()
+	call.end()
 	return resp, nil
 }
 

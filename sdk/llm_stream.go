@@ -97,7 +97,7 @@ func (b *streamBody) finish(err error) {
 	} else {
 		s.SetAttribute(AttrUsageMissing, true)
 	}
-	s.End()
+	b.call.end()
 }
 
 // sseParser frames a server-sent-events stream incrementally and hands

@@ -683,3 +683,50 @@ func TestLLMOutsideTrace(t *testing.T) {
 		t.Error("the call joined an unrelated trace")
 	}
 }
+
+// TestLLMCaptureIntoFrameworkSpan: a framework integration's llm span that
+// asks to capture its model's HTTP call gets the wire's numbers, and no
+// second span is made; a stream still being read when the framework ends
+// the span ends it at the stream's end.
+func TestLLMCaptureIntoFrameworkSpan(t *testing.T) {
+	t.Parallel()
+	t.Run("plain", func(t *testing.T) {
+		t.Parallel()
+		b := setupLLM(t, serve(200, "application/json", openAIChatResponse))
+		ctx, fw := StartSpan(b.ctx, SpanLLM, "ChatModel")
+		fw.CaptureLLMCall()
+		b.ctx = ctx
+		b.post(t, "/v1/chat/completions", openAIChatRequest)
+		if !fw.LLMCallRecorded() {
+			t.Error("LLMCallRecorded is false after the call")
+		}
+		fw.End()
+		b.ctx = nil
+		s := b.oneSpan(t)
+		checkFields(t, s, map[string]any{"name": "ChatModel", "model": "gpt-4o-2024-08-06", "provider": "openai",
+			"usage": usageOf(map[string]float64{"input_tokens": 1117, "output_tokens": 46, "cached_tokens": 1024, "reasoning_tokens": 12, "total_tokens": 1163})})
+		if s["raw_output"] == nil {
+			t.Error("the captured span has no raw output")
+		}
+	})
+	t.Run("stream ended late", func(t *testing.T) {
+		t.Parallel()
+		b := setupLLM(t, serve(200, "text/event-stream", openAIStreamWithUsage))
+		ctx, fw := StartSpan(b.ctx, SpanLLM, "ChatModel")
+		fw.CaptureLLMCall()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, b.server.URL+"/v1/chat/completions", strings.NewReader(openAIStreamRequest))
+		resp, err := b.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.End() // the framework is done before the stream is read
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+		s := b.oneSpan(t)
+		checkFields(t, s, map[string]any{"name": "ChatModel", "status": "ok",
+			"usage": usageOf(map[string]float64{"input_tokens": 82, "output_tokens": 37, "total_tokens": 119})})
+		if _, ok := s["time_to_first_token_ms"]; !ok {
+			t.Error("no time to first token from the captured stream")
+		}
+	})
+}
