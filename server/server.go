@@ -149,7 +149,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	wm := writer.NewMetrics(s.metrics)
 	for range cfg.Writers {
-		s.writers = append(s.writers, writer.New(writer.Config{Logger: s.log, Metrics: wm}, cons, s.store, prices, s.queue))
+		s.writers = append(s.writers, writer.New(writer.Config{Logger: s.log, Metrics: wm, MaxDeliveries: cfg.MaxDeliveries}, cons, s.store, prices, s.queue))
 	}
 	s.auth = auth.NewAuthenticator(s.store)
 	if s.ingest, err = ingest.New(s.ingestConfig(), s.auth, s.queue); err != nil {
