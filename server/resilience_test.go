@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -270,4 +271,94 @@ func scrape(t *testing.T, base, name string) float64 {
 		}
 	}
 	return 0
+}
+
+// TestSlowBodies opens a few thousand connections that send headers
+// announcing a 200,000-byte body and then one byte: to ingest without a
+// key, to ingest with one, and to /healthz. Without a key the answer is
+// 401 and the connection closes at once; the others close within the
+// body deadline; and /healthz keeps answering throughout.
+func TestSlowBodies(t *testing.T) {
+	t.Parallel()
+	const deadline = 5 * time.Second
+	b := setup(t, options{configure: func(c *server.Config) { c.BodyTimeout = deadline }})
+	addr := strings.TrimPrefix(b.url, "http://")
+	requests := []struct {
+		head   string
+		status string
+		within time.Duration
+	}{
+		{"POST /v1/ingest HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n{", "401", deadline / 2},
+		{"POST /v1/ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + b.key + "\r\nContent-Length: 200000\r\n\r\n{", "", deadline + 3*time.Second},
+		{"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n{", "200", deadline + 3*time.Second},
+	}
+	const perKind = 1000
+	type result struct {
+		kind    int
+		status  string
+		elapsed time.Duration
+		err     error
+	}
+	results := make(chan result, perKind*len(requests))
+	var conns sync.WaitGroup
+	for i := range perKind * len(requests) {
+		kind := i % len(requests)
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		sent := time.Now()
+		if _, err := io.WriteString(c, requests[kind].head); err != nil {
+			t.Fatal(err)
+		}
+		conns.Go(func() {
+			defer c.Close()
+			_ = c.SetReadDeadline(sent.Add(requests[kind].within + 10*time.Second))
+			raw, err := io.ReadAll(c) // returns at EOF: when the server closes
+			status, _, _ := strings.Cut(strings.TrimPrefix(string(raw), "HTTP/1.1 "), " ")
+			results <- result{kind, status, time.Since(sent), err}
+		})
+	}
+	stop := make(chan struct{})
+	var healthFailures, healthChecks int
+	var health sync.WaitGroup
+	health.Go(func() {
+		client := http.Client{Timeout: time.Second}
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			healthChecks++
+			resp, err := client.Get(b.url + "/healthz")
+			if err != nil || resp.StatusCode != 200 {
+				healthFailures++
+			}
+			if err == nil {
+				resp.Body.Close()
+			}
+		}
+	})
+	conns.Wait()
+	close(stop)
+	health.Wait()
+	close(results)
+	statuses := map[string]int{}
+	for r := range results {
+		want := requests[r.kind]
+		statuses[fmt.Sprint(r.kind, ":", r.status)]++
+		switch {
+		case r.err != nil:
+			t.Errorf("request %d: the connection stayed open %v: %v", r.kind, r.elapsed.Round(time.Millisecond), r.err)
+		case r.elapsed > want.within:
+			t.Errorf("request %d: closed after %v, want within %v", r.kind, r.elapsed.Round(time.Millisecond), want.within)
+		case want.status != "" && r.status != want.status:
+			t.Errorf("request %d: status %q, want %s", r.kind, r.status, want.status)
+		}
+	}
+	if healthChecks == 0 || healthFailures > 0 {
+		t.Errorf("/healthz failed %d of %d times while the slow bodies were open", healthFailures, healthChecks)
+	}
+	t.Logf("statuses by request kind: %v; /healthz answered %d times", statuses, healthChecks)
 }
