@@ -53,7 +53,7 @@ type Config struct {
 	// DefaultMaxDeliveries. While the store does not answer, batches wait
 	// however long it takes.
 	MaxDeliveries int
-	Logger     *slog.Logger
+	Logger        *slog.Logger
 	// Metrics are shared by every writer of a process; NewMetrics makes
 	// them.
 	Metrics *Metrics
