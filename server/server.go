@@ -134,6 +134,14 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 			return nil, fmt.Errorf("prices file: %w", err)
 		}
 	}
+	if cfg.DatabaseURL == "" || cfg.NATSURL == "" {
+		if err := ensureDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+		if mode := dataDirOpen(cfg.DataDir); mode != "" {
+			s.log.Warn("the data directory is open to other users; chmod 700 it", "dir", cfg.DataDir, "mode", mode)
+		}
+	}
 	if s.store, err = backend.Open(ctx, backend.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, AutoMigrate: cfg.AutoMigrate}); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
