@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 
 	"github.com/tracium/tracium/internal/pgtest"
@@ -361,4 +364,151 @@ func TestSlowBodies(t *testing.T) {
 		t.Errorf("/healthz failed %d of %d times while the slow bodies were open", healthFailures, healthChecks)
 	}
 	t.Logf("statuses by request kind: %v; /healthz answered %d times", statuses, healthChecks)
+}
+
+// TestPoisonBatchIsolated: a batch that the store refuses on every
+// delivery (a PostgreSQL trigger raising an error for one span name, an
+// error the store cannot call invalid) is dead-lettered after the
+// delivery limit with its last failure, while the good batches sent
+// before and during its retries, which the writer fetches and combines
+// with it, are all written.
+func TestPoisonBatchIsolated(t *testing.T) {
+	t.Parallel()
+	ns := startNATS(t, t.TempDir())
+	dbURL := pgtest.NewDatabase(t)
+	b := setup(t, options{databaseURL: dbURL, configure: func(c *server.Config) {
+		c.NATSURL, c.MaxDeliveries = ns.ClientURL(), 3
+	}})
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(t.Context(), `
+		CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NEW.name = 'poison' THEN RAISE EXCEPTION 'poison span refused'; END IF;
+			RETURN NEW;
+		END $$;
+		CREATE TRIGGER refuse_poison BEFORE INSERT ON spans FOR EACH ROW EXECUTE FUNCTION refuse_poison();`); err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	sub, err := nc.SubscribeSync(queue.DeadSubject)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	poison := agentTrace()[:1]
+	poison[0].Name = "poison"
+	var sent [][]store.Span
+	send := func(n int) {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for range n {
+			wg.Go(func() {
+				spans := agentTrace()
+				if r := b.post(t, b.key, body(t, spans...)); r.status != 202 {
+					t.Errorf("status %d", r.status)
+				}
+				mu.Lock()
+				sent = append(sent, spans)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+	}
+	if r := b.post(t, b.key, body(t, poison...)); r.status != 202 {
+		t.Fatalf("the poison batch: status %d", r.status)
+	}
+	send(99)
+	time.Sleep(400 * time.Millisecond) // into the poison batch's retries
+	send(30)
+
+	dead, err := sub.NextMsg(30 * time.Second)
+	if err != nil {
+		t.Fatalf("no dead letter: %v", err)
+	}
+	reason := dead.Header.Get(queue.HeaderReason)
+	if dead.Header.Get(queue.HeaderDeliveries) != "3" || !strings.Contains(reason, "poison span refused") || !strings.Contains(reason, "3 deliveries") {
+		t.Errorf("dead letter after %s deliveries, reason %q; want 3 and the trigger's error", dead.Header.Get(queue.HeaderDeliveries), reason)
+	}
+	var got struct{ Spans []store.Span }
+	if err := json.Unmarshal(dead.Data, &got); err != nil || len(got.Spans) != 1 || got.Spans[0].Name != "poison" {
+		t.Errorf("the dead letter holds %+v (%v); want the poison batch alone", got.Spans, err)
+	}
+	p := b.defaultProject(t)
+	for _, spans := range sent {
+		b.waitTrace(t, b.store, p.ID, spans[0].TraceID, int64(len(spans)))
+	}
+	if _, err := sub.NextMsg(time.Second); err == nil {
+		t.Error("a second batch was dead-lettered; only the poison one should be")
+	}
+}
+
+// TestReadsDuringOutage cuts the collector off from PostgreSQL: REST
+// reads answer 503 with Retry-After (never a 500), and 200 again once
+// the database is back.
+func TestReadsDuringOutage(t *testing.T) {
+	t.Parallel()
+	direct := pgtest.NewDatabase(t)
+	u, err := url.Parse(direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := startProxy(t, u.Host)
+	u.Host = px.addr()
+	b := setup(t, options{databaseURL: u.String()})
+	spans := agentTrace()
+	if r := b.post(t, b.key, body(t, spans...)); r.status != 202 {
+		t.Fatalf("status %d", r.status)
+	}
+	st := openStore(t, server.Config{DatabaseURL: direct})
+	p, err := st.GetProjectByName(t.Context(), server.DefaultProject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.waitTrace(t, st, p.ID, spans[0].TraceID, int64(len(spans)))
+	paths := []string{"/api/v1/traces", "/api/v1/traces/" + spans[0].TraceID, "/api/v1/spans?type=llm", "/api/v1/metrics/usage"}
+	get := func(path string) (int, http.Header, string) {
+		req, _ := http.NewRequest("GET", b.url+path, nil)
+		req.Header.Set("Authorization", "Bearer "+b.key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(raw)
+	}
+	for _, path := range paths {
+		if code, _, body := get(path); code != 200 {
+			t.Fatalf("GET %s before the outage: %d %s", path, code, body)
+		}
+	}
+	px.setDown(true)
+	for _, path := range paths {
+		code, h, body := get(path)
+		if code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || !strings.Contains(body, `"unavailable"`) {
+			t.Errorf("GET %s with the database down: %d Retry-After %q %s; want 503", path, code, h.Get("Retry-After"), body)
+		}
+	}
+	px.setDown(false)
+	for _, path := range paths {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			code, _, body := get(path)
+			if code == 200 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET %s after the outage: %d %s", path, code, body)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 }
