@@ -124,6 +124,23 @@ func TestPoisonBatch(t *testing.T) {
 	if dead.Header.Get(queue.HeaderReason) == "" || string(dead.Data) != string(msg.Data) {
 		t.Errorf("dead letter %q with reason %q", dead.Data, dead.Header.Get(queue.HeaderReason))
 	}
+	// A batch the store refuses as invalid is dead-lettered at its first
+	// delivery: retrying it cannot help.
+	invalid := agentTrace()[:1]
+	invalid[0].SpanID = "not-a-span-id"
+	msg = nats.NewMsg(queue.SubjectPrefix + "1")
+	msg.Header.Set(queue.HeaderProject, strconv.FormatInt(b.defaultProject(t).ID, 10))
+	msg.Data = body(t, invalid...)
+	if err := nc.PublishMsg(msg); err != nil {
+		t.Fatal(err)
+	}
+	if dead, err = sub.NextMsg(20 * time.Second); err != nil {
+		t.Fatalf("no dead letter for the invalid batch: %v", err)
+	}
+	if dead.Header.Get(queue.HeaderDeliveries) != "1" || !strings.Contains(dead.Header.Get(queue.HeaderReason), "span_id") {
+		t.Errorf("invalid batch dead-lettered after %s deliveries with reason %q; want 1 and span_id",
+			dead.Header.Get(queue.HeaderDeliveries), dead.Header.Get(queue.HeaderReason))
+	}
 	spans := agentTrace()
 	b.post(t, b.key, body(t, spans...))
 	b.waitTrace(t, b.store, b.defaultProject(t).ID, spans[0].TraceID, int64(len(spans)))
