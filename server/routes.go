@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -50,6 +51,9 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	if err := s.queue.Ping(ctx); err != nil {
 		s.log.Warn("readiness: queue unreachable", "err", err)
 		status["queue"], code = "unreachable", http.StatusServiceUnavailable
+	}
+	if code == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(respond.RetryAfterSeconds))
 	}
 	respond.JSON(w, code, status)
 }
