@@ -72,4 +72,3 @@ func idempotencyKey(r *http.Request, projectID int64, body []byte) string {
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
-
