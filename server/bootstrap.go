@@ -143,7 +143,7 @@ func ensureAdmin(ctx context.Context, st store.Store, email, password string) er
 	if err != nil {
 		return fmt.Errorf("hash admin password: %w", err)
 	}
-	_, err = st.CreateUser(ctx, store.User{Email: email, PasswordHash: hash, Role: store.RoleAdmin})
+	_, err = st.CreateUser(ctx, store.User{Email: email, PasswordHash: hash, InstanceAdmin: true})
 	if errors.Is(err, store.ErrConflict) {
 		return nil
 	}

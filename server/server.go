@@ -142,7 +142,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 			s.log.Warn("the data directory is open to other users; chmod 700 it", "dir", cfg.DataDir, "mode", mode)
 		}
 	}
-	if s.store, err = backend.Open(ctx, backend.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, AutoMigrate: cfg.AutoMigrate}); err != nil {
+	if s.store, err = backend.Open(ctx, backend.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, AutoMigrate: cfg.AutoMigrate, Window: cfg.SpanWindow}); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	if s.queue, err = queue.Open(ctx, queue.Config{URL: cfg.NATSURL, DataDir: cfg.DataDir}); err != nil {
