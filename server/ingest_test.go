@@ -255,7 +255,7 @@ func TestZeroConfigAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	u, err := b.store.GetUserByEmail(t.Context(), "admin@localhost")
-	if err != nil || u.Role != store.RoleAdmin {
+	if err != nil || !u.InstanceAdmin {
 		t.Fatalf("generated admin: %+v, %v", u, err)
 	}
 	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(strings.TrimSpace(string(raw)))) != nil {
@@ -411,5 +411,54 @@ func TestShortSecret(t *testing.T) {
 	_, err := server.New(t.Context(), server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Secret: "x"})
 	if err == nil || !strings.Contains(err.Error(), "TRACIUM_SECRET") || !strings.Contains(err.Error(), "32") {
 		t.Errorf("TRACIUM_SECRET=x: %v; want an error naming it and its minimum length", err)
+	}
+}
+
+// TestUnstorableSpansRefused sends, beside good spans, the spans that
+// PostgreSQL once acknowledged and then could not store: a lone surrogate
+// escape in metadata (jsonb refuses it), a number past numeric's range in
+// attributes, a cost that sums to +Inf, token counts that sum past int64.
+// Each is refused at ingest with a reason naming its field; the good ones
+// are accepted and stored.
+func TestUnstorableSpansRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t, options{postgres: true})
+	spans := agentTrace()
+	good0, good1 := string(mustJSON(t, spans[0])), string(mustJSON(t, spans[1]))
+	with := func(s store.Span, field string) string {
+		s.Attributes, s.Metadata, s.CostUSD, s.Usage = nil, nil, nil, nil
+		raw := string(mustJSON(t, s))
+		return raw[:len(raw)-1] + "," + field + "}"
+	}
+	bad := []struct{ raw, field string }{
+		{with(spans[2], `"metadata":{"k":"\ud800"}`), "metadata"},
+		{with(spans[3], `"attributes":{"a":1e1000000}`), "attributes"},
+		{with(spans[2], `"cost_usd":1.7e308`), "cost_usd"},
+		{with(spans[3], `"usage":{"input_tokens":9223372036854775807,"output_tokens":1}`), "usage"},
+		{with(spans[2], `"attributes":{"a":"\u0000"}`), "attributes"},
+	}
+	raw := `{"spans":[` + good0
+	for _, s := range bad {
+		raw += "," + s.raw
+	}
+	raw += "," + good1 + "]}"
+	r := b.post(t, b.key, []byte(raw))
+	if r.status != http.StatusMultiStatus || r.Accepted != 2 || len(r.Rejected) != len(bad) {
+		t.Fatalf("status %d accepted %d rejected %+v; want 207, 2 and %d", r.status, r.Accepted, r.Rejected, len(bad))
+	}
+	for i, rej := range r.Rejected {
+		if rej.Index != i+1 || !strings.Contains(rej.Reason, bad[i].field) {
+			t.Errorf("rejection %+v; want index %d naming %s", rej, i+1, bad[i].field)
+		}
+	}
+	p := b.defaultProject(t)
+	d := b.waitTrace(t, b.store, p.ID, spans[0].TraceID, 2)
+	for _, s := range d.Spans {
+		if s.SpanID != spans[0].SpanID && s.SpanID != spans[1].SpanID {
+			t.Errorf("span %s was stored; only the good ones should be", s.SpanID)
+		}
+	}
+	if n := scrape(t, b.url, "tracium_writer_dead_letters_total"); n != 0 {
+		t.Errorf("%v batches dead-lettered; every accepted span should be writable", n)
 	}
 }
