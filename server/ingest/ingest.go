@@ -263,13 +263,19 @@ func (h *Handler) tooLarge() error {
 		fmt.Sprintf("the body exceeds %d bytes (after decompression)", h.cfg.MaxBodyBytes))
 }
 
-// hangUp closes the connection after the response instead of reading the
-// rest of a body that will not be used: an unauthenticated or oversized
-// body is never waited for.
+// hangUp closes the connection after the response instead of keeping it
+// to read the rest of a body that will not be used: an unauthenticated or
+// oversized body is never waited for beyond hangUpGrace. The grace lets
+// the server take in what the client already sent, so that closing with
+// unread bytes does not reset the connection before the client has read
+// its answer.
 func hangUp(w http.ResponseWriter) {
 	w.Header().Set("Connection", "close")
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(hangUpGrace))
 }
+
+// hangUpGrace is how long a refused body may still arrive.
+const hangUpGrace = time.Second
 
 // statusWriter remembers the status for the request counter.
 type statusWriter struct {
