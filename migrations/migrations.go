@@ -1,5 +1,6 @@
 // Package migrations holds Tracium's schema, one goose migration set per
-// database dialect, embedded in the binary.
+// database dialect, embedded in the binary: numbered SQL files, and Go
+// migrations where a rule only Go knows rewrites rows (model keys).
 package migrations
 
 import (
@@ -40,7 +41,7 @@ func NewProvider(dialect Dialect, db *sql.DB) (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(gd, db, sub)
+	return goose.NewProvider(gd, db, sub, goose.WithGoMigrations(modelKeysMigration(dialect)))
 }
 
 // Up applies every pending migration.

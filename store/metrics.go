@@ -23,10 +23,12 @@ func (g GroupBy) Valid() bool {
 }
 
 // UsageQuery selects the spans UsageMetrics aggregates: the LLM and
-// embedding calls that started in [Since, Until).
+// embedding calls that started in [Since, Until), and when Model is set
+// only those it finds (by ModelKey, as TraceFilter.Model does).
 type UsageQuery struct {
 	Since, Until time.Time
 	GroupBy      GroupBy
+	Model        string
 }
 
 // UsageRow is one bucket of UsageMetrics. Key is the model or agent name,

@@ -60,3 +60,11 @@ func ModelNames(model string) []string {
 // matches a span whose ModelNames (of its model or its requested model)
 // contain ModelKey(m).
 func ModelKey(m string) string { return strings.ToLower(strings.TrimSpace(m)) }
+
+// SpanModelKeys returns the keys a span is found by: the ModelNames of the
+// model that answered and of the model asked for, sorted, without repeats.
+// A model filter m matches the span when ModelKey(m) is one of them.
+func SpanModelKeys(model, requestModel string) []string {
+	keys := append(ModelNames(model), ModelNames(requestModel)...)
+	return sortedSet(keys)
+}

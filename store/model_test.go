@@ -46,3 +46,37 @@ func TestIsReleaseSuffix(t *testing.T) {
 		}
 	}
 }
+
+func TestSpanModelKeys(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		model, request string
+		want           []string
+	}{
+		{"gpt-4o-mini-2024-07-18", "gpt-4o-mini", []string{"gpt-4o-mini", "gpt-4o-mini-2024-07-18"}},
+		{"", "claude-sonnet-4-5", []string{"claude-sonnet-4-5"}},
+		{"gpt-4o-2024-08-06", "my-alias", []string{"gpt-4o", "gpt-4o-2024-08-06", "my-alias"}},
+		{"", "", []string{}},
+	}
+	for _, tt := range tests {
+		if got := SpanModelKeys(tt.model, tt.request); !slices.Equal(got, tt.want) {
+			t.Errorf("SpanModelKeys(%q, %q) = %q, want %q", tt.model, tt.request, got, tt.want)
+		}
+	}
+	// A filter finds a release by its name, never a longer name.
+	for _, tt := range []struct {
+		filter, model string
+		match         bool
+	}{
+		{"gpt-4o-mini", "gpt-4o-mini-2024-07-18", true},
+		{"GPT-4o-Mini ", "gpt-4o-mini-2024-07-18", true},
+		{"claude-sonnet-4-5", "claude-sonnet-4-5-20250929", true},
+		{"gpt-4o", "gpt-4o-mini", false},
+		{"gpt-4o", "gpt-4o-mini-2024-07-18", false},
+		{"claude-opus-4", "claude-opus-4-1-20250805", false},
+	} {
+		if got := slices.Contains(SpanModelKeys(tt.model, ""), ModelKey(tt.filter)); got != tt.match {
+			t.Errorf("filter %q on %q: match %v, want %v", tt.filter, tt.model, got, tt.match)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"math"
 	"time"
 )
 
@@ -53,10 +54,21 @@ const (
 // Valid reports whether s is StatusOK or StatusError.
 func (s Status) Valid() bool { return s == StatusOK || s == StatusError }
 
-// Usage counts the tokens of one LLM call, or the sum over a trace.
-// CachedTokens are input tokens served from the provider's prompt cache;
-// CacheCreationTokens are input tokens written to it (Anthropic);
-// ReasoningTokens are output tokens spent thinking (OpenAI o-series, Gemini).
+// Usage counts the tokens of one LLM call, or the sum over a trace, in
+// one convention for every provider (OpenTelemetry GenAI's):
+//
+//   - InputTokens is every prompt token the model read, cache reads and
+//     cache writes included;
+//   - CachedTokens (read from the provider's prompt cache) and
+//     CacheCreationTokens (written to it) are parts of InputTokens;
+//   - OutputTokens is every generated token, reasoning included;
+//   - ReasoningTokens (spent thinking) are part of OutputTokens;
+//   - TotalTokens is InputTokens + OutputTokens (Span.Normalize sets it).
+//
+// A provider that counts otherwise (Anthropic's input excludes the cache,
+// Gemini's output excludes thoughts) is converted when the call is
+// recorded. Each count is at most MaxTokenCount on a span; sums saturate at
+// math.MaxInt64 instead of wrapping.
 type Usage struct {
 	InputTokens         int64 `json:"input_tokens"`
 	OutputTokens        int64 `json:"output_tokens"`
@@ -66,16 +78,26 @@ type Usage struct {
 	TotalTokens         int64 `json:"total_tokens"`
 }
 
-// Add returns the field-wise sum of u and v.
+// Add returns the field-wise sum of u and v, each field saturating at
+// math.MaxInt64: a sum of counts never wraps negative.
 func (u Usage) Add(v Usage) Usage {
 	return Usage{
-		InputTokens:         u.InputTokens + v.InputTokens,
-		OutputTokens:        u.OutputTokens + v.OutputTokens,
-		CachedTokens:        u.CachedTokens + v.CachedTokens,
-		CacheCreationTokens: u.CacheCreationTokens + v.CacheCreationTokens,
-		ReasoningTokens:     u.ReasoningTokens + v.ReasoningTokens,
-		TotalTokens:         u.TotalTokens + v.TotalTokens,
+		InputTokens:         SaturatingAdd(u.InputTokens, v.InputTokens),
+		OutputTokens:        SaturatingAdd(u.OutputTokens, v.OutputTokens),
+		CachedTokens:        SaturatingAdd(u.CachedTokens, v.CachedTokens),
+		CacheCreationTokens: SaturatingAdd(u.CacheCreationTokens, v.CacheCreationTokens),
+		ReasoningTokens:     SaturatingAdd(u.ReasoningTokens, v.ReasoningTokens),
+		TotalTokens:         SaturatingAdd(u.TotalTokens, v.TotalTokens),
 	}
+}
+
+// SaturatingAdd returns a + b for non-negative counts, or math.MaxInt64
+// when the sum does not fit. It is the rule every backend's sums follow.
+func SaturatingAdd(a, b int64) int64 {
+	if s := a + b; b <= 0 || s >= a {
+		return s
+	}
+	return math.MaxInt64
 }
 
 // Span is one unit of work inside a trace: an LLM call, a tool call, a step
@@ -97,13 +119,20 @@ type Span struct {
 	ErrorType    string    `json:"error_type,omitempty"`
 	ErrorMessage string    `json:"error_message,omitempty"`
 
-	// Input and Output are arbitrary JSON; nil when not recorded.
+	// Input and Output are arbitrary JSON; nil when not recorded. An llm
+	// span's hold the recorded chat shape (sdk/chat.go).
 	Input  json.RawMessage `json:"input,omitempty"`
 	Output json.RawMessage `json:"output,omitempty"`
-	// RawInput and RawOutput are an llm span's request and response
-	// bodies as the provider's API took and gave them.
+	// RawInput and RawOutput are the provider's request and response
+	// bodies as sent, for the UI's raw view of an llm span: stored byte
+	// for byte, never summarised into the trace, never searched, and left
+	// out of span search results and GetTraceTree.
 	RawInput  json.RawMessage `json:"raw_input,omitempty"`
 	RawOutput json.RawMessage `json:"raw_output,omitempty"`
+	// PayloadBytes is the byte length of Input plus Output, set only by
+	// GetTraceTree (which leaves both out) so that a page can tell which
+	// spans have something to show.
+	PayloadBytes int64 `json:"-"`
 
 	// Model is the model that answered; RequestModel the one asked for,
 	// when they differ (an alias resolved to a dated version).

@@ -19,12 +19,20 @@ type TraceDelta struct {
 	Trace
 	// Root is the delta's root span, nil when it holds none.
 	Root *Span
+	// SearchText is the spans' SearchText joined in the order given
+	// (JoinSearchText); a backend appends it to the trace's.
+	SearchText string
 }
 
-// Summarize folds spans of one trace. Where they disagree on a
-// trace-level field, the root wins, then the earliest start. spans must
-// not be empty; their order does not matter.
+// Summarize folds spans of one trace, given in the order the store
+// received them. Where they disagree on a trace-level field, the root
+// wins, then the earliest start; the order only decides the order of
+// their search texts. spans must not be empty.
 func Summarize(spans []Span) TraceDelta {
+	var text string
+	for i := range spans {
+		text = JoinSearchText(text, SearchText(&spans[i]))
+	}
 	ordered := make([]*Span, len(spans))
 	for i := range spans {
 		ordered[i] = &spans[i]
@@ -39,12 +47,13 @@ func Summarize(spans []Span) TraceDelta {
 		return cmp.Or(a.StartTime.Compare(b.StartTime), cmp.Compare(a.SpanID, b.SpanID))
 	})
 	first := ordered[0]
-	d := TraceDelta{Trace: Trace{TraceID: first.TraceID, Name: first.Name, StartTime: first.StartTime, EndTime: first.EndTime}}
+	d := TraceDelta{Trace: Trace{TraceID: first.TraceID, Name: first.Name, StartTime: first.StartTime, EndTime: first.EndTime},
+		SearchText: text}
 	if first.IsRoot() {
 		d.Root = first
 		d.RootSpanID, d.Input, d.Output = first.SpanID, first.Input, first.Output
 	}
-	var tags, models []string
+	var tags, models, keys []string
 	for _, s := range ordered {
 		d.StartTime, d.EndTime = minTime(d.StartTime, s.StartTime), maxTime(d.EndTime, s.EndTime)
 		d.SpanCount++
@@ -58,15 +67,16 @@ func Summarize(spans []Span) TraceDelta {
 			d.CostUSD += *s.CostUSD
 		}
 		tags = append(tags, s.Tags...)
-		if s.Model != "" {
-			models = append(models, s.Model)
+		if m := cmp.Or(s.Model, s.RequestModel); m != "" {
+			models = append(models, m)
 		}
+		keys = append(keys, SpanModelKeys(s.Model, s.RequestModel)...)
 		d.AgentName = cmp.Or(d.AgentName, s.AgentName)
 		d.UserID = cmp.Or(d.UserID, s.UserID)
 		d.SessionID = cmp.Or(d.SessionID, s.SessionID)
 		d.Metadata = firstSet(d.Metadata, s.Metadata)
 	}
-	d.Tags, d.Models = sortedSet(tags), sortedSet(models)
+	d.Tags, d.Models, d.ModelKeys = sortedSet(tags), sortedSet(models), sortedSet(keys)
 	d.Status = StatusOK
 	if d.ErrorCount > 0 {
 		d.Status = StatusError
@@ -83,9 +93,10 @@ func (t Trace) Merge(d TraceDelta) (_ Trace, newRoot bool) {
 	t.SpanCount += d.SpanCount
 	t.ErrorCount += d.ErrorCount
 	t.Usage = t.Usage.Add(d.Usage)
-	t.CostUSD += d.CostUSD
+	t.CostUSD += d.CostUSD // bounded per span, so the sum stays finite
 	t.Tags = sortedSet(append(t.Tags, d.Tags...))
 	t.Models = sortedSet(append(t.Models, d.Models...))
+	t.ModelKeys = sortedSet(append(t.ModelKeys, d.ModelKeys...))
 	var root Span // zero values: no root says nothing
 	if newRoot = t.RootSpanID == "" && d.Root != nil; newRoot {
 		root = *d.Root

@@ -44,3 +44,26 @@ func TestSummarizeAndMerge(t *testing.T) {
 		t.Errorf("a second root changed the trace: %+v", again)
 	}
 }
+
+func TestSummarizeModelsAndSearch(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	a := Span{TraceID: "t", SpanID: "b", Name: "Second By Id", StartTime: t0, EndTime: t0,
+		Model: "gpt-4o-mini-2024-07-18", RequestModel: "gpt-4o-mini"}
+	b := Span{TraceID: "t", SpanID: "a", Name: "First By Id", StartTime: t0.Add(time.Second), EndTime: t0.Add(time.Second),
+		RequestModel: "claude-sonnet-4-5", ErrorMessage: "Overloaded"}
+	d := Summarize([]Span{a, b})
+	if !slices.Equal(d.Models, []string{"claude-sonnet-4-5", "gpt-4o-mini-2024-07-18"}) {
+		t.Errorf("Models = %q; want each span's answering model, else its requested one", d.Models)
+	}
+	if !slices.Equal(d.ModelKeys, []string{"claude-sonnet-4-5", "gpt-4o-mini", "gpt-4o-mini-2024-07-18"}) {
+		t.Errorf("ModelKeys = %q", d.ModelKeys)
+	}
+	if d.SearchText != "second by id\nfirst by id\noverloaded" {
+		t.Errorf("SearchText = %q; want the spans' texts in the order given", d.SearchText)
+	}
+	merged, _ := Trace{ModelKeys: []string{"x"}}.Merge(d)
+	if !slices.Equal(merged.ModelKeys, []string{"claude-sonnet-4-5", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", "x"}) {
+		t.Errorf("merged ModelKeys = %q", merged.ModelKeys)
+	}
+}

@@ -13,9 +13,14 @@ type Trace struct {
 	Name       string   `json:"name"`
 	AgentName  string   `json:"agent_name,omitempty"`
 	Tags       []string `json:"tags"`
-	Models     []string `json:"models"`
-	UserID     string   `json:"user_id,omitempty"`
-	SessionID  string   `json:"session_id,omitempty"`
+	// Models lists, for display, each span's answering model, or its
+	// requested model when it has none.
+	Models []string `json:"models"`
+	// ModelKeys are the names the trace is found by (TraceFilter.Model):
+	// the union of its spans' SpanModelKeys.
+	ModelKeys []string `json:"-"`
+	UserID    string   `json:"user_id,omitempty"`
+	SessionID string   `json:"session_id,omitempty"`
 
 	Metadata json.RawMessage `json:"metadata,omitempty"`
 
@@ -36,7 +41,8 @@ type Trace struct {
 // Duration is EndTime minus StartTime.
 func (t *Trace) Duration() time.Duration { return t.EndTime.Sub(t.StartTime) }
 
-// TraceDetail is a trace with every one of its spans, ordered by start time.
+// TraceDetail is a trace with every one of its spans, ordered by start
+// time, then span id.
 type TraceDetail struct {
 	Trace
 	Spans []Span `json:"spans"`
@@ -47,13 +53,17 @@ type TraceFilter struct {
 	Since, Until time.Time // start time in [Since, Until)
 	AgentName    string
 	Tag          string
-	Model        string
+	Model        string // see Query
 	Status       Status
 	UserID       string
 	SessionID    string
 	MinDuration  time.Duration
-	// Query matches, case-insensitively, a substring of the trace name or
-	// of the root span's input or output.
+	// Model finds the traces with a span whose model or requested model is
+	// found by it (ModelKey(Model) among the trace's ModelKeys):
+	// "gpt-4o-mini" finds a span that "gpt-4o-mini-2024-07-18" answered.
+	// Query matches a substring of the trace's search text (SearchText):
+	// the names, error messages, inputs and outputs of all its spans,
+	// ignoring case.
 	Query string
 }
 
@@ -81,15 +91,18 @@ type TraceList struct {
 type SpanFilter struct {
 	Since, Until time.Time // start time in [Since, Until)
 	Type         SpanType
-	Model        string
-	Status       Status
-	// Query matches, case-insensitively, a substring of the span's name,
-	// input or output.
+	// Model finds the spans whose model or requested model it finds, as
+	// TraceFilter.Model does.
+	Model  string
+	Status Status
+	// Query matches a substring of the span's search text (SearchText),
+	// ignoring case.
 	Query string
 }
 
-// SpanList is one page of spans, newest first. Input, Output and
-// Attributes are left out (they can be megabytes); GetTrace has them.
+// SpanList is one page of spans, newest first. Input, Output, RawInput,
+// RawOutput and Attributes are left out (they can be megabytes); GetSpan
+// and GetTrace have them.
 type SpanList struct {
 	Spans      []Span `json:"spans"`
 	NextCursor string `json:"next_cursor,omitempty"`

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -21,9 +20,28 @@ const (
 	MaxFieldLen = 1024 // model, provider, agent name, user and session ids, error type
 )
 
+// Bounds on a span's numbers. Without them two spans can sum to +Inf or
+// wrap a trace's token count negative.
+const (
+	// MaxTokenCount bounds each token count of a span (the total, their
+	// sum, twice that). The largest context
+	// windows hold a few million tokens, so 1e12 is four orders of
+	// magnitude beyond any real call; it keeps every count exact in a
+	// float64 (a browser's numbers), and nine million such spans still sum
+	// within an int64 before saturating.
+	MaxTokenCount = 1_000_000_000_000
+	// MaxCostUSD bounds cost_usd: a million dollars for one call is no
+	// price list's, and sums of such costs stay far from overflowing.
+	MaxCostUSD = 1_000_000
+	// MaxTimeToFirstTokenMS bounds time_to_first_token_ms: a day.
+	MaxTimeToFirstTokenMS = 24 * 60 * 60 * 1000
+)
+
 // Normalize puts s in the form every backend stores: times in UTC truncated
 // to microseconds (PostgreSQL's precision), ids in lower case, a missing
-// status read as ok, tags sorted without duplicates.
+// status read as ok, tags sorted without duplicates, a JSON null read as
+// no value, and TotalTokens = InputTokens + OutputTokens (saturating)
+// whenever that sum is positive; a total sent without its parts is kept.
 func (s *Span) Normalize() {
 	s.TraceID = lowerASCII(s.TraceID)
 	s.SpanID = lowerASCII(s.SpanID)
@@ -39,8 +57,17 @@ func (s *Span) Normalize() {
 	if len(s.Tags) > 0 {
 		s.Tags = slices.Compact(slices.Sorted(slices.Values(s.Tags)))
 	}
+	if u := s.Usage; u != nil {
+		if sum := SaturatingAdd(u.InputTokens, u.OutputTokens); sum > 0 && sum != u.TotalTokens {
+			v := *u // the caller's Usage is not ours to change
+			v.TotalTokens = sum
+			s.Usage = &v
+		}
+	}
 	s.Input = nullToNil(s.Input)
 	s.Output = nullToNil(s.Output)
+	s.RawInput = nullToNil(s.RawInput)
+	s.RawOutput = nullToNil(s.RawOutput)
 	s.Attributes = nullToNil(s.Attributes)
 	s.Metadata = nullToNil(s.Metadata)
 }
@@ -59,23 +86,47 @@ const (
 	DefaultWindowAhead = 24 * time.Hour
 )
 
+// How much wider than ingest's window a store's own guard is (ForWrites):
+// a backlog queued at ingest and written a few days later must not be
+// refused, while the partitions a writer may create stay bounded.
+const (
+	WriteSlackBack  = 7 * 24 * time.Hour
+	WriteSlackAhead = 24 * time.Hour
+)
+
+// ForWrites returns the window a store refuses writes outside of: w with
+// its defaults filled and widened by WriteSlackBack and WriteSlackAhead.
+func (w Window) ForWrites() Window {
+	return Window{
+		Back:  cmp.Or(w.Back, DefaultWindowBack) + WriteSlackBack,
+		Ahead: cmp.Or(w.Ahead, DefaultWindowAhead) + WriteSlackAhead,
+	}
+}
+
+// Check reports whether start lies within w of now.
+func (w Window) Check(now, start time.Time) error {
+	back := cmp.Or(w.Back, DefaultWindowBack)
+	ahead := cmp.Or(w.Ahead, DefaultWindowAhead)
+	if start.Before(now.Add(-back)) || start.After(now.Add(ahead)) {
+		return fmt.Errorf("start_time %s is outside the accepted window (%s back to %s ahead of the collector's clock)",
+			start.Format(time.RFC3339), back, ahead)
+	}
+	return nil
+}
+
 // ValidateAt is Validate plus the check that s starts within w of now:
 // what ingest runs on a span that arrives at now.
 func (s *Span) ValidateAt(now time.Time, w Window) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	back := cmp.Or(w.Back, DefaultWindowBack)
-	ahead := cmp.Or(w.Ahead, DefaultWindowAhead)
-	if s.StartTime.Before(now.Add(-back)) || s.StartTime.After(now.Add(ahead)) {
-		return fmt.Errorf("start_time %s is outside the accepted window (%s back to %s ahead of the collector's clock)",
-			s.StartTime.Format(time.RFC3339), back, ahead)
-	}
-	return nil
+	return w.Check(now, s.StartTime)
 }
 
-// Validate reports the first reason s cannot be stored, or nil. Call it
-// after Normalize.
+// Validate reports the first reason s cannot be stored, or nil: every
+// check any backend would make, so that a span it accepts can be written
+// to every store. Call it after Normalize. It allocates nothing for a
+// valid span.
 func (s *Span) Validate() error {
 	switch {
 	case !isHex(s.TraceID, 32):
@@ -100,48 +151,66 @@ func (s *Span) Validate() error {
 		return fmt.Errorf("at most %d tags", MaxTags)
 	}
 	for _, t := range s.Tags {
-		if t == "" || len(t) > MaxTagLen || strings.IndexByte(t, 0) >= 0 {
-			return fmt.Errorf("tags must have 1 to %d bytes", MaxTagLen)
+		if t == "" || len(t) > MaxTagLen || !cleanText(t) {
+			return fmt.Errorf("tags must have 1 to %d bytes of UTF-8 and no NUL character", MaxTagLen)
 		}
 	}
-	for name, v := range map[string]string{
-		"model": s.Model, "request_model": s.RequestModel, "provider": s.Provider,
-		"agent_name": s.AgentName, "user_id": s.UserID, "session_id": s.SessionID,
-		"error_type": s.ErrorType,
+	for _, f := range [...]struct{ name, v string }{
+		{"model", s.Model}, {"request_model", s.RequestModel}, {"provider", s.Provider},
+		{"agent_name", s.AgentName}, {"user_id", s.UserID}, {"session_id", s.SessionID},
+		{"error_type", s.ErrorType},
 	} {
-		if len(v) > MaxFieldLen || strings.IndexByte(v, 0) >= 0 {
-			return fmt.Errorf("%s must have at most %d bytes and no NUL character", name, MaxFieldLen)
+		if len(f.v) > MaxFieldLen || !cleanText(f.v) {
+			return fmt.Errorf("%s must have at most %d bytes of UTF-8 and no NUL character", f.name, MaxFieldLen)
 		}
 	}
-	for name, v := range map[string]string{"name": s.Name, "error_message": s.ErrorMessage, "trace_id": s.TraceID} {
-		if strings.IndexByte(v, 0) >= 0 {
-			return fmt.Errorf("%s contains a NUL character", name)
+	for _, f := range [...]struct{ name, v string }{{"name", s.Name}, {"error_message", s.ErrorMessage}} {
+		if !cleanText(f.v) {
+			return fmt.Errorf("%s must be UTF-8 with no NUL character", f.name)
 		}
 	}
-	for name, v := range map[string]json.RawMessage{
-		"input": s.Input, "output": s.Output, "attributes": s.Attributes, "metadata": s.Metadata,
+	for _, f := range [...]struct {
+		name string
+		v    json.RawMessage
+		kind JSONKind
+	}{
+		{"input", s.Input, JSONText}, {"output", s.Output, JSONText},
+		{"raw_input", s.RawInput, JSONText}, {"raw_output", s.RawOutput, JSONText},
+		{"attributes", s.Attributes, JSONB}, {"metadata", s.Metadata, JSONB},
 	} {
-		if v != nil && (!json.Valid(v) || !utf8.Valid(v)) {
-			return fmt.Errorf("%s is not valid UTF-8 JSON", name)
+		if f.v == nil {
+			continue
 		}
-		if bytes.Contains(v, []byte(`\u0000`)) && (name == "attributes" || name == "metadata") {
-			return fmt.Errorf("%s contains a \\u0000 escape, which cannot be stored", name)
+		if err := CheckJSON(f.v, f.kind); err != nil {
+			return fmt.Errorf("%s %w", f.name, err)
 		}
 	}
 	if u := s.Usage; u != nil {
-		if u.InputTokens < 0 || u.OutputTokens < 0 || u.CachedTokens < 0 ||
-			u.CacheCreationTokens < 0 || u.ReasoningTokens < 0 || u.TotalTokens < 0 {
-			return errors.New("usage counts must not be negative")
+		for _, n := range [...]int64{u.InputTokens, u.OutputTokens, u.CachedTokens, u.CacheCreationTokens, u.ReasoningTokens} {
+			if n < 0 || n > MaxTokenCount {
+				return fmt.Errorf("usage counts must be between 0 and %d", int64(MaxTokenCount))
+			}
+		}
+		if u.TotalTokens < 0 || u.TotalTokens > 2*MaxTokenCount {
+			return fmt.Errorf("total_tokens must be between 0 and %d", int64(2*MaxTokenCount))
 		}
 	}
-	if s.CostUSD != nil && *s.CostUSD < 0 {
-		return errors.New("cost_usd must not be negative")
+	if s.CostUSD != nil && !inRange(*s.CostUSD, MaxCostUSD) {
+		return fmt.Errorf("cost_usd must be a number between 0 and %d", MaxCostUSD)
 	}
-	if s.TimeToFirstTokenMS != nil && *s.TimeToFirstTokenMS < 0 {
-		return errors.New("time_to_first_token_ms must not be negative")
+	if s.TimeToFirstTokenMS != nil && !inRange(*s.TimeToFirstTokenMS, MaxTimeToFirstTokenMS) {
+		return fmt.Errorf("time_to_first_token_ms must be a number between 0 and %d", MaxTimeToFirstTokenMS)
 	}
 	return nil
 }
+
+// inRange reports whether v is a finite number in [0, max]; NaN fails
+// every comparison and so fails here.
+func inRange(v, max float64) bool { return v >= 0 && v <= max }
+
+// cleanText reports whether s is valid UTF-8 without NUL: what
+// PostgreSQL's text holds.
+func cleanText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
 
 func isHex(s string, n int) bool {
 	if len(s) != n {

@@ -70,7 +70,7 @@ func TestSignInThrottled(t *testing.T) {
 	}
 	// Another account from the same address is still allowed.
 	hash := []byte("$2a$04$abcdefghijklmnopqrstuuCQ9wZ3QfT1lbr/iE5kF2PvWn6KkEcha")
-	if _, err := b.store.CreateUser(context.Background(), store.User{Email: "bob@example.com", PasswordHash: hash, Role: store.RoleViewer}); err != nil {
+	if _, err := b.store.CreateUser(context.Background(), store.User{Email: "bob@example.com", PasswordHash: hash}); err != nil {
 		t.Fatal(err)
 	}
 	doc, _ := b.page(t, "/login")

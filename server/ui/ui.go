@@ -166,7 +166,7 @@ func sessionOf(r *http.Request) *session { return r.Context().Value(sessionKey{}
 
 // frame is what the layout needs of the session, for page view models.
 func (s *session) frame(title, nav string) Frame {
-	f := Frame{Title: title, Nav: nav, UserEmail: s.user.Email, IsAdmin: s.user.Role == store.RoleAdmin,
+	f := Frame{Title: title, Nav: nav, UserEmail: s.user.Email, IsAdmin: s.user.InstanceAdmin,
 		ProjectID: s.project.ID, ProjectName: s.project.Name, CSRF: s.csrf}
 	for _, p := range s.projects {
 		f.Projects = append(f.Projects, ProjectOption{ID: p.ID, Name: p.Name})

@@ -53,7 +53,7 @@ func setup(t *testing.T) *testBundle {
 		t.Fatal(err)
 	}
 	hash, _ := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
-	if _, err := st.CreateUser(ctx, store.User{Email: "ada@example.com", PasswordHash: hash, Role: store.RoleAdmin}); err != nil {
+	if _, err := st.CreateUser(ctx, store.User{Email: "ada@example.com", PasswordHash: hash, InstanceAdmin: true}); err != nil {
 		t.Fatal(err)
 	}
 	f := storetest.Fixture{SpansPerTrace: 4, PayloadBytes: 200, Start: time.Now().Add(-time.Hour), Spacing: time.Minute}

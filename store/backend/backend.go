@@ -30,6 +30,9 @@ type Config struct {
 	DataDir string
 	// AutoMigrate applies pending migrations on open.
 	AutoMigrate bool
+	// Window is the start-time window ingest accepts; the store refuses
+	// writes outside Window.ForWrites.
+	Window store.Window
 }
 
 // IsPostgres reports whether url names a PostgreSQL database.
@@ -53,13 +56,13 @@ func (c Config) sqlitePath() (string, error) {
 // Open opens the configured store.
 func Open(ctx context.Context, cfg Config) (store.Store, error) {
 	if IsPostgres(cfg.DatabaseURL) {
-		return postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, SkipMigrate: !cfg.AutoMigrate})
+		return postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, SkipMigrate: !cfg.AutoMigrate, Window: cfg.Window})
 	}
 	path, err := cfg.sqlitePath()
 	if err != nil {
 		return nil, err
 	}
-	return sqlite.Open(ctx, sqlite.Config{Path: path, SkipMigrate: !cfg.AutoMigrate})
+	return sqlite.Open(ctx, sqlite.Config{Path: path, SkipMigrate: !cfg.AutoMigrate, Window: cfg.Window})
 }
 
 // OpenSQL opens the configured database through database/sql, for the

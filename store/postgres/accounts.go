@@ -52,11 +52,11 @@ func (s *Store) RenameProject(ctx context.Context, id int64, name string) (store
 func (s *Store) ListProjects(ctx context.Context) ([]store.Project, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, name, created_at FROM projects ORDER BY id`)
 	if err != nil {
-		return nil, fmt.Errorf("list projects: %w", err)
+		return nil, fmt.Errorf("list projects: %w", mapError(err))
 	}
 	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Project, error) { return scanProject(r) })
 	if err != nil {
-		return nil, fmt.Errorf("list projects: %w", err)
+		return nil, fmt.Errorf("list projects: %w", mapError(err))
 	}
 	return ps, nil
 }
@@ -102,11 +102,11 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (store.APIKey, er
 func (s *Store) ListAPIKeys(ctx context.Context, projectID int64) ([]store.APIKey, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE project_id = $1 ORDER BY id`, projectID)
 	if err != nil {
-		return nil, fmt.Errorf("list api keys: %w", err)
+		return nil, fmt.Errorf("list api keys: %w", mapError(err))
 	}
 	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.APIKey, error) { return scanAPIKey(r) })
 	if err != nil {
-		return nil, fmt.Errorf("list api keys: %w", err)
+		return nil, fmt.Errorf("list api keys: %w", mapError(err))
 	}
 	return keys, nil
 }
@@ -149,62 +149,4 @@ func utcPtr(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
-}
-
-const userColumns = `id, email, password_hash, role, created_at`
-
-// CreateUser adds a web UI user.
-func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error) {
-	if !u.Role.Valid() {
-		return u, fmt.Errorf("create user: %w: role %q", store.ErrInvalid, u.Role)
-	}
-	return s.oneUser(ctx, "create user", `INSERT INTO users (email, password_hash, role) VALUES ($1, $2, $3)
-RETURNING `+userColumns, u.Email, u.PasswordHash, string(u.Role))
-}
-
-// GetUser returns the user with id.
-func (s *Store) GetUser(ctx context.Context, id int64) (store.User, error) {
-	return s.oneUser(ctx, "get user", `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
-}
-
-// GetUserByEmail finds a user, ignoring the case of the email.
-func (s *Store) GetUserByEmail(ctx context.Context, email string) (store.User, error) {
-	return s.oneUser(ctx, "get user", `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1)`, email)
-}
-
-// UpdateUser changes a user's email, password hash and role.
-func (s *Store) UpdateUser(ctx context.Context, u store.User) (store.User, error) {
-	if !u.Role.Valid() {
-		return u, fmt.Errorf("update user: %w: role %q", store.ErrInvalid, u.Role)
-	}
-	return s.oneUser(ctx, "update user", `UPDATE users SET email = $2, password_hash = $3, role = $4 WHERE id = $1
-RETURNING `+userColumns, u.ID, u.Email, u.PasswordHash, string(u.Role))
-}
-
-// ListUsers returns every user by id.
-func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	us, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) { return scanUser(r) })
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	return us, nil
-}
-
-func (s *Store) oneUser(ctx context.Context, op, sql string, args ...any) (store.User, error) {
-	u, err := scanUser(s.pool.QueryRow(ctx, sql, args...))
-	if err != nil {
-		return u, fmt.Errorf("%s: %w", op, mapError(err))
-	}
-	return u, nil
-}
-
-func scanUser(row pgx.Row) (store.User, error) {
-	var u store.User
-	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Role, &u.CreatedAt)
-	u.CreatedAt = u.CreatedAt.UTC()
-	return u, err
 }

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"math"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,10 +23,10 @@ var groupKeys = map[store.GroupBy]string{
 
 // UsageMetrics aggregates the project's LLM and embedding calls.
 func (s *Store) UsageMetrics(ctx context.Context, projectID int64, uq store.UsageQuery) ([]store.UsageRow, error) {
-	key, ok := groupKeys[uq.GroupBy]
-	if !ok {
-		return nil, fmt.Errorf("%w: group_by %q", store.ErrInvalid, uq.GroupBy)
+	if err := uq.Validate(); err != nil {
+		return nil, fmt.Errorf("usage metrics: %w", err)
 	}
+	key := groupKeys[uq.GroupBy]
 	q := newQuery(projectID)
 	q.where("type IN ('llm', 'embedding')")
 	if !uq.Since.IsZero() {
@@ -33,14 +35,19 @@ func (s *Store) UsageMetrics(ctx context.Context, projectID int64, uq store.Usag
 	if !uq.Until.IsZero() {
 		q.where("start_time < %s", uq.Until)
 	}
+	if uq.Model != "" {
+		q.where("model_keys @> ARRAY[%s]::text[]", store.ModelKey(uq.Model))
+	}
+	// sum of bigint is numeric: clamped, it saturates as store.Usage.Add does.
 	sql := `SELECT ` + key + ` AS key, count(*), count(*) FILTER (WHERE status = 'error'),
-    sum(input_tokens), sum(output_tokens), sum(cached_tokens), sum(cache_creation_tokens),
-    sum(reasoning_tokens), sum(total_tokens), coalesce(sum(cost_usd), 0),
+    ` + clampedSum("input_tokens") + `, ` + clampedSum("output_tokens") + `, ` + clampedSum("cached_tokens") + `,
+    ` + clampedSum("cache_creation_tokens") + `, ` + clampedSum("reasoning_tokens") + `, ` + clampedSum("total_tokens") + `,
+    coalesce(sum(cost_usd), 0),
     percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM end_time - start_time) * 1000)
 FROM spans WHERE ` + q.conds() + ` GROUP BY 1 ORDER BY 1`
 	rows, err := s.pool.Query(ctx, sql, q.args...)
 	if err != nil {
-		return nil, fmt.Errorf("usage metrics: %w", err)
+		return nil, fmt.Errorf("usage metrics: %w", mapError(err))
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.UsageRow, error) {
 		var r store.UsageRow
@@ -59,7 +66,11 @@ FROM spans WHERE ` + q.conds() + ` GROUP BY 1 ORDER BY 1`
 		return r, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("usage metrics: %w", err)
+		return nil, fmt.Errorf("usage metrics: %w", mapError(err))
 	}
 	return out, nil
+}
+
+func clampedSum(column string) string {
+	return "least(sum(" + column + "), " + strconv.FormatInt(math.MaxInt64, 10) + ")::bigint"
 }

@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -26,6 +24,10 @@ type Config struct {
 	MaxConns int32
 	// SkipMigrate leaves the schema alone: Open then expects it current.
 	SkipMigrate bool
+	// Window is the start-time window ingest accepts (zero fields take
+	// store's defaults); WriteSpans refuses spans outside the wider
+	// Window.ForWrites, so that the partitions it creates stay bounded.
+	Window store.Window
 }
 
 // DefaultMaxConns is the pool size when Config.MaxConns is zero.
@@ -46,6 +48,8 @@ type Store struct {
 	// partitions caches the days whose span partition is known to exist,
 	// so that WriteSpans creates each one once.
 	partitions sync.Map // time.Time (UTC midnight) -> struct{}
+	// window bounds the start times WriteSpans accepts.
+	window store.Window
 }
 
 var _ store.Store = (*Store)(nil)
@@ -64,13 +68,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	pcfg.AfterConnect = createStagingTables
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: connect: %w", err)
+		return nil, fmt.Errorf("postgres: connect: %w", mapError(err))
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, window: cfg.Window.ForWrites()}
 	if !cfg.SkipMigrate {
 		if err := Migrate(ctx, pool); err != nil {
 			pool.Close()
-			return nil, err
+			return nil, mapError(err)
 		}
 	}
 	if err := s.Ping(ctx); err != nil {
@@ -94,7 +98,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("postgres: ping: %w", err)
+		return fmt.Errorf("postgres: ping: %w", mapError(err))
 	}
 	return nil
 }
@@ -103,29 +107,4 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.pool.Close()
 	return nil
-}
-
-// mapError turns driver errors into the store's sentinels.
-func mapError(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.ErrNotFound
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch pgErr.Code {
-		case "23505": // unique_violation
-			return fmt.Errorf("%w: %s", store.ErrConflict, pgErr.ConstraintName)
-		case "23503": // foreign_key_violation
-			return fmt.Errorf("%w: %s", store.ErrNotFound, pgErr.ConstraintName)
-		case "23514", "22P02", "22023", "22021", "22P05":
-			// check_violation, invalid text, invalid parameter, a byte
-			// sequence or a \u0000 escape PostgreSQL cannot store: the
-			// data is at fault, and retrying cannot help.
-			return fmt.Errorf("%w: %s", store.ErrInvalid, pgErr.Message)
-		}
-	}
-	return err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -14,29 +15,16 @@ import (
 	"github.com/tracium/tracium/store"
 )
 
-// Writing spans. The common batch holds only new spans, so WriteSpans
-// first COPYs it straight into spans, as fast as PostgreSQL takes rows,
-// and folds it into the trace summaries computed in Go. When the COPY hits
-// a span already stored (a retried batch), the transaction is rolled back
-// and the batch goes the careful way: COPY into a temporary table, then
-// INSERT ... ON CONFLICT DO NOTHING RETURNING the spans that were new, and
-// only those are summarised. Either way the whole batch commits or none.
-
-// spanColumns are the columns of span_stage, in COPY order. spans has the
-// same ones after project_id.
-var spanColumns = []string{
-	"trace_id", "span_id", "parent_span_id", "name", "type", "start_time", "end_time", "status",
-	"error_type", "error_message", "input", "output", "model", "request_model", "provider", "has_usage",
-	"input_tokens", "output_tokens", "cached_tokens", "cache_creation_tokens", "reasoning_tokens", "total_tokens",
-	"cost_usd", "ttft_ms", "attributes", "tags", "agent_name", "user_id", "session_id", "metadata",
-}
-
-var copyColumns = append([]string{"project_id"}, spanColumns...)
-
-const stageList = `trace_id, span_id, parent_span_id, name, type, start_time, end_time, status,
-    error_type, error_message, input, output, model, request_model, provider, has_usage,
-    input_tokens, output_tokens, cached_tokens, cache_creation_tokens, reasoning_tokens, total_tokens,
-    cost_usd, ttft_ms, attributes, tags, agent_name, user_id, session_id, metadata`
+// Writing spans. A span lives in the partition of its trace's day, which
+// the trace's row keeps; so a write first upserts the traces (learning or
+// setting each one's day, and locking its row), then COPYs the spans. The
+// common batch holds only new spans: its trace summaries, computed in Go,
+// are merged and its spans COPYed straight in. When the COPY hits a span
+// already stored (a retried batch), the transaction is rolled back and the
+// batch goes the careful way: the traces are created or locked, the spans
+// go through a temporary table and INSERT ... ON CONFLICT DO NOTHING
+// RETURNING the ones that were new, and only those are summarised. Either
+// way the whole batch commits or none of it.
 
 // createStagingTables gives every pooled connection its own temporary
 // tables. ON COMMIT DELETE ROWS empties them after each write.
@@ -45,16 +33,17 @@ func createStagingTables(ctx context.Context, conn *pgx.Conn) error {
 CREATE TEMP TABLE IF NOT EXISTS span_stage (
     trace_id text COLLATE "C", span_id text COLLATE "C", parent_span_id text COLLATE "C",
     name text, type text, start_time timestamptz, end_time timestamptz, status text,
-    error_type text, error_message text, input json, output json,
-    model text, request_model text, provider text, has_usage boolean,
+    error_type text, error_message text, model text, request_model text, provider text, has_usage boolean,
     input_tokens bigint, output_tokens bigint, cached_tokens bigint,
     cache_creation_tokens bigint, reasoning_tokens bigint, total_tokens bigint,
-    cost_usd double precision, ttft_ms double precision, attributes jsonb, tags text[],
-    agent_name text, user_id text, session_id text, metadata jsonb
+    cost_usd double precision, ttft_ms double precision, tags text[],
+    agent_name text, user_id text, session_id text, metadata jsonb,
+    trace_day date, model_keys text[], payload_bytes bigint, search_text text,
+    input json, output json, raw_input json, raw_output json, attributes jsonb
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS trace_stage (
-    trace_id text COLLATE "C", root_span_id text COLLATE "C", name text, agent_name text,
-    tags text[], models text[], user_id text, session_id text, metadata jsonb,
+    trace_id text COLLATE "C", trace_day date, root_span_id text COLLATE "C", name text, agent_name text,
+    tags text[], models text[], model_keys text[], user_id text, session_id text, metadata jsonb,
     start_time timestamptz, end_time timestamptz, span_count bigint, error_count bigint,
     input_tokens bigint, output_tokens bigint, cached_tokens bigint, cache_creation_tokens bigint,
     reasoning_tokens bigint, total_tokens bigint, cost_usd double precision,
@@ -66,7 +55,7 @@ CREATE TEMP TABLE IF NOT EXISTS trace_stage (
 
 // insertNew moves span_stage into spans, skipping spans already stored,
 // and says which were new.
-const insertNew = `INSERT INTO spans (project_id, ` + stageList + `)
+var insertNew = `INSERT INTO spans (project_id, ` + stageList + `)
 SELECT $1, ` + stageList + ` FROM span_stage
 ON CONFLICT DO NOTHING
 RETURNING trace_id, span_id`
@@ -76,23 +65,24 @@ func (s *Store) WriteSpans(ctx context.Context, projectID int64, spans []store.S
 	if len(spans) == 0 {
 		return nil
 	}
-	batch, err := prepareBatch(spans)
+	batch, err := prepareBatch(spans, time.Now(), s.window)
 	if err != nil {
-		return err
+		return fmt.Errorf("write spans: %w", err)
 	}
-	if err := s.ensurePartitions(ctx, batch); err != nil {
-		return err
+	deltas := summarize(batch)
+	if err := s.ensurePartitions(ctx, deltas); err != nil {
+		return fmt.Errorf("write spans: %w", mapError(err))
 	}
-	err = s.writeBatch(ctx, projectID, batch)
+	err = s.writeBatch(ctx, projectID, batch, deltas)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23514" && strings.HasPrefix(pgErr.Message, "no partition") {
 		// A partition was dropped by retention after we cached it.
 		// Forget what we know and try once more.
 		s.partitions.Clear()
-		if err := s.ensurePartitions(ctx, batch); err != nil {
-			return err
+		if err := s.ensurePartitions(ctx, deltas); err != nil {
+			return fmt.Errorf("write spans: %w", mapError(err))
 		}
-		err = s.writeBatch(ctx, projectID, batch)
+		err = s.writeBatch(ctx, projectID, batch, deltas)
 	}
 	if err != nil {
 		return fmt.Errorf("write spans: %w", mapError(err))
@@ -100,89 +90,109 @@ func (s *Store) WriteSpans(ctx context.Context, projectID int64, spans []store.S
 	return nil
 }
 
-func (s *Store) writeBatch(ctx context.Context, projectID int64, batch []store.Span) error {
+func (s *Store) writeBatch(ctx context.Context, projectID int64, batch []store.Span, deltas []store.TraceDelta) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		rows := make([][]any, len(batch))
-		for i := range batch {
-			rows[i] = append([]any{projectID}, spanRow(&batch[i])...)
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"spans"}, copyColumns, pgx.CopyFromRows(rows)); err != nil {
+		days, err := upsertTraces(ctx, tx, projectID, deltas, mergeTraces)
+		if err != nil {
 			return err
 		}
-		return mergeTraces(ctx, tx, projectID, summarize(batch))
+		rows := make([][]any, len(batch))
+		for i := range batch {
+			rows[i] = append([]any{projectID}, spanRow(&batch[i], days[batch[i].TraceID].day)...)
+		}
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"spans"}, copyColumns, pgx.CopyFromRows(rows))
+		return err
 	})
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
 		return err
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		rows := make([][]any, len(batch))
-		for i := range batch {
-			rows[i] = spanRow(&batch[i])
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"span_stage"}, spanColumns, pgx.CopyFromRows(rows)); err != nil {
-			return fmt.Errorf("copy to stage: %w", err)
-		}
-		res, err := tx.Query(ctx, insertNew, projectID)
-		if err != nil {
-			return fmt.Errorf("insert: %w", err)
-		}
-		type key struct{ trace, span string }
-		inserted := map[key]bool{}
-		var k key
-		_, err = pgx.ForEachRow(res, []any{&k.trace, &k.span}, func() error { inserted[k] = true; return nil })
-		if err != nil {
-			return fmt.Errorf("insert: %w", err)
-		}
-		fresh := slices.DeleteFunc(slices.Clone(batch), func(sp store.Span) bool { return !inserted[key{sp.TraceID, sp.SpanID}] })
-		return mergeTraces(ctx, tx, projectID, summarize(fresh))
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return writeCarefully(ctx, tx, projectID, batch, deltas) })
+}
+
+// writeCarefully writes a batch some of whose spans may be stored already.
+// A trace with no row yet has none of its spans stored, so it is created
+// with the summary of all of them; the other traces are locked, and get
+// the summary of the spans that turn out to be new.
+func writeCarefully(ctx context.Context, tx pgx.Tx, projectID int64, batch []store.Span, deltas []store.TraceDelta) error {
+	days, err := upsertTraces(ctx, tx, projectID, deltas, createOrLockTraces)
+	if err != nil {
+		return err
+	}
+	rows := make([][]any, len(batch))
+	for i := range batch {
+		rows[i] = spanRow(&batch[i], days[batch[i].TraceID].day)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"span_stage"}, stageColumns, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("copy to stage: %w", err)
+	}
+	res, err := tx.Query(ctx, insertNew, projectID)
+	if err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	type key struct{ trace, span string }
+	inserted := map[key]bool{}
+	var k key
+	_, err = pgx.ForEachRow(res, []any{&k.trace, &k.span}, func() error { inserted[k] = true; return nil })
+	if err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	fresh := slices.DeleteFunc(slices.Clone(batch), func(sp store.Span) bool {
+		return days[sp.TraceID].created || !inserted[key{sp.TraceID, sp.SpanID}]
 	})
-}
-
-// prepareBatch validates and normalises a copy of spans, drops repeats of
-// a span within the batch, and sorts by (trace id, span id): concurrent
-// writers then take their locks in one order and do not deadlock.
-func prepareBatch(spans []store.Span) ([]store.Span, error) {
-	batch := make([]store.Span, len(spans)) // Normalize must not touch the caller's slice
-	for i := range spans {
-		batch[i] = spans[i]
-		batch[i].Normalize()
-		if err := batch[i].Validate(); err != nil {
-			return nil, fmt.Errorf("%w: span %d: %v", store.ErrInvalid, i, err)
-		}
-	}
-	slices.SortStableFunc(batch, func(a, b store.Span) int {
-		return cmp.Or(strings.Compare(a.TraceID, b.TraceID), strings.Compare(a.SpanID, b.SpanID))
-	})
-	return slices.CompactFunc(batch, func(a, b store.Span) bool {
-		return a.TraceID == b.TraceID && a.SpanID == b.SpanID
-	}), nil
-}
-
-func spanRow(sp *store.Span) []any {
-	var u store.Usage
-	if sp.Usage != nil {
-		u = *sp.Usage
-	}
-	return []any{
-		sp.TraceID, sp.SpanID, sp.ParentSpanID, sp.Name, string(sp.Type), sp.StartTime, sp.EndTime, string(sp.Status),
-		sp.ErrorType, sp.ErrorMessage, jsonArg(sp.Input), jsonArg(sp.Output), sp.Model, sp.RequestModel, sp.Provider, sp.Usage != nil,
-		u.InputTokens, u.OutputTokens, u.CachedTokens, u.CacheCreationTokens, u.ReasoningTokens, u.TotalTokens,
-		sp.CostUSD, sp.TimeToFirstTokenMS, jsonArg(sp.Attributes), nonNil(sp.Tags), sp.AgentName, sp.UserID, sp.SessionID, jsonArg(sp.Metadata),
-	}
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-// jsonArg passes raw JSON through untouched, and nil as SQL NULL.
-func jsonArg(b []byte) any {
-	if b == nil {
+	if len(fresh) == 0 {
 		return nil
 	}
-	return string(b)
+	if _, err := tx.Exec(ctx, `TRUNCATE trace_stage`); err != nil {
+		return fmt.Errorf("clear trace stage: %w", err)
+	}
+	_, err = upsertTraces(ctx, tx, projectID, summarize(fresh), mergeTraces)
+	return err
 }
+
+// prepareBatch validates and normalises a copy of spans, refuses spans
+// outside the write window w around now, and drops the repeats of a span
+// within the batch (the first stays). The spans keep their order: a
+// trace's search text joins its spans' in the order they arrived.
+func prepareBatch(spans []store.Span, now time.Time, w store.Window) ([]store.Span, error) {
+	batch := make([]store.Span, 0, len(spans)) // Normalize must not touch the caller's slice
+	type key struct{ trace, span string }
+	seen := make(map[key]bool, len(spans))
+	for i := range spans {
+		sp := spans[i]
+		sp.Tags = slices.Clone(sp.Tags)
+		sp.Normalize()
+		err := sp.Validate()
+		if err == nil {
+			err = w.Check(now, sp.StartTime)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: span %d: %v", store.ErrInvalid, i, err)
+		}
+		if k := (key{sp.TraceID, sp.SpanID}); !seen[k] {
+			seen[k] = true
+			batch = append(batch, sp)
+		}
+	}
+	return batch, nil
+}
+
+// summarize groups spans into one delta per trace, by the store's rules,
+// in trace id order: the order in which the writers of every process take
+// the traces' row locks, so that they do not deadlock. Each trace's spans
+// keep the order given.
+func summarize(spans []store.Span) []store.TraceDelta {
+	byTrace := map[string][]store.Span{}
+	for _, sp := range spans {
+		byTrace[sp.TraceID] = append(byTrace[sp.TraceID], sp)
+	}
+	out := make([]store.TraceDelta, 0, len(byTrace))
+	for _, group := range byTrace {
+		out = append(out, store.Summarize(group))
+	}
+	slices.SortFunc(out, func(a, b store.TraceDelta) int { return cmp.Compare(a.TraceID, b.TraceID) })
+	return out
+}
+
+// day is the UTC day of t, the partition of a trace that starts at t.
+func day(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }

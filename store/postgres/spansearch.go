@@ -10,19 +10,15 @@ import (
 	"github.com/tracium/tracium/store"
 )
 
-// spanSummaryColumns are spanColumns without the bulky input, output and
-// attributes, which span search leaves out.
-const spanSummaryColumns = `trace_id, span_id, parent_span_id, name, type, start_time, end_time, status,
-    error_type, error_message, NULL::json, NULL::json, model, request_model, provider, has_usage,
-    input_tokens, output_tokens, cached_tokens, cache_creation_tokens, reasoning_tokens, total_tokens,
-    cost_usd, ttft_ms, NULL::jsonb, tags, agent_name, user_id, session_id, metadata`
-
-// SearchSpans pages through the project's spans newest first. A time range
-// lets PostgreSQL skip whole partitions.
+// SearchSpans pages through the project's spans newest first. The spans
+// carry no payloads.
 func (s *Store) SearchSpans(ctx context.Context, projectID int64, f store.SpanFilter, page store.Page) (store.SpanList, error) {
+	if err := f.Validate(); err != nil {
+		return store.SpanList{}, fmt.Errorf("search spans: %w", err)
+	}
 	limit, cursor, err := page.Bounded()
 	if err != nil {
-		return store.SpanList{}, err
+		return store.SpanList{}, fmt.Errorf("search spans: %w", err)
 	}
 	q := newQuery(projectID)
 	if !f.Since.IsZero() {
@@ -35,26 +31,26 @@ func (s *Store) SearchSpans(ctx context.Context, projectID int64, f store.SpanFi
 		q.where("type = %s", string(f.Type))
 	}
 	if f.Model != "" {
-		q.where("model = %s", f.Model)
+		q.where("model_keys @> ARRAY[%s]::text[]", store.ModelKey(f.Model))
 	}
 	if f.Status != "" {
 		q.where("status = %s", string(f.Status))
 	}
 	if f.Query != "" {
-		q.where("(name ILIKE %[1]s OR input::text ILIKE %[1]s OR output::text ILIKE %[1]s)", "%"+likeEscape(f.Query)+"%")
+		q.where("search_text LIKE %s", containsPattern(f.Query))
 	}
 	if cursor.TraceID != "" {
 		q.where("(start_time, trace_id, span_id) < (%s, %s, %s)", cursor.StartTime, cursor.TraceID, cursor.SpanID)
 	}
-	sql := "SELECT " + spanSummaryColumns + " FROM spans WHERE " + q.conds() +
+	sql := "SELECT " + spanHeadList + " FROM spans WHERE " + q.conds() +
 		" ORDER BY start_time DESC, trace_id DESC, span_id DESC LIMIT " + strconv.Itoa(limit+1)
 	rows, err := s.pool.Query(ctx, sql, q.args...)
 	if err != nil {
-		return store.SpanList{}, fmt.Errorf("search spans: %w", err)
+		return store.SpanList{}, fmt.Errorf("search spans: %w", mapError(err))
 	}
-	spans, err := pgx.CollectRows(rows, scanSpan)
+	spans, err := pgx.CollectRows(rows, scanHead.scan)
 	if err != nil {
-		return store.SpanList{}, fmt.Errorf("search spans: %w", err)
+		return store.SpanList{}, fmt.Errorf("search spans: %w", mapError(err))
 	}
 	list := store.SpanList{Spans: spans}
 	if len(spans) > limit {

@@ -37,9 +37,12 @@ func scanTrace(row pgx.Row, extra ...any) (store.Trace, error) {
 // ListTraces pages through the project's traces newest first, using the
 // (project_id, start_time DESC, trace_id DESC) index for the keyset.
 func (s *Store) ListTraces(ctx context.Context, projectID int64, f store.TraceFilter, page store.Page) (store.TraceList, error) {
+	if err := f.Validate(); err != nil {
+		return store.TraceList{}, fmt.Errorf("list traces: %w", err)
+	}
 	limit, cursor, err := page.Bounded()
 	if err != nil {
-		return store.TraceList{}, err
+		return store.TraceList{}, fmt.Errorf("list traces: %w", err)
 	}
 	q := newQuery(projectID)
 	q.filter(f)
@@ -50,11 +53,11 @@ func (s *Store) ListTraces(ctx context.Context, projectID int64, f store.TraceFi
 		" ORDER BY start_time DESC, trace_id DESC LIMIT " + strconv.Itoa(limit+1)
 	rows, err := s.pool.Query(ctx, sql, q.args...)
 	if err != nil {
-		return store.TraceList{}, fmt.Errorf("list traces: %w", err)
+		return store.TraceList{}, fmt.Errorf("list traces: %w", mapError(err))
 	}
 	traces, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Trace, error) { return scanTrace(r) })
 	if err != nil {
-		return store.TraceList{}, fmt.Errorf("list traces: %w", err)
+		return store.TraceList{}, fmt.Errorf("list traces: %w", mapError(err))
 	}
 	list := store.TraceList{Traces: traces}
 	if len(traces) > limit {
@@ -109,7 +112,7 @@ func (q *query) filter(f store.TraceFilter) {
 		q.where("tags @> ARRAY[%s]::text[]", f.Tag)
 	}
 	if f.Model != "" {
-		q.where("models @> ARRAY[%s]::text[]", f.Model)
+		q.where("model_keys @> ARRAY[%s]::text[]", store.ModelKey(f.Model))
 	}
 	switch f.Status {
 	case store.StatusError:
@@ -121,63 +124,76 @@ func (q *query) filter(f store.TraceFilter) {
 		q.where("duration_ms >= %s", float64(f.MinDuration)/float64(time.Millisecond))
 	}
 	if f.Query != "" {
-		q.where(`search_text LIKE %s`, "%"+likeEscape(strings.ToLower(f.Query))+"%")
+		q.where(`search_text LIKE %s`, containsPattern(f.Query))
 	}
 }
 
-// likeEscape makes % and _ in s match themselves under LIKE's default
-// escape character.
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+// containsPattern is the LIKE pattern of a text query: its folded form
+// anywhere, with %, _ and the escape character matching themselves.
+func containsPattern(query string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(store.Fold(query)) + "%"
 }
 
-// GetTrace returns the trace and its spans. The spans are read only from
-// the partitions the trace's time range covers.
+// GetTrace returns the trace and its whole spans, read from the trace's
+// one partition.
 func (s *Store) GetTrace(ctx context.Context, projectID int64, traceID string) (store.TraceDetail, error) {
+	return s.traceDetail(ctx, projectID, traceID, scanPayload)
+}
+
+// GetTraceTree returns the trace and its spans without their payloads.
+func (s *Store) GetTraceTree(ctx context.Context, projectID int64, traceID string) (store.TraceDetail, error) {
+	return s.traceDetail(ctx, projectID, traceID, scanTree)
+}
+
+func (s *Store) traceDetail(ctx context.Context, projectID int64, traceID string, kind spanScan) (store.TraceDetail, error) {
 	traceID = strings.ToLower(traceID)
 	var d store.TraceDetail
+	var day time.Time
 	var input, output []byte
-	row := s.pool.QueryRow(ctx, "SELECT "+traceSummaryColumns+", input, output FROM traces WHERE project_id = $1 AND trace_id = $2",
-		projectID, traceID)
-	t, err := scanTrace(row, &input, &output)
+	var row pgx.Row
+	if kind == scanPayload {
+		row = s.pool.QueryRow(ctx, "SELECT "+traceSummaryColumns+", trace_day, input, output FROM traces WHERE project_id = $1 AND trace_id = $2",
+			projectID, traceID)
+	} else {
+		row = s.pool.QueryRow(ctx, "SELECT "+traceSummaryColumns+", trace_day, NULL::json, NULL::json FROM traces WHERE project_id = $1 AND trace_id = $2",
+			projectID, traceID)
+	}
+	t, err := scanTrace(row, &day, &input, &output)
 	if err != nil {
 		return d, fmt.Errorf("get trace %s: %w", traceID, mapError(err))
 	}
 	t.Input, t.Output = input, output
 	d.Trace = t
-	rows, err := s.pool.Query(ctx, `SELECT `+stageList+` FROM spans
-WHERE project_id = $1 AND trace_id = $2 AND start_time >= $3 AND start_time <= $4
-ORDER BY start_time, span_id`, projectID, traceID, t.StartTime, t.EndTime)
-	if err != nil {
-		return d, fmt.Errorf("get spans of %s: %w", traceID, err)
+	columns := spanFullList
+	if kind == scanTree {
+		columns = spanTreeList
 	}
-	d.Spans, err = pgx.CollectRows(rows, scanSpan)
+	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM spans
+WHERE project_id = $1 AND trace_id = $2 AND trace_day = $3
+ORDER BY start_time, span_id`, projectID, traceID, day)
 	if err != nil {
-		return d, fmt.Errorf("get spans of %s: %w", traceID, err)
+		return d, fmt.Errorf("get spans of %s: %w", traceID, mapError(err))
+	}
+	d.Spans, err = pgx.CollectRows(rows, kind.scan)
+	if err != nil {
+		return d, fmt.Errorf("get spans of %s: %w", traceID, mapError(err))
 	}
 	return d, nil
 }
 
-func scanSpan(row pgx.CollectableRow) (store.Span, error) {
-	var sp store.Span
-	var u store.Usage
-	var hasUsage bool
-	var input, output, attrs, metadata []byte
-	err := row.Scan(&sp.TraceID, &sp.SpanID, &sp.ParentSpanID, &sp.Name, &sp.Type, &sp.StartTime, &sp.EndTime, &sp.Status,
-		&sp.ErrorType, &sp.ErrorMessage, &input, &output, &sp.Model, &sp.RequestModel, &sp.Provider, &hasUsage,
-		&u.InputTokens, &u.OutputTokens, &u.CachedTokens, &u.CacheCreationTokens, &u.ReasoningTokens, &u.TotalTokens,
-		&sp.CostUSD, &sp.TimeToFirstTokenMS, &attrs, &sp.Tags, &sp.AgentName, &sp.UserID, &sp.SessionID, &metadata)
+// GetSpan returns one whole span, found in its trace's partition.
+func (s *Store) GetSpan(ctx context.Context, projectID int64, traceID, spanID string) (store.Span, error) {
+	traceID, spanID = strings.ToLower(traceID), strings.ToLower(spanID)
+	rows, err := s.pool.Query(ctx, `SELECT `+spanFullList+` FROM spans
+WHERE project_id = $1 AND trace_id = $2 AND span_id = $3
+  AND trace_day = (SELECT trace_day FROM traces WHERE project_id = $1 AND trace_id = $2)`, projectID, traceID, spanID)
 	if err != nil {
-		return sp, err
+		return store.Span{}, fmt.Errorf("get span %s/%s: %w", traceID, spanID, mapError(err))
 	}
-	if hasUsage {
-		sp.Usage = &u
+	sp, err := pgx.CollectExactlyOneRow(rows, scanPayload.scan)
+	if err != nil {
+		return store.Span{}, fmt.Errorf("get span %s/%s: %w", traceID, spanID, mapError(err))
 	}
-	if len(sp.Tags) == 0 {
-		sp.Tags = nil
-	}
-	sp.Input, sp.Output, sp.Attributes, sp.Metadata = input, output, attrs, metadata
-	sp.StartTime, sp.EndTime = sp.StartTime.UTC(), sp.EndTime.UTC()
 	return sp, nil
 }
 
@@ -186,20 +202,18 @@ func scanSpan(row pgx.CollectableRow) (store.Span, error) {
 func (s *Store) DeleteTracesBefore(ctx context.Context, projectID int64, cutoff time.Time) (int64, error) {
 	var n int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `
+		return tx.QueryRow(ctx, `
 WITH gone AS (
     DELETE FROM traces WHERE project_id = $1 AND start_time < $2
-    RETURNING trace_id, start_time, end_time
+    RETURNING trace_id, trace_day
 ), spans_gone AS (
     DELETE FROM spans s USING gone g
-    WHERE s.project_id = $1 AND s.trace_id = g.trace_id
-      AND s.start_time >= g.start_time AND s.start_time <= g.end_time
+    WHERE s.project_id = $1 AND s.trace_id = g.trace_id AND s.trace_day = g.trace_day
 )
 SELECT count(*) FROM gone`, projectID, cutoff).Scan(&n)
-		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("delete traces: %w", err)
+		return 0, fmt.Errorf("delete traces: %w", mapError(err))
 	}
 	return n, nil
 }

@@ -37,7 +37,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, projectID int64) ([]store.APIKe
 	keys, err := queryAll(ctx, s.read, scanAPIKey,
 		`SELECT `+apiKeyColumns+` FROM api_keys WHERE project_id = ? ORDER BY id`, projectID)
 	if err != nil {
-		return nil, fmt.Errorf("list api keys: %w", err)
+		return nil, fmt.Errorf("list api keys: %w", mapError(err))
 	}
 	return keys, nil
 }

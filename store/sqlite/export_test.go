@@ -9,8 +9,8 @@ import (
 
 // RawInsert is a plain prepared INSERT of one span row, no conflict
 // clause: the peer that benchmarks measure WriteSpans against.
-var RawInsert = `INSERT INTO spans (project_id, ` + spanColumns + `)
-VALUES (?` + strings.Repeat(", ?", 30) + `)`
+var RawInsert = `INSERT INTO spans (` + strings.Join(spanInsertColumns, ", ") + `)
+VALUES (?` + strings.Repeat(", ?", len(spanInsertColumns)-1) + `)`
 
 // RawInsertArgs lays a span out as the arguments of RawInsert.
 func RawInsertArgs(projectID int64, sp store.Span) []any {

@@ -47,7 +47,7 @@ func traceWhere(projectID int64, f store.TraceFilter) *where {
 		w.add("EXISTS (SELECT 1 FROM json_each(traces.tags) WHERE value = ?)", f.Tag)
 	}
 	if f.Model != "" {
-		w.add("EXISTS (SELECT 1 FROM json_each(traces.models) WHERE value = ?)", f.Model)
+		w.add("EXISTS (SELECT 1 FROM json_each(traces.model_keys) WHERE value = ?)", store.ModelKey(f.Model))
 	}
 	switch f.Status {
 	case store.StatusError:
@@ -61,14 +61,7 @@ func traceWhere(projectID int64, f store.TraceFilter) *where {
 		w.add("end_time - start_time >= ?", float64(f.MinDuration)/float64(time.Microsecond))
 	}
 	if f.Query != "" {
-		// SQLite's LIKE ignores case, for ASCII letters only.
-		p := "%" + likeEscape(f.Query) + "%"
-		w.add(`(name LIKE ? ESCAPE '\' OR input LIKE ? ESCAPE '\' OR output LIKE ? ESCAPE '\')`, p, p, p)
+		w.add("instr(search_text, ?) > 0", store.Fold(f.Query))
 	}
 	return w
-}
-
-// likeEscape makes %, _ and \ in s match themselves under ESCAPE '\'.
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

@@ -22,10 +22,10 @@ var groupings = map[store.GroupBy]struct{ key, bucket string }{
 // no percentile function, so the spans come sorted by group and duration
 // and are folded here, one group in memory at a time.
 func (s *Store) UsageMetrics(ctx context.Context, projectID int64, q store.UsageQuery) ([]store.UsageRow, error) {
-	g, ok := groupings[q.GroupBy]
-	if !ok {
-		return nil, fmt.Errorf("usage metrics: %w: group_by %q", store.ErrInvalid, q.GroupBy)
+	if err := q.Validate(); err != nil {
+		return nil, fmt.Errorf("usage metrics: %w", err)
 	}
+	g := groupings[q.GroupBy]
 	w := newWhere(projectID)
 	w.add("type IN ('llm', 'embedding')")
 	if !q.Since.IsZero() {
@@ -34,12 +34,15 @@ func (s *Store) UsageMetrics(ctx context.Context, projectID int64, q store.Usage
 	if !q.Until.IsZero() {
 		w.add("start_time < ?", micros(q.Until))
 	}
+	if q.Model != "" {
+		w.add("EXISTS (SELECT 1 FROM json_each(spans.model_keys) WHERE value = ?)", store.ModelKey(q.Model))
+	}
 	rows, err := s.read.QueryContext(ctx, `SELECT `+g.key+` AS key, `+g.bucket+` AS bucket, status = 'error',
     input_tokens, output_tokens, cached_tokens, cache_creation_tokens, reasoning_tokens, total_tokens,
     coalesce(cost_usd, 0), end_time - start_time AS duration
 FROM spans WHERE `+w.String()+` ORDER BY key, bucket, duration`, w.args...)
 	if err != nil {
-		return nil, fmt.Errorf("usage metrics: %w", err)
+		return nil, fmt.Errorf("usage metrics: %w", mapError(err))
 	}
 	defer rows.Close()
 	acc := usageAcc{byTime: q.GroupBy == store.GroupByHour || q.GroupBy == store.GroupByDay}
@@ -49,12 +52,12 @@ FROM spans WHERE `+w.String()+` ORDER BY key, bucket, duration`, w.args...)
 			&c.usage.CachedTokens, &c.usage.CacheCreationTokens, &c.usage.ReasoningTokens, &c.usage.TotalTokens,
 			&c.cost, &c.durationUS)
 		if err != nil {
-			return nil, fmt.Errorf("usage metrics: %w", err)
+			return nil, fmt.Errorf("usage metrics: %w", mapError(err))
 		}
 		acc.add(c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("usage metrics: %w", err)
+		return nil, fmt.Errorf("usage metrics: %w", mapError(err))
 	}
 	return acc.result(), nil
 }
@@ -94,7 +97,7 @@ func (a *usageAcc) add(c usageCall) {
 	if c.failed {
 		r.ErrorCount++
 	}
-	r.Usage = r.Usage.Add(c.usage)
+	r.Usage = r.Usage.Add(c.usage) // saturating, as every sum is
 	r.CostUSD += c.cost
 	a.durations = append(a.durations, float64(c.durationUS)/1000)
 }

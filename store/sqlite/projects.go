@@ -52,7 +52,7 @@ func (s *Store) RenameProject(ctx context.Context, id int64, name string) (store
 func (s *Store) ListProjects(ctx context.Context) ([]store.Project, error) {
 	ps, err := queryAll(ctx, s.read, scanProject, `SELECT `+projectColumns+` FROM projects ORDER BY id`)
 	if err != nil {
-		return nil, fmt.Errorf("list projects: %w", err)
+		return nil, fmt.Errorf("list projects: %w", mapError(err))
 	}
 	return ps, nil
 }

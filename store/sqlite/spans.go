@@ -6,22 +6,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
+	"time"
 
 	"github.com/tracium/tracium/store"
 )
-
-// spanColumns are the columns of spans after project_id, in the order
-// spanArgs and scanSpan use.
-const spanColumns = `trace_id, span_id, parent_span_id, name, type, start_time, end_time, status,
-    error_type, error_message, input, output, model, request_model, provider, has_usage,
-    input_tokens, output_tokens, cached_tokens, cache_creation_tokens, reasoning_tokens, total_tokens,
-    cost_usd, ttft_ms, attributes, tags, agent_name, user_id, session_id, metadata`
-
-// insertSpan skips a span already stored: WriteSpans is idempotent, and
-// RowsAffected tells it which spans are new to the trace summaries.
-var insertSpan = `INSERT INTO spans (project_id, ` + spanColumns + `)
-VALUES (?` + strings.Repeat(", ?", 30) + `) ON CONFLICT DO NOTHING`
 
 // WriteSpans stores spans and folds the new ones into their traces, all in
 // one transaction. It validates the whole batch before writing any of it.
@@ -29,13 +17,13 @@ func (s *Store) WriteSpans(ctx context.Context, projectID int64, spans []store.S
 	if len(spans) == 0 {
 		return nil
 	}
-	norm, err := normalize(spans)
+	norm, err := normalize(spans, time.Now(), s.window)
 	if err != nil {
 		return fmt.Errorf("write spans: %w", err)
 	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("write spans: begin: %w", err)
+		return fmt.Errorf("write spans: begin: %w", mapError(err))
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	inserted, err := insertSpans(ctx, tx, projectID, norm)
@@ -48,26 +36,32 @@ func (s *Store) WriteSpans(ctx context.Context, projectID int64, spans []store.S
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("write spans: commit: %w", err)
+		return fmt.Errorf("write spans: commit: %w", mapError(err))
 	}
 	return nil
 }
 
 // normalize returns normalized copies of spans, or an ErrInvalid naming
-// the first span that cannot be stored. The caller's slice is untouched.
-func normalize(spans []store.Span) ([]store.Span, error) {
+// the first span that cannot be stored or starts outside w (the store's
+// write window) around now. The caller's slice is untouched.
+func normalize(spans []store.Span, now time.Time, w store.Window) ([]store.Span, error) {
 	out := slices.Clone(spans)
 	for i := range out {
 		out[i].Tags = slices.Clone(out[i].Tags) // Normalize sorts tags in place
 		out[i].Normalize()
-		if err := out[i].Validate(); err != nil {
+		err := out[i].Validate()
+		if err == nil {
+			err = w.Check(now, out[i].StartTime)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("%w: span %d: %v", store.ErrInvalid, i, err)
 		}
 	}
 	return out, nil
 }
 
-// insertSpans inserts spans in order and returns those that were new.
+// insertSpans inserts spans in order and returns those that were new. Of
+// two spans with one id, in the batch or across batches, the first stays.
 func insertSpans(ctx context.Context, tx *sql.Tx, projectID int64, spans []store.Span) ([]*store.Span, error) {
 	stmt, err := tx.PrepareContext(ctx, insertSpan)
 	if err != nil {
@@ -91,20 +85,8 @@ func insertSpans(ctx context.Context, tx *sql.Tx, projectID int64, spans []store
 	return inserted, nil
 }
 
-func spanArgs(projectID int64, sp *store.Span) []any {
-	var u store.Usage
-	if sp.Usage != nil {
-		u = *sp.Usage
-	}
-	return []any{projectID,
-		sp.TraceID, sp.SpanID, sp.ParentSpanID, sp.Name, string(sp.Type), micros(sp.StartTime), micros(sp.EndTime), string(sp.Status),
-		sp.ErrorType, sp.ErrorMessage, jsonArg(sp.Input), jsonArg(sp.Output), sp.Model, sp.RequestModel, sp.Provider, sp.Usage != nil,
-		u.InputTokens, u.OutputTokens, u.CachedTokens, u.CacheCreationTokens, u.ReasoningTokens, u.TotalTokens,
-		sp.CostUSD, sp.TimeToFirstTokenMS, jsonArg(sp.Attributes), encodeStrings(sp.Tags), sp.AgentName, sp.UserID, sp.SessionID, jsonArg(sp.Metadata),
-	}
-}
-
-// byTrace groups spans by trace id, traces in id order.
+// byTrace groups spans by trace id, traces in id order and each trace's
+// spans in the order given (the order their search texts join in).
 func byTrace(spans []*store.Span) [][]*store.Span {
 	groups := map[string][]*store.Span{}
 	for _, sp := range spans {

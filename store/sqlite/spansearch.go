@@ -7,16 +7,12 @@ import (
 	"github.com/tracium/tracium/store"
 )
 
-// spanSummaryColumns are spanColumns without the bulky input, output and
-// attributes, which span search leaves out.
-const spanSummaryColumns = `trace_id, span_id, parent_span_id, name, type, start_time, end_time, status,
-    error_type, error_message, NULL, NULL, model, request_model, provider, has_usage,
-    input_tokens, output_tokens, cached_tokens, cache_creation_tokens, reasoning_tokens, total_tokens,
-    cost_usd, ttft_ms, NULL, tags, agent_name, user_id, session_id, metadata`
-
 // SearchSpans pages through the project's spans newest first, by keyset on
-// (start_time, trace_id, span_id).
+// (start_time, trace_id, span_id). The spans carry no payloads.
 func (s *Store) SearchSpans(ctx context.Context, projectID int64, f store.SpanFilter, page store.Page) (store.SpanList, error) {
+	if err := f.Validate(); err != nil {
+		return store.SpanList{}, fmt.Errorf("search spans: %w", err)
+	}
 	limit, cursor, err := page.Bounded()
 	if err != nil {
 		return store.SpanList{}, fmt.Errorf("search spans: %w", err)
@@ -32,23 +28,22 @@ func (s *Store) SearchSpans(ctx context.Context, projectID int64, f store.SpanFi
 		w.add("type = ?", string(f.Type))
 	}
 	if f.Model != "" {
-		w.add("model = ?", f.Model)
+		w.add("EXISTS (SELECT 1 FROM json_each(spans.model_keys) WHERE value = ?)", store.ModelKey(f.Model))
 	}
 	if f.Status != "" {
 		w.add("status = ?", string(f.Status))
 	}
 	if f.Query != "" {
-		p := "%" + likeEscape(f.Query) + "%"
-		w.add(`(name LIKE ? ESCAPE '\' OR input LIKE ? ESCAPE '\' OR output LIKE ? ESCAPE '\')`, p, p, p)
+		w.add("instr(search_text, ?) > 0", store.Fold(f.Query))
 	}
 	if cursor.TraceID != "" {
 		w.add("(start_time, trace_id, span_id) < (?, ?, ?)", micros(cursor.StartTime), cursor.TraceID, cursor.SpanID)
 	}
-	q := `SELECT ` + spanSummaryColumns + ` FROM spans WHERE ` + w.String() +
+	q := `SELECT ` + spanHeadList + ` FROM spans WHERE ` + w.String() +
 		` ORDER BY start_time DESC, trace_id DESC, span_id DESC LIMIT ?`
-	spans, err := queryAll(ctx, s.read, scanSpan, q, append(w.args, limit+1)...)
+	spans, err := queryAll(ctx, s.read, scanHead.scan, q, append(w.args, limit+1)...)
 	if err != nil {
-		return store.SpanList{}, fmt.Errorf("search spans: %w", err)
+		return store.SpanList{}, fmt.Errorf("search spans: %w", mapError(err))
 	}
 	list := store.SpanList{Spans: spans}
 	if len(spans) > limit {

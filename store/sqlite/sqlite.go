@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -27,6 +28,10 @@ type Config struct {
 	MaxReadConns int
 	// SkipMigrate leaves the schema alone: Open then expects it current.
 	SkipMigrate bool
+	// Window is the start-time window ingest accepts (zero fields take
+	// store's defaults); WriteSpans refuses spans outside the wider
+	// Window.ForWrites.
+	Window store.Window
 }
 
 // DefaultMaxReadConns is the reader pool size when Config.MaxReadConns is
@@ -60,6 +65,8 @@ type Store struct {
 	// read is query_only; in WAL mode its connections see the last commit
 	// without waiting for the writer.
 	read *sql.DB
+	// window bounds the start times WriteSpans accepts.
+	window store.Window
 }
 
 var _ store.Store = (*Store)(nil)
@@ -68,6 +75,9 @@ var _ store.Store = (*Store)(nil)
 // migrations unless cfg.SkipMigrate, and returns a ready Store.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if err := createPrivate(cfg.Path); err != nil {
 		return nil, err
 	}
 	write, err := sql.Open("sqlite", dsn(cfg.Path, "_txlock=immediate"))
@@ -89,12 +99,39 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	read.SetMaxOpenConns(cfg.MaxReadConns)
 	read.SetMaxIdleConns(cfg.MaxReadConns)
-	s := &Store{write: write, read: read}
+	s := &Store{write: write, read: read, window: cfg.Window.ForWrites()}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// createPrivate creates the database file readable by its owner only,
+// before SQLite opens it: SQLite gives the -wal and -shm files the mode of
+// the database file, so they are private too. A file that exists is made
+// private as well: it holds password and key hashes and every trace.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			return fmt.Errorf("sqlite: make %s private: %w", path, err)
+		}
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Chmod(path+suffix, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("sqlite: make %s%s private: %w", path, suffix, err)
+		}
+	}
+	return nil
 }
 
 // dsn is the modernc connection string for path: every connection gets
@@ -115,10 +152,10 @@ func dsn(path, extra string) string {
 // Ping reports whether the database answers, through both pools.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.write.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlite: ping: %w", err)
+		return fmt.Errorf("sqlite: ping: %w", mapError(err))
 	}
 	if err := s.read.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlite: ping: %w", err)
+		return fmt.Errorf("sqlite: ping: %w", mapError(err))
 	}
 	return nil
 }

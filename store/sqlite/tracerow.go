@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/tracium/tracium/store"
 )
@@ -54,30 +55,39 @@ func summaryArgs(t *store.Trace) []any {
 		t.Usage.ReasoningTokens, t.Usage.TotalTokens, t.CostUSD}
 }
 
-const insertTraceSQL = `INSERT INTO traces (project_id, ` + traceColumns + `, input, output)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+var insertTraceSQL = `INSERT INTO traces (project_id, ` + traceColumns + `, model_keys, search_text, input, output)
+VALUES (?` + repeatPlaceholders(20+4) + `)`
 
-func insertTrace(ctx context.Context, tx *sql.Tx, projectID int64, t store.Trace) error {
-	args := append([]any{projectID}, summaryArgs(&t)...)
-	if _, err := tx.ExecContext(ctx, insertTraceSQL, append(args, jsonArg(t.Input), jsonArg(t.Output))...); err != nil {
+func repeatPlaceholders(n int) string { return strings.Repeat(", ?", n) }
+
+func insertTrace(ctx context.Context, tx *sql.Tx, projectID int64, d store.TraceDelta) error {
+	args := append([]any{projectID}, summaryArgs(&d.Trace)...)
+	args = append(args, encodeStrings(d.ModelKeys), d.SearchText, jsonArg(d.Input), jsonArg(d.Output))
+	if _, err := tx.ExecContext(ctx, insertTraceSQL, args...); err != nil {
 		return fmt.Errorf("insert trace: %w", err)
 	}
 	return nil
 }
 
-// updateTraceSQL rewrites the summary. Input and output are sent only when
-// the root has just arrived: otherwise they stay as stored, unread.
-const updateTraceSQL = `UPDATE traces SET
+// updateTraceSQL rewrites the summary and appends to the search text by
+// store.JoinSearchText's rule: substr and length count characters, as
+// JoinSearchText does; ?21 is the delta's text, used twice. Input and
+// output are sent only when the root has just arrived: otherwise they stay
+// as stored, unread.
+var updateTraceSQL = fmt.Sprintf(`UPDATE traces SET
     root_span_id = ?, name = ?, agent_name = ?, tags = ?, models = ?, user_id = ?, session_id = ?,
     metadata = ?, start_time = ?, end_time = ?, span_count = ?, error_count = ?, input_tokens = ?,
     output_tokens = ?, cached_tokens = ?, cache_creation_tokens = ?, reasoning_tokens = ?, total_tokens = ?,
-    cost_usd = ?
-WHERE project_id = ? AND trace_id = ?`
+    cost_usd = ?, model_keys = ?,
+    search_text = CASE WHEN search_text = '' THEN substr(?21, 1, %[1]d)
+        WHEN length(search_text) >= %[1]d THEN search_text
+        ELSE substr(search_text || char(10) || ?21, 1, %[1]d) END
+WHERE project_id = ? AND trace_id = ?`, store.MaxTraceSearchRunes)
 
 const updateTraceIOSQL = `UPDATE traces SET input = ?, output = ? WHERE project_id = ? AND trace_id = ?`
 
-func updateTrace(ctx context.Context, tx *sql.Tx, projectID int64, t store.Trace, withIO bool) error {
-	args := append(summaryArgs(&t)[1:], projectID, t.TraceID) // [1:]: the id is the key, not set
+func updateTrace(ctx context.Context, tx *sql.Tx, projectID int64, t store.Trace, text string, withIO bool) error {
+	args := append(summaryArgs(&t)[1:], encodeStrings(t.ModelKeys), text, projectID, t.TraceID) // [1:]: the id is the key, not set
 	if _, err := tx.ExecContext(ctx, updateTraceSQL, args...); err != nil {
 		return fmt.Errorf("update trace: %w", err)
 	}

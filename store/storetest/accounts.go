@@ -13,6 +13,8 @@ func runAccounts(t *testing.T, newStore NewStore) {
 	t.Run("Projects", func(t *testing.T) { t.Parallel(); testProjects(t, newStore) })
 	t.Run("APIKeys", func(t *testing.T) { t.Parallel(); testAPIKeys(t, newStore) })
 	t.Run("Users", func(t *testing.T) { t.Parallel(); testUsers(t, newStore) })
+	t.Run("Members", func(t *testing.T) { t.Parallel(); testMembers(t, newStore) })
+	t.Run("Sessions", func(t *testing.T) { t.Parallel(); testSessions(t, newStore) })
 }
 
 func testProjects(t *testing.T, newStore NewStore) {
@@ -134,37 +136,35 @@ func testUsers(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	ctx := t.Context()
 	email := "Ada." + randomHex(6) + "@Example.com"
-	u, err := s.CreateUser(ctx, store.User{Email: email, PasswordHash: []byte("$2a$10$hash"), Role: store.RoleAdmin})
+	u, err := s.CreateUser(ctx, store.User{Email: email, PasswordHash: []byte("$2a$10$hash"), InstanceAdmin: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.ID == 0 || u.CreatedAt.IsZero() {
+	if u.ID == 0 || u.CreatedAt.IsZero() || !u.InstanceAdmin || u.Disabled {
 		t.Errorf("created %+v", u)
 	}
-	if _, err := s.CreateUser(ctx, store.User{Email: email, PasswordHash: []byte("x"), Role: "root"}); !errors.Is(err, store.ErrInvalid) {
-		t.Errorf("bad role: err = %v, want ErrInvalid", err)
-	}
-	dup := store.User{Email: "ada." + email[4:], PasswordHash: []byte("x"), Role: store.RoleViewer}
+	dup := store.User{Email: "ada." + email[4:], PasswordHash: []byte("x")}
 	if _, err := s.CreateUser(ctx, dup); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("same email in another case: err = %v, want ErrConflict", err)
 	}
 	got, err := s.GetUserByEmail(ctx, "ADA."+email[4:])
-	if err != nil || got.ID != u.ID || string(got.PasswordHash) != "$2a$10$hash" || got.Role != store.RoleAdmin {
+	if err != nil || got.ID != u.ID || string(got.PasswordHash) != "$2a$10$hash" || !got.InstanceAdmin {
 		t.Errorf("GetUserByEmail = %+v, %v", got, err)
 	}
-	u.Role = store.RoleViewer
+	u.InstanceAdmin = false
+	u.Disabled = true
 	u.PasswordHash = []byte("$2a$10$new")
 	if _, err := s.UpdateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
 	got, err = s.GetUser(ctx, u.ID)
-	if err != nil || got.Role != store.RoleViewer || string(got.PasswordHash) != "$2a$10$new" {
+	if err != nil || got.InstanceAdmin || !got.Disabled || string(got.PasswordHash) != "$2a$10$new" {
 		t.Errorf("after update GetUser = %+v, %v", got, err)
 	}
 	if _, err := s.GetUserByEmail(ctx, "nobody-"+randomHex(6)+"@example.com"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown email: err = %v, want ErrNotFound", err)
 	}
-	if _, err := s.UpdateUser(ctx, store.User{ID: -1, Email: "x@y.z", Role: store.RoleAdmin, PasswordHash: []byte("x")}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.UpdateUser(ctx, store.User{ID: -1, Email: "x@y.z", PasswordHash: []byte("x")}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("UpdateUser(-1): err = %v, want ErrNotFound", err)
 	}
 	users, err := s.ListUsers(ctx)
@@ -177,5 +177,14 @@ func testUsers(t *testing.T, newStore NewStore) {
 	}
 	if !found {
 		t.Errorf("ListUsers misses %d", u.ID)
+	}
+	if err := s.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetUser(ctx, u.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetUser after DeleteUser: err = %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteUser(ctx, u.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("DeleteUser twice: err = %v, want ErrNotFound", err)
 	}
 }

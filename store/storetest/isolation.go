@@ -45,6 +45,24 @@ func runIsolation(t *testing.T, newStore NewStore) {
 	if _, err := a.store.GetTrace(a.ctx, a.project.ID, onlyB); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("A reads B's trace: err = %v, want ErrNotFound", err)
 	}
+	if _, err := a.store.GetTraceTree(a.ctx, a.project.ID, onlyB); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("A reads B's trace tree: err = %v, want ErrNotFound", err)
+	}
+	if sp, err := a.store.GetSpan(a.ctx, a.project.ID, tid, spansB[1].SpanID); err != nil || sp.Name != spansA[1].Name {
+		t.Errorf("A's GetSpan of a shared id = %q, %v; want A's own span", sp.Name, err)
+	}
+	if tree, err := a.store.GetTraceTree(a.ctx, a.project.ID, tid); err != nil || len(tree.Spans) != 3 || tree.Spans[0].Name != "root" {
+		t.Errorf("A's tree of a shared trace id = %+v, %v", tree.Spans, err)
+	}
+	if res, err := a.store.SearchSpans(a.ctx, a.project.ID, store.SpanFilter{Query: "B's"}, store.Page{}); err != nil || len(res.Spans) != 0 {
+		t.Errorf("A's span search finds B's text: %d spans, %v", len(res.Spans), err)
+	}
+	if got := a.list(t, store.TraceFilter{Query: "B's"}, 10); len(got) != 0 {
+		t.Errorf("A's trace search finds B's text: %q", got)
+	}
+	if got := a.list(t, store.TraceFilter{Model: "b-model"}, 10); len(got) != 0 {
+		t.Errorf("A's model filter finds B's model: %q", got)
+	}
 	if got := a.list(t, store.TraceFilter{}, 10); len(got) != 1 {
 		t.Errorf("A lists %q; want only its own trace", got)
 	}
@@ -84,5 +102,46 @@ func runIsolation(t *testing.T, newStore NewStore) {
 	}
 	if keys, _ := b.store.ListAPIKeys(b.ctx, b.project.ID); len(keys) != 1 || keys[0].Revoked() || keys[0].LastUsedAt != nil {
 		t.Errorf("B's key changed through A: %+v", keys)
+	}
+
+	// Memberships: a user of A sees only A, and A's admin cannot reach B's
+	// members; sessions: revoking one user's leaves another's.
+	userA, userB := newUser(t, a.store, false), newUser(t, a.store, false)
+	if err := a.store.AddMember(a.ctx, a.project.ID, userA.ID, store.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.store.AddMember(b.ctx, b.project.ID, userB.ID, store.RoleViewer); err != nil {
+		t.Fatal(err)
+	}
+	if prs, err := a.store.ListUserProjects(a.ctx, userA.ID); err != nil || len(prs) != 1 || prs[0].Project.ID != a.project.ID {
+		t.Errorf("A's user sees %+v, %v; want only A", prs, err)
+	}
+	if _, err := a.store.GetMembership(a.ctx, userA.ID, b.project.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("A's user in B: err = %v, want ErrNotFound", err)
+	}
+	if err := a.store.RemoveMember(a.ctx, a.project.ID, userB.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("removing B's member through A: err = %v, want ErrNotFound", err)
+	}
+	if ms, _ := a.store.ListMembers(a.ctx, a.project.ID); len(ms) != 1 || ms[0].UserID != userA.ID {
+		t.Errorf("A's members = %+v; want only A's user", ms)
+	}
+	if role, err := b.store.GetMembership(b.ctx, userB.ID, b.project.ID); err != nil || role != store.RoleViewer {
+		t.Errorf("B's member changed through A: %q, %v", role, err)
+	}
+	sessA := store.Session{UserID: userA.ID, IDHash: sessionHash(randomHex(32)), ExpiresAt: time.Now().Add(time.Hour)}
+	sessB := store.Session{UserID: userB.ID, IDHash: sessionHash(randomHex(32)), ExpiresAt: time.Now().Add(time.Hour)}
+	for _, x := range []store.Session{sessA, sessB} {
+		if err := a.store.CreateSession(a.ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.store.RevokeUserSessions(a.ctx, userA.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.store.GetSession(b.ctx, sessB.IDHash); err != nil || got.UserID != userB.ID {
+		t.Errorf("revoking A's user's sessions ended B's: %+v, %v", got, err)
+	}
+	if _, err := a.store.GetSession(a.ctx, sessA.IDHash); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("A's session after revoking: err = %v, want ErrNotFound", err)
 	}
 }

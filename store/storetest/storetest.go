@@ -29,6 +29,15 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("SpanSearch", func(t *testing.T) { t.Parallel(); runSpanSearch(t, newStore) })
 	t.Run("Accounts", func(t *testing.T) { t.Parallel(); runAccounts(t, newStore) })
 	t.Run("Isolation", func(t *testing.T) { t.Parallel(); runIsolation(t, newStore) })
+	t.Run("Search", func(t *testing.T) { t.Parallel(); testSearch(t, newStore) })
+	t.Run("SearchCut", func(t *testing.T) { t.Parallel(); testSearchCut(t, newStore) })
+	t.Run("ModelFilters", func(t *testing.T) { t.Parallel(); testModelFilters(t, newStore) })
+	t.Run("TreeAndSpan", func(t *testing.T) { t.Parallel(); testTreeAndSpan(t, newStore) })
+	t.Run("ResentSpan", func(t *testing.T) { t.Parallel(); testResentSpan(t, newStore) })
+	t.Run("WriteLimits", func(t *testing.T) { t.Parallel(); testWriteLimits(t, newStore) })
+	t.Run("SaturatingSums", func(t *testing.T) { t.Parallel(); testSaturatingSums(t, newStore) })
+	t.Run("BadFilters", func(t *testing.T) { t.Parallel(); testBadFilters(t, newStore) })
+	t.Run("TokenConvention", func(t *testing.T) { t.Parallel(); testTokenConvention(t, newStore) })
 }
 
 // testBundle is what most tests need: a store and a project of their own.

@@ -1,0 +1,292 @@
+package store
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+)
+
+// What q= matches, the one definition both backends store and search.
+//
+// A span's search text is its name, its error message, and the text of its
+// input and output: their JSON string values, in document order, except
+// the values of the recorded chat shape's structural keys (structuralKeys),
+// so that searching "user" or "text" does not find every llm span. Object
+// keys are not text. The pieces are joined by newlines, folded (Fold) and
+// cut at MaxSpanSearchBytes.
+//
+// A trace's search text is its spans' texts in the order the store
+// received them, joined by newlines and cut at MaxTraceSearchRunes
+// characters (JoinSearchText). A query matches a trace, or a span, when
+// Fold(query) is a substring of its search text.
+//
+// Fold is full Unicode case folding (golang.org/x/text/cases.Fold, the
+// CaseFolding.txt mappings C and F): "É" and "é" match, "Σ", "σ" and "ς"
+// match, "Straße" matches "STRASSE". It does not normalise: a precomposed
+// "é" does not match "e" followed by a combining accent. Full folding is
+// chosen over lower-casing because it is what case-insensitive means for
+// Unicode (lower-casing leaves "ς" apart from "σ" and "ß" from "ss"), and
+// because both sides are folded in Go, the databases only compare bytes.
+const (
+	// MaxSpanSearchBytes bounds a span's search text: enough for the
+	// prompt and answer people search for, small enough to store per span.
+	MaxSpanSearchBytes = 4 << 10
+	// MaxTraceSearchRunes bounds a trace's search text, in characters
+	// (Unicode code points) rather than bytes because that is what
+	// PostgreSQL's left() and SQLite's substr() count, so the cut falls in
+	// the same place in Go and in SQL.
+	MaxTraceSearchRunes = 64 << 10
+)
+
+// structuralKeys are the keys of the recorded chat shape (sdk/chat.go)
+// whose string values name structure, not content.
+var structuralKeys = map[string]bool{
+	"type": true, "role": true, "modality": true, "mime_type": true,
+	"id": true, "file_id": true, "finish_reason": true,
+}
+
+// folder is stateless and safe for concurrent use (x/text/cases).
+var folder = cases.Fold()
+
+// Fold is the case folding that search text and queries share.
+func Fold(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return folder.String(s)
+		}
+	}
+	return lowerASCII(s)
+}
+
+// SearchText returns the search text of s (see MaxSpanSearchBytes). It
+// reads at most what the cut keeps, whatever the size of the input and
+// output.
+func SearchText(s *Span) string {
+	w := searchWriter{buf: make([]byte, 0, 256)}
+	w.add([]byte(s.Name))
+	w.add([]byte(s.ErrorMessage))
+	w.json(s.Input)
+	w.json(s.Output)
+	return w.String()
+}
+
+// JoinSearchText appends a span's search text to a trace's, by the rule in
+// the package comment. Backends that build the text in SQL follow it to
+// the character; the conformance suite checks that they do.
+func JoinSearchText(trace, span string) string {
+	if trace == "" {
+		return cutRunes(span, MaxTraceSearchRunes)
+	}
+	if utf8.RuneCountInString(trace) >= MaxTraceSearchRunes {
+		return cutRunes(trace, MaxTraceSearchRunes)
+	}
+	return cutRunes(trace+"\n"+span, MaxTraceSearchRunes)
+}
+
+// cutRunes returns the first n characters of s.
+func cutRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	count := 0
+	for i := range s {
+		if count == n {
+			return s[:i]
+		}
+		count++
+	}
+	return s
+}
+
+// searchWriter gathers folded pieces until it holds MaxSpanSearchBytes.
+type searchWriter struct {
+	buf     []byte
+	scratch []byte
+}
+
+func (w *searchWriter) full() bool { return len(w.buf) >= MaxSpanSearchBytes }
+
+// add appends a piece of text, folded, after a newline.
+func (w *searchWriter) add(piece []byte) {
+	if len(piece) == 0 || w.full() {
+		return
+	}
+	if len(w.buf) > 0 {
+		w.buf = append(w.buf, '\n')
+	}
+	// Folding can shrink text threefold at most (the Kelvin sign, three
+	// bytes, folds to "k"), so this much of the piece fills the rest.
+	if limit := 3*(MaxSpanSearchBytes-len(w.buf)) + utf8.UTFMax; len(piece) > limit {
+		piece = piece[:limit]
+		for len(piece) > 0 && !utf8.RuneStart(piece[len(piece)-1]) {
+			piece = piece[:len(piece)-1]
+		}
+		if len(piece) > 0 {
+			piece = piece[:len(piece)-1] // a rune that may be cut short
+		}
+	}
+	ascii := true
+	for _, ch := range piece {
+		if ch >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		for _, ch := range piece {
+			if 'A' <= ch && ch <= 'Z' {
+				ch += 'a' - 'A'
+			} else if ch == 0 {
+				ch = ' ' // PostgreSQL's text cannot hold NUL
+			}
+			w.buf = append(w.buf, ch)
+		}
+		return
+	}
+	folded := folder.Bytes(piece)
+	for i, ch := range folded {
+		if ch == 0 {
+			folded[i] = ' '
+		}
+	}
+	w.buf = append(w.buf, folded...)
+}
+
+// String returns the text cut at MaxSpanSearchBytes on a character
+// boundary, as valid UTF-8.
+func (w *searchWriter) String() string {
+	b := w.buf
+	if len(b) > MaxSpanSearchBytes {
+		cut := MaxSpanSearchBytes
+		for cut > 0 && !utf8.RuneStart(b[cut]) {
+			cut--
+		}
+		b = b[:cut]
+	}
+	if !utf8.Valid(b) {
+		return strings.ToValidUTF8(string(b), "\uFFFD")
+	}
+	return string(b)
+}
+
+// json adds the string values of a JSON document, skipping keys and the
+// values of structural keys. It stops, without failing, at anything that
+// is not JSON: the document was validated before.
+func (w *searchWriter) json(b []byte) {
+	var objects [MaxJSONDepth / 64]uint64
+	depth := 0
+	expectKey, skip := false, false
+	for i := 0; i < len(b) && !w.full(); {
+		switch ch := b[i]; ch {
+		case '{', '[':
+			if depth == MaxJSONDepth {
+				return
+			}
+			word, bit := depth/64, uint64(1)<<(depth%64)
+			objects[word] &^= bit
+			if ch == '{' {
+				objects[word] |= bit
+			}
+			depth++
+			expectKey, skip = ch == '{', false
+			i++
+		case '}', ']':
+			if depth == 0 {
+				return
+			}
+			depth--
+			expectKey, skip = false, false
+			i++
+		case ',':
+			expectKey = depth > 0 && objects[(depth-1)/64]&(1<<((depth-1)%64)) != 0
+			skip = false
+			i++
+		case '"':
+			var next int
+			w.scratch, next = unquote(b, i, w.scratch[:0], 3*MaxSpanSearchBytes+utf8.UTFMax)
+			switch {
+			case expectKey:
+				skip, expectKey = structuralKeys[string(w.scratch)], false
+			case skip:
+				skip = false
+			default:
+				w.add(w.scratch)
+			}
+			if next < 0 {
+				return
+			}
+			i = next
+		default:
+			i++ // whitespace, a colon, numbers and literals
+		}
+	}
+}
+
+// unquote appends to dst the decoded content of the JSON string starting
+// at b[at], up to max bytes, and returns the index after its closing
+// quote, or -1 when the string does not end. A lone surrogate escape
+// decodes to U+FFFD, as encoding/json decodes it; \u0000 to a space.
+func unquote(b []byte, at int, dst []byte, max int) ([]byte, int) {
+	i := at + 1
+	for i < len(b) {
+		start := i
+		for i < len(b) && b[i] != '"' && b[i] != '\\' {
+			i++
+		}
+		if room := max - len(dst); room > 0 {
+			dst = append(dst, b[start:min(i, start+room)]...)
+		}
+		if i >= len(b) {
+			return dst, -1
+		}
+		if b[i] == '"' {
+			return dst, i + 1
+		}
+		if i+1 >= len(b) {
+			return dst, -1
+		}
+		var r rune
+		switch e := b[i+1]; e {
+		case 'b':
+			r = '\b'
+		case 'f':
+			r = '\f'
+		case 'n':
+			r = '\n'
+		case 'r':
+			r = '\r'
+		case 't':
+			r = '\t'
+		case 'u':
+			c := jsonChecker{b: b}
+			u, ok := c.hex4(i + 2)
+			if !ok {
+				return dst, -1
+			}
+			i += 4
+			r = u
+			switch {
+			case u == 0:
+				r = ' '
+			case 0xd800 <= u && u <= 0xdbff:
+				r = utf8.RuneError
+				if i+7 < len(b) && b[i+2] == '\\' && b[i+3] == 'u' {
+					if low, ok := c.hex4(i + 4); ok && 0xdc00 <= low && low <= 0xdfff {
+						r = 0x10000 + (u-0xd800)<<10 + (low - 0xdc00)
+						i += 6
+					}
+				}
+			case 0xdc00 <= u && u <= 0xdfff:
+				r = utf8.RuneError
+			}
+		default:
+			r = rune(e) // \" \\ \/
+		}
+		i += 2
+		if len(dst) < max {
+			dst = utf8.AppendRune(dst, r)
+		}
+	}
+	return dst, -1
+}
