@@ -34,20 +34,23 @@ func (accepted) RoundTrip(r *http.Request) (*http.Response, error) {
 		Body: io.NopCloser(strings.NewReader(`{"accepted":1}`)), Request: r}, nil
 }
 
-// traciumClient sends what the middleware records to the fake collector,
-// with the SDK's default queue and batch settings.
-func traciumClient(b *testing.B) *tracium.Client {
+// queueSize holds every span of a 200000x run, so that none is dropped
+// unencoded when the exporter falls behind: the figures include encoding
+// and compressing every span the middleware ends.
+const queueSize = 1 << 18
+
+// traciumClient sends what the middleware records to the fake collector.
+// drain, which the benchmark times, flushes what is still queued.
+func traciumClient(b *testing.B) (c *tracium.Client, drain func()) {
 	b.Helper()
-	c := tracium.NewClient(tracium.WithAPIKey(key), tracium.WithEndpoint("http://collector.test"),
-		tracium.WithHTTPClient(&http.Client{Transport: accepted{}}), tracium.WithErrorHandler(func(error) {}))
-	b.Cleanup(func() {
+	c = tracium.NewClient(tracium.WithAPIKey(key), tracium.WithEndpoint("http://collector.test"),
+		tracium.WithHTTPClient(&http.Client{Transport: accepted{}}), tracium.WithErrorHandler(func(error) {}),
+		tracium.WithMaxQueueSize(queueSize))
+	b.Cleanup(func() { _ = c.Shutdown(context.Background()) })
+	return c, func() {
 		_ = c.Flush(context.Background())
-		if b.N > 0 {
-			b.ReportMetric(float64(c.Stats().Dropped)/float64(b.N), "dropped/op")
-		}
-		_ = c.Shutdown(context.Background())
-	})
-	return c
+		b.ReportMetric(float64(c.Stats().Dropped)/float64(b.N), "dropped/op")
+	}
 }
 
 // noopExporter drops what the batch processor hands it.
@@ -57,12 +60,13 @@ func (noopExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error 
 func (noopExporter) Shutdown(context.Context) error                             { return nil }
 
 // otelProvider is OpenTelemetry's SDK with a BatchSpanProcessor over a
-// no-op exporter; propagator reads traceparent as Tracium does.
-func otelProvider(b *testing.B) *sdktrace.TracerProvider {
+// no-op exporter; propagator reads traceparent as Tracium does. drain,
+// which the benchmark times, flushes the batch processor.
+func otelProvider(b *testing.B) (tp *sdktrace.TracerProvider, drain func()) {
 	b.Helper()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(noopExporter{}))
+	tp = sdktrace.NewTracerProvider(sdktrace.WithBatcher(noopExporter{}))
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	return tp
+	return tp, func() { _ = tp.ForceFlush(context.Background()) }
 }
 
 var propagator = propagation.TraceContext{}
@@ -93,25 +97,32 @@ func (w *discardWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// serveHTTP runs b.N requests through h in the calling goroutine.
-func serveHTTP(b *testing.B, h http.Handler) {
+// serveHTTP runs b.N requests through h in the calling goroutine, then
+// drain (nil for the bare framework), both timed.
+func serveHTTP(b *testing.B, h http.Handler, drain func()) {
 	b.Helper()
 	req, _ := http.NewRequest(http.MethodGet, path, nil)
 	w := &discardWriter{header: http.Header{}}
 	b.ReportAllocs()
-	for b.Loop() {
+	b.ResetTimer()
+	for range b.N {
 		clear(w.header)
 		w.status, w.size = 0, 0
 		h.ServeHTTP(w, req)
 	}
+	if drain != nil {
+		drain()
+	}
+	b.StopTimer()
 	if w.status != http.StatusOK || w.size != len(reply) {
 		b.Fatalf("answered %d with %d bytes", w.status, w.size)
 	}
 }
 
 // serveFast runs b.N requests through a fasthttp handler (fiber's) in the
-// calling goroutine, resetting what fasthttp resets between requests.
-func serveFast(b *testing.B, h fasthttp.RequestHandler) {
+// calling goroutine, resetting what fasthttp resets between requests, then
+// drain (nil for the bare framework), both timed.
+func serveFast(b *testing.B, h fasthttp.RequestHandler, drain func()) {
 	b.Helper()
 	var req fasthttp.Request
 	req.Header.SetMethod(http.MethodGet)
@@ -119,11 +130,16 @@ func serveFast(b *testing.B, h fasthttp.RequestHandler) {
 	var ctx fasthttp.RequestCtx
 	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
 	b.ReportAllocs()
-	for b.Loop() {
+	b.ResetTimer()
+	for range b.N {
 		ctx.Response.Reset()
 		ctx.ResetUserValues()
 		h(&ctx)
 	}
+	if drain != nil {
+		drain()
+	}
+	b.StopTimer()
 	if ctx.Response.StatusCode() != http.StatusOK || string(ctx.Response.Body()) != reply {
 		b.Fatalf("answered %d %q", ctx.Response.StatusCode(), ctx.Response.Body())
 	}
