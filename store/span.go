@@ -100,6 +100,10 @@ type Span struct {
 	// Input and Output are arbitrary JSON; nil when not recorded.
 	Input  json.RawMessage `json:"input,omitempty"`
 	Output json.RawMessage `json:"output,omitempty"`
+	// RawInput and RawOutput are an llm span's request and response
+	// bodies as the provider's API took and gave them.
+	RawInput  json.RawMessage `json:"raw_input,omitempty"`
+	RawOutput json.RawMessage `json:"raw_output,omitempty"`
 
 	// Model is the model that answered; RequestModel the one asked for,
 	// when they differ (an alias resolved to a dated version).

@@ -20,8 +20,8 @@ const replySize = 20 << 10
 // run inside one agent run, so the traced client records a span per call.
 func benchClients(b *testing.B, fake *fakeProvider) benchBundle {
 	b.Helper()
-	collector.discard.Store(true)
-	b.Cleanup(func() { collector.discard.Store(false) })
+	collector.SetDiscard(true)
+	b.Cleanup(func() { collector.SetDiscard(false) })
 	c, run := client.AgentTrace(b.Context(), "bench")
 	b.Cleanup(run.End)
 	noRetry := option.WithMaxRetries(0)

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +28,10 @@ const APIKey = "sk_live_spantest0000000000000000000000000000000"
 type Collector struct {
 	*httptest.Server
 
+	// discard makes the collector answer without keeping spans, so that
+	// benchmarks do not grow the heap.
+	discard atomic.Bool
+
 	mu    sync.Mutex
 	spans []tracium.SpanData
 }
@@ -34,11 +39,21 @@ type Collector struct {
 // NewCollector starts a collector that the test's cleanup closes.
 func NewCollector(tb testing.TB) *Collector {
 	tb.Helper()
-	c := &Collector{}
-	c.Server = httptest.NewServer(http.HandlerFunc(c.ingest))
+	c := Start()
 	tb.Cleanup(c.Close)
 	return c
 }
+
+// Start starts a collector the caller closes: for a TestMain, which has
+// no testing.TB.
+func Start() *Collector {
+	c := &Collector{}
+	c.Server = httptest.NewServer(http.HandlerFunc(c.ingest))
+	return c
+}
+
+// SetDiscard turns keeping spans off (true) or back on.
+func (c *Collector) SetDiscard(on bool) { c.discard.Store(on) }
 
 func (c *Collector) ingest(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost || r.URL.Path != "/v1/ingest" {
@@ -60,9 +75,11 @@ func (c *Collector) ingest(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	c.mu.Lock()
-	c.spans = append(c.spans, b.Spans...)
-	c.mu.Unlock()
+	if !c.discard.Load() {
+		c.mu.Lock()
+		c.spans = append(c.spans, b.Spans...)
+		c.mu.Unlock()
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
 	_ = json.NewEncoder(w).Encode(tracium.IngestResponse{Accepted: len(b.Spans)})
