@@ -76,10 +76,12 @@ func StartTaskEnqueue(ctx context.Context, c *Client, t TaskInfo) (context.Conte
 // StartTaskAttempt starts the task span of one attempt of a job: it
 // continues the trace named by traceparent, the value stored when the job
 // was enqueued, so the attempt is a child of the enqueue span; with none
-// (a job enqueued outside any trace) it starts a trace on c, nil meaning
-// the default client. The returned context carries the span, so the spans
-// and LLM calls of the job's handler nest under it. End it with
-// EndTaskAttempt. Safe for concurrent use.
+// (a job enqueued outside any trace) it starts a trace. Either way the
+// attempt's spans go to c, nil meaning the default client: the worker is
+// another process, or another part of one, than the enqueuer. The
+// returned context carries the span, so the spans and LLM calls of the
+// job's handler nest under it. End it with EndTaskAttempt. Safe for
+// concurrent use.
 func StartTaskAttempt(ctx context.Context, c *Client, traceparent string, t TaskInfo) (context.Context, *Span) {
 	if remote := ContextWithTraceparent(ctx, traceparent); remote != ctx {
 		ctx = remote

@@ -71,8 +71,9 @@ type config struct {
 	client *tracium.Client
 }
 
-// WithClient sends the traces of tasks made outside any trace through c
-// instead of the default client.
+// WithClient sends the spans of the worker's attempts (the traces it
+// continues and those it starts, for tasks made outside any trace) through
+// c instead of the default client.
 func WithClient(c *tracium.Client) Option { return func(cfg *config) { cfg.client = c } }
 
 // Middleware returns asynq middleware for the worker's ServeMux (mux.Use)

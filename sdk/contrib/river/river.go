@@ -17,8 +17,10 @@ const system = "river"
 // Option configures the middleware.
 type Option func(*Middleware)
 
-// WithClient sends the traces of jobs inserted outside any trace through
-// c instead of the default client.
+// WithClient sends the spans of the worker's attempts (the traces it
+// continues and those it starts, for jobs inserted outside any trace)
+// through c instead of the default client. Insert spans always belong to
+// the trace of the inserting context.
 func WithClient(c *tracium.Client) Option { return func(m *Middleware) { m.client = c } }
 
 // Middleware is River job-insert and worker middleware that traces jobs;
