@@ -34,20 +34,22 @@ func NewTask(ctx context.Context, typename string, payload []byte, opts ...asynq
 	info := tracium.TaskInfo{System: system, Name: typename, Queue: defaultQueue}
 	due := time.Now()
 	for _, o := range opts {
-		switch v := o.Value().(type) {
-		case string:
-			switch o.Type() {
-			case asynq.QueueOpt:
+		// Type first: Value boxes, and most options are not read here.
+		switch o.Type() {
+		case asynq.QueueOpt:
+			if v, ok := o.Value().(string); ok {
 				info.Queue = v
-			case asynq.TaskIDOpt:
+			}
+		case asynq.TaskIDOpt:
+			if v, ok := o.Value().(string); ok {
 				info.ID = v
 			}
-		case time.Time:
-			if o.Type() == asynq.ProcessAtOpt {
+		case asynq.ProcessAtOpt:
+			if v, ok := o.Value().(time.Time); ok {
 				due = scheduled(v)
 			}
-		case time.Duration:
-			if o.Type() == asynq.ProcessInOpt {
+		case asynq.ProcessInOpt:
+			if v, ok := o.Value().(time.Duration); ok {
 				due = scheduled(time.Now().Add(v))
 			}
 		}
