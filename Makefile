@@ -1,6 +1,6 @@
 # Tracium's entry points. See README.md.
 
-.PHONY: run test bench bench-ingest bench-query bench-sdk generate
+.PHONY: run test bench bench-ingest bench-query bench-sdk generate screenshots prices
 
 # Run the collector with embedded defaults (SQLite and NATS in ./tracium-data).
 run:
@@ -15,9 +15,20 @@ bench:
 	scripts/deps.sh
 	go test -run '^$$' -bench . -benchmem -benchtime 3x ./store/...
 
+# Refreshes the README's screenshots (docs/screenshots) from the browser
+# test, which otherwise writes them to a temporary folder.
+screenshots:
+	scripts/deps.sh
+	cd sdk/llmtest && TRACIUM_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestBrowserShowsCapturedCalls' .
+
 # Regenerates the templ views (server/ui/*_templ.go), which are committed.
 generate:
 	go tool templ generate
+
+# Regenerates the embedded price table (server/pricing/prices.json) from the
+# pinned @pydantic/genai-prices release; needs npm and the network.
+prices:
+	scripts/prices.sh
 
 # End-to-end ingest: load generator -> tracium-server -> PostgreSQL, beside raw COPY.
 bench-ingest:

@@ -15,7 +15,10 @@ if [ -n "$unformatted" ]; then
 fi
 
 echo "== generated code is current"
-go tool templ generate >/dev/null
+if ! out=$(go tool templ generate 2>&1); then
+	echo "$out" >&2
+	exit 1
+fi
 stale=$(git status --porcelain -- '*_templ.go')
 if [ -n "$stale" ]; then
 	echo "$stale" >&2
@@ -27,3 +30,11 @@ for mod in $(git ls-files 'go.mod' '*/go.mod' | xargs -n1 dirname); do
 	echo "== module $mod"
 	(cd "$mod" && go vet ./... && go test -count=1 -timeout 30m ./...)
 done
+
+echo "== the tests changed no tracked file"
+changed=$(git status --porcelain --untracked-files=no -- . ':!go.work.sum' ':!*go.sum')
+if [ -n "$changed" ]; then
+	echo "$changed" >&2
+	echo "a test wrote into the repository; tests write to temporary folders" >&2
+	exit 1
+fi

@@ -30,6 +30,18 @@ const (
 	AttrTaskMaxRetries     = "task.max_retries"
 	AttrTaskQueuedMS       = "task.queued_ms" // from enqueue (or schedule) to the start of this attempt
 
+	// Framework runs (graph, chain, node, agent spans). A graph span
+	// records the edges its run took, in order, as a list of
+	// {"from": node, "to": node} objects (repeats included, so that loops
+	// and fan-out show), for the UI's graph view; node spans record their
+	// key and address path.
+	AttrGraphEdges = "graph.edges"
+	AttrGraphNode  = "graph.node"
+	AttrGraphPath  = "graph.path"
+	// AttrFramework names the framework that recorded a span
+	// ("langchaingo", "eino").
+	AttrFramework = "framework"
+
 	// LLM spans.
 	AttrStream            = "stream"
 	AttrStreamClosedEarly = "stream_closed_early" // the caller closed the stream before its end: not an error

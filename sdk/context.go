@@ -13,13 +13,28 @@ func contextWithSpan(ctx context.Context, s *Span) context.Context {
 	return context.WithValue(ctx, spanKey{}, s)
 }
 
+// ContextSpanKey is the string key under which a web framework's own
+// request context holds the current *Span when that context answers Value
+// from a per-request store rather than from the request's
+// context.Context: gin's *gin.Context (c.Set) with ContextWithFallback off,
+// its default, and fiber's Ctx and fasthttp's RequestCtx (c.Locals). A
+// context that carries no span under the SDK's own key is asked for this
+// one, so a handler can pass the framework's context itself to StartSpan
+// or to an LLM call and still nest under the request's span. The
+// sdk/contrib middlewares set it; to attach a span to a context.Context of
+// your own use ContextWithSpan, never context.WithValue with this key.
+const ContextSpanKey = "tracium.span"
+
 // spanFromContext returns the current span, including a remote span
 // context stored by Extract.
 func spanFromContext(ctx context.Context) *Span {
 	if ctx == nil {
 		return nil
 	}
-	s, _ := ctx.Value(spanKey{}).(*Span)
+	if s, ok := ctx.Value(spanKey{}).(*Span); ok {
+		return s
+	}
+	s, _ := ctx.Value(ContextSpanKey).(*Span)
 	return s
 }
 

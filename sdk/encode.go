@@ -67,6 +67,8 @@ func spanData(s *Span) SpanData {
 		ErrorMessage: x.errMsg,
 		Input:        x.inputJSON,
 		Output:       x.outputJSON,
+		RawInput:     x.rawInput,
+		RawOutput:    x.rawOutput,
 		Model:        x.model,
 		RequestModel: x.requestModel,
 		Provider:     x.provider,
@@ -144,6 +146,8 @@ func appendSpanJSON(b []byte, s *Span) []byte {
 	b = appendField(b, "error_message", x.errMsg)
 	b = appendRaw(b, "input", x.inputJSON)
 	b = appendRaw(b, "output", x.outputJSON)
+	b = appendRaw(b, "raw_input", x.rawInput)
+	b = appendRaw(b, "raw_output", x.rawOutput)
 	b = appendField(b, "model", x.model)
 	b = appendField(b, "request_model", x.requestModel)
 	b = appendField(b, "provider", x.provider)

@@ -3,12 +3,14 @@ package tracium
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits that bound what recording an LLM call may cost.
@@ -22,26 +24,6 @@ const (
 	// maxSSELine caps one buffered SSE line; longer lines are skipped.
 	maxSSELine = 4 << 20
 )
-
-// Providers, as recorded in a span's provider field.
-const (
-	providerOpenAI    = "openai"
-	providerAnthropic = "anthropic"
-	providerGoogle    = "google"
-)
-
-// llmEndpoint is what the request path says about an LLM call: whose wire
-// format it speaks and which operation it is.
-type llmEndpoint struct {
-	provider string
-	// op names the span ("chat", "completion", "responses", "embedding",
-	// "messages", "generate_content").
-	op string
-	// model is the model named in the path (Gemini), else empty.
-	model string
-	// stream is true when the path itself asks for a stream (Gemini).
-	stream bool
-}
 
 // llmRecordedKey marks a request context whose LLM call is already being
 // recorded, so that Middleware and Transport together record it once.
@@ -85,43 +67,28 @@ func llmToRecord(r *http.Request) (llmEndpoint, bool) {
 }
 
 // detectLLM recognizes an LLM call by its path, whatever the host, so
-// that proxies and compatible servers are covered.
+// that proxies and compatible servers are covered. Paths and hosts named
+// by WithLLMPaths and WithLLMHosts speak OpenAI's chat format.
 func detectLLM(cfg *config, r *http.Request) (llmEndpoint, bool) {
 	if r.Method != http.MethodPost || !cfg.llmDetection || r.URL == nil {
 		return llmEndpoint{}, false
 	}
 	p := r.URL.Path
-	switch {
-	case strings.HasSuffix(p, "/chat/completions"):
-		return llmEndpoint{provider: providerOpenAI, op: "chat"}, true
-	case strings.HasSuffix(p, "/completions"):
-		return llmEndpoint{provider: providerOpenAI, op: "completion"}, true
-	case strings.HasSuffix(p, "/responses"):
-		return llmEndpoint{provider: providerOpenAI, op: "responses"}, true
-	case strings.HasSuffix(p, "/embeddings"):
-		return llmEndpoint{provider: providerOpenAI, op: "embedding"}, true
-	case strings.HasSuffix(p, "/v1/messages"):
-		return llmEndpoint{provider: providerAnthropic, op: "chat"}, true
-	}
-	if i := strings.LastIndexByte(p, ':'); i > 0 {
-		method := p[i+1:]
-		if method == "generateContent" || method == "streamGenerateContent" {
-			if j := strings.LastIndex(p[:i], "/models/"); j >= 0 {
-				return llmEndpoint{provider: providerGoogle, op: "chat", model: p[j+len("/models/") : i],
-					stream: method == "streamGenerateContent"}, true
-			}
+	for _, api := range llmAPIs {
+		if ep, ok := api.match(p); ok {
+			return ep, true
 		}
 	}
 	for _, suffix := range cfg.llmPaths {
 		if suffix != "" && strings.HasSuffix(p, suffix) {
-			return llmEndpoint{provider: providerOpenAI, op: "chat"}, true
+			return llmEndpoint{api: openAIAPI{}, op: "chat"}, true
 		}
 	}
 	if len(cfg.llmHosts) > 0 {
 		host := r.URL.Hostname()
 		for _, h := range cfg.llmHosts {
 			if strings.EqualFold(host, h) {
-				return llmEndpoint{provider: providerOpenAI, op: "chat"}, true
+				return llmEndpoint{api: openAIAPI{}, op: "chat"}, true
 			}
 		}
 	}
@@ -140,6 +107,19 @@ type llmCall struct {
 	span  *Span
 	start time.Time
 	model string // requested
+	// captured says span is a framework integration's (CaptureLLMCall):
+	// the call fills it but its owner ends it.
+	captured bool
+}
+
+// end ends the call's span, or for a captured span lets its owner's End
+// go through.
+func (c *llmCall) end() {
+	if c.captured {
+		c.span.releaseCapture()
+		return
+	}
+	c.span.End()
 }
 
 // recordLLM sends r through next and records the exchange as a span. The
@@ -156,9 +136,9 @@ func recordLLM(r *http.Request, ep llmEndpoint, asTransport bool, next func(*htt
 	}
 	var req llmRequest
 	if len(body) <= maxRecordedRequest {
-		req = parseLLMRequest(ep, body)
+		req = ep.api.request(ep, body)
 	}
-	model := cmpOr(ep.model, req.Model)
+	model := cmpOr(ep.model, req.model)
 	spanType := SpanLLM
 	if ep.op == "embedding" {
 		spanType = SpanEmbedding
@@ -167,13 +147,32 @@ func recordLLM(r *http.Request, ep llmEndpoint, asTransport bool, next func(*htt
 	if model != "" {
 		name += " " + model
 	}
-	ctx, span := startSpan(r.Context(), nil, spanType, name)
-	call := &llmCall{ep: ep, span: span, start: span.start, model: model}
-	span.SetProvider(ep.provider)
+	ctx := r.Context()
+	var span *Span
+	call := &llmCall{ep: ep, model: model}
+	if p := SpanFromContext(ctx); p.takeCapture() {
+		// A framework integration's span is this call's: record into it.
+		span, call.captured, call.start = p, true, time.Now()
+	} else {
+		ctx, span = startSpan(ctx, nil, spanType, name)
+		call.start = span.start
+	}
+	call.span = span
+	span.SetProvider(ep.api.name())
 	if model != "" {
 		span.SetRequestModel(model)
 	}
-	req.record(span)
+	if req.input != nil {
+		span.RecordInput(req.input)
+	}
+	if len(body) > 0 && len(body) <= maxRecordedRequest && span.IsRecording() {
+		span.setRawInput(redactImages(body))
+	}
+	req.params.record(span)
+	streamAsked := req.stream || ep.stream
+	if streamAsked {
+		span.SetAttribute(AttrStream, true)
+	}
 	if v := r.Header.Get("X-Stainless-Retry-Count"); v != "" {
 		if n, err := strconv.Atoi(v); err == nil {
 			span.SetAttribute(AttrAttempt, n)
@@ -192,10 +191,10 @@ func recordLLM(r *http.Request, ep llmEndpoint, asTransport bool, next func(*htt
 	resp, err := next(out)
 	if err != nil {
 		call.fail(err)
-		span.End()
+		call.end()
 		return nil, err
 	}
-	streaming := req.Stream || ep.stream || strings.Contains(r.Header.Get("Accept"), "text/event-stream") ||
+	streaming := streamAsked || strings.Contains(r.Header.Get("Accept"), "text/event-stream") ||
 		strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
 	if resp.StatusCode < 400 && streaming {
 		span.SetAttribute(AttrStream, true)
@@ -207,7 +206,7 @@ func recordLLM(r *http.Request, ep llmEndpoint, asTransport bool, next func(*htt
 	resp.Body = io.NopCloser(bytes.NewReader(raw))
 	if rerr != nil {
 		call.fail(rerr)
-		span.End()
+		call.end()
 		// The caller sees the same failure when it reads the body.
 		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(raw), errReader{rerr}))
 		return resp, nil
@@ -217,7 +216,7 @@ func recordLLM(r *http.Request, ep llmEndpoint, asTransport bool, next func(*htt
 	} else {
 		call.response(raw)
 	}
-	span.End()
+	call.end()
 	return resp, nil
 }
 
@@ -259,9 +258,47 @@ func (c *llmCall) fail(err error) {
 	}
 }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
+// response records a non-streaming 2xx answer: the provider's reading of
+// it, and the body itself as the raw output (except for embeddings, whose
+// vectors say nothing to a person).
+func (c *llmCall) response(raw []byte) {
+	res := c.ep.api.response(c.ep, raw)
+	s := c.span
+	s.SetModel(cmpOr(res.model, c.model))
+	if !res.ok {
+		s.SetAttribute(AttrUsageMissing, true)
+		return
 	}
-	return b
+	if res.output != nil {
+		s.RecordOutput(res.output)
+	}
+	if c.ep.op != "embedding" && len(raw) <= maxRecordedRequest && utf8.Valid(raw) {
+		s.setRawOutput(validJSON(raw))
+	}
+	if res.usage != nil {
+		s.SetUsage(*res.usage)
+	} else {
+		s.SetAttribute(AttrUsageMissing, true)
+	}
+}
+
+// httpError records a 4xx or 5xx answer with the provider's error type
+// and message when the body has them.
+func (c *llmCall) httpError(status int, raw []byte) {
+	c.span.SetAttribute("http_status", status)
+	var body struct {
+		Error *providerError `json:"error"`
+	}
+	errType, msg := "http_"+strconv.Itoa(status), ""
+	if json.Unmarshal(raw, &body) == nil && body.Error != nil {
+		errType = cmpOr(body.Error.kind(), errType)
+		msg = body.Error.Message
+		if len(raw) <= maxRecordedRequest && utf8.Valid(raw) {
+			c.span.setRawOutput(validJSON(raw))
+		}
+	}
+	if msg == "" {
+		msg = truncateString(string(raw), 1024)
+	}
+	c.span.setFailure(errType, msg)
 }

@@ -104,14 +104,15 @@ func BenchmarkLLMRecordResponse(b *testing.B) {
 	c := benchClient(b)
 	ctx, run := c.AgentTrace(context.Background(), "bench")
 	defer run.End()
-	ep := llmEndpoint{provider: providerOpenAI, op: "chat"}
+	ep := llmEndpoint{api: openAIAPI{}, op: "chat"}
 	body := []byte(bigChatResponse)
 	b.ReportAllocs()
 	for b.Loop() {
-		req := parseLLMRequest(ep, []byte(openAIChatRequest))
-		_, s := StartSpan(ctx, SpanLLM, "chat "+req.Model)
-		req.record(s)
-		call := &llmCall{ep: ep, span: s, model: req.Model}
+		req := ep.api.request(ep, []byte(openAIChatRequest))
+		_, s := StartSpan(ctx, SpanLLM, "chat "+req.model)
+		s.RecordInput(req.input)
+		req.params.record(s)
+		call := &llmCall{ep: ep, span: s, model: req.model}
 		call.response(body)
 		s.End()
 	}

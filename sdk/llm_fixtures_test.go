@@ -52,7 +52,7 @@ data: [DONE]
 
 `
 
-const anthropicRequest = `{"model":"claude-sonnet-4-5","max_tokens":1024,"system":"You are a weather bot.",` +
+const anthropicRequestBody = `{"model":"claude-sonnet-4-5","max_tokens":1024,"system":"You are a weather bot.",` +
 	`"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/jpeg","data":"/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDA=="}},` +
 	`{"type":"text","text":"Weather where this was taken?"}]}],"temperature":0.5,` +
 	`"tools":[{"name":"get_weather","description":"Get the weather","input_schema":{"type":"object"}}],"tool_choice":{"type":"auto"}}`
@@ -102,7 +102,7 @@ data: {"type":"message_stop"}
 
 `
 
-const geminiRequest = `{"systemInstruction":{"parts":[{"text":"Be brief."}]},"contents":[{"role":"user","parts":[` +
+const geminiRequestBody = `{"systemInstruction":{"parts":[{"text":"Be brief."}]},"contents":[{"role":"user","parts":[` +
 	`{"text":"Describe this."},{"inlineData":{"mimeType":"image/webp","data":"UklGRiQAAABXRUJQVlA4IBgAAAAwAQCdASoBAAEAAwA0JaQAA3AA/vuUAAA="}}]}],` +
 	`"generationConfig":{"temperature":0.7,"topP":0.95,"maxOutputTokens":512},"tools":[{"functionDeclarations":[{"name":"lookup"}]}]}`
 

@@ -126,6 +126,21 @@ func jsonField(s map[string]any, k string) string {
 	return string(b)
 }
 
+// checkChat compares the span's field k with the Chat in JSON want.
+func checkChat(t *testing.T, s map[string]any, k, want string) {
+	t.Helper()
+	var w any
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("bad expected chat %s: %v", want, err)
+	}
+	if !reflect.DeepEqual(s[k], w) {
+		t.Errorf("%s = %s\nwant %s", k, jsonField(s, k), want)
+	}
+	if _, ok := ParseChat([]byte(jsonField(s, k))); !ok {
+		t.Errorf("%s is not a Chat ParseChat reads", k)
+	}
+}
+
 func usageOf(u map[string]float64) map[string]any {
 	m := make(map[string]any, len(u))
 	for k, v := range u {
@@ -154,13 +169,15 @@ func TestLLMOpenAIChat(t *testing.T) {
 		"temperature": 0.2, "top_p": 0.9, "max_tokens": 256.0,
 		"tools": []any{"get_weather"}, "tool_choice": "auto", "response_format": "json_object",
 	})
-	in := jsonField(s, "input")
-	if strings.Contains(in, "iVBOR") || !strings.Contains(in, "[image/png, 70 bytes]") || !strings.Contains(in, "You are terse.") {
-		t.Errorf("input = %s", in)
+	checkChat(t, s, "input", `{"messages":[{"role":"system","parts":[{"type":"text","content":"You are terse."}]},
+		{"role":"user","parts":[{"type":"text","content":"What is in this image?"},{"type":"blob","modality":"image","mime_type":"image/png","size":70}]}]}`)
+	checkChat(t, s, "output", `{"messages":[{"role":"assistant","finish_reason":"stop","parts":[{"type":"text","content":"A red pixel."}]}]}`)
+	// The raw request keeps what was sent, the image as a reference.
+	if raw := jsonField(s, "raw_input"); strings.Contains(raw, "iVBOR") || !strings.Contains(raw, "[image/png, 70 bytes]") || !strings.Contains(raw, `"response_format"`) {
+		t.Errorf("raw_input = %s", raw)
 	}
-	out := s["output"].(map[string]any)
-	if out["finish_reason"] != "stop" || out["message"].(map[string]any)["content"] != "A red pixel." {
-		t.Errorf("output = %v", out)
+	if raw := jsonField(s, "raw_output"); !strings.Contains(raw, `"system_fingerprint":"fp_fc9f1d7035"`) {
+		t.Errorf("raw_output = %s", raw)
 	}
 }
 
@@ -169,21 +186,17 @@ func TestLLMOpenAIStream(t *testing.T) {
 	for _, tc := range []struct {
 		name, stream string
 		usage        any
-		content      string
-		toolCalls    any
-		finish       string
+		output       string
 	}{
 		{
 			name: "include_usage", stream: openAIStreamWithUsage,
-			usage:   usageOf(map[string]float64{"input_tokens": 82, "output_tokens": 37, "total_tokens": 119}),
-			content: "Checking",
-			toolCalls: []any{
-				map[string]any{"id": "call_abc", "name": "get_weather", "arguments": `{"city":"Paris"}`},
-				map[string]any{"id": "call_def", "name": "get_weather", "arguments": `{"city":"Rome"}`},
-			},
-			finish: "tool_calls",
+			usage: usageOf(map[string]float64{"input_tokens": 82, "output_tokens": 37, "total_tokens": 119}),
+			output: `{"messages":[{"role":"assistant","finish_reason":"tool_calls","parts":[{"type":"text","content":"Checking"},
+				{"type":"tool_call","id":"call_abc","name":"get_weather","arguments":{"city":"Paris"}},
+				{"type":"tool_call","id":"call_def","name":"get_weather","arguments":{"city":"Rome"}}]}]}`,
 		},
-		{name: "no_usage", stream: openAIStreamNoUsage, content: "Hello there!", finish: "stop"},
+		{name: "no_usage", stream: openAIStreamNoUsage,
+			output: `{"messages":[{"role":"assistant","finish_reason":"stop","parts":[{"type":"text","content":"Hello there!"}]}]}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -207,10 +220,8 @@ func TestLLMOpenAIStream(t *testing.T) {
 			if missing := tc.usage == nil; (a["usage_missing"] == true) != missing {
 				t.Errorf("usage_missing = %v, want %t", a["usage_missing"], missing)
 			}
-			out := s["output"].(map[string]any)
-			if out["content"] != tc.content || out["finish_reason"] != tc.finish || !reflect.DeepEqual(out["tool_calls"], tc.toolCalls) {
-				t.Errorf("output = %v", out)
-			}
+			checkChat(t, s, "output", tc.output)
+			checkChat(t, s, "input", `{"messages":[{"role":"user","parts":[{"type":"text","content":"Weather in Paris and Rome?"}]}]}`)
 		})
 	}
 }
@@ -232,16 +243,19 @@ func TestLLMOpenAIResponsesAndEmbeddings(t *testing.T) {
 		"type": "llm", "model": "o4-mini-2025-04-16",
 		"usage": usageOf(map[string]float64{"input_tokens": 36, "output_tokens": 87, "reasoning_tokens": 64, "total_tokens": 123}),
 	})
-	if attrs(r)["max_output_tokens"] != 500.0 || !strings.Contains(jsonField(r, "output"), `"output_text"`) {
+	if attrs(r)["max_output_tokens"] != 500.0 {
 		t.Errorf("responses span = %v", r)
 	}
+	checkChat(t, r, "input", `{"messages":[{"role":"user","parts":[{"type":"text","content":"2+2?"}]}]}`)
+	checkChat(t, r, "output", `{"messages":[{"role":"assistant","finish_reason":"completed","parts":[{"type":"text","content":"4"}]}]}`)
 	e := spans["embedding text-embedding-3-small"]
 	checkFields(t, e, map[string]any{
 		"type": "embedding", "provider": "openai", "output": nil,
 		"usage": usageOf(map[string]float64{"input_tokens": 5, "total_tokens": 5}),
 	})
-	if jsonField(e, "input") != `["The food was delicious"]` {
-		t.Errorf("embedding input = %s", jsonField(e, "input"))
+	checkChat(t, e, "input", `{"messages":[{"role":"user","parts":[{"type":"text","content":"The food was delicious"}]}]}`)
+	if _, ok := e["raw_output"]; ok {
+		t.Errorf("an embedding's vectors were kept as its raw output")
 	}
 }
 
@@ -250,36 +264,33 @@ func TestLLMAnthropic(t *testing.T) {
 	t.Run("plain", func(t *testing.T) {
 		t.Parallel()
 		b := setupLLM(t, serve(200, "application/json", anthropicResponse))
-		b.post(t, "/v1/messages", anthropicRequest)
+		b.post(t, "/v1/messages", anthropicRequestBody)
 		s := b.oneSpan(t)
 		checkFields(t, s, map[string]any{
 			"name": "chat claude-sonnet-4-5", "provider": "anthropic", "request_model": "claude-sonnet-4-5",
 			"model": "claude-sonnet-4-5-20250929",
-			"usage": usageOf(map[string]float64{"input_tokens": 472, "output_tokens": 89, "cached_tokens": 2048,
+			// input_tokens 472 on the wire, plus the cache's 2048 read and 100 written.
+			"usage": usageOf(map[string]float64{"input_tokens": 2620, "output_tokens": 89, "cached_tokens": 2048,
 				"cache_creation_tokens": 100, "total_tokens": 2709}),
 		})
 		checkFields(t, attrs(s), map[string]any{"temperature": 0.5, "max_tokens": 1024.0, "tools": []any{"get_weather"}})
-		in := jsonField(s, "input")
-		if strings.Contains(in, "/9j/") || !strings.Contains(in, "[image/jpeg, 40 bytes]") || !strings.Contains(in, `"system":"You are a weather bot."`) {
-			t.Errorf("input = %s", in)
-		}
-		out := jsonField(s, "output")
-		if !strings.Contains(out, `"finish_reason":"tool_use"`) || !strings.Contains(out, `"toolu_01A09q90qw90lq917835lq9"`) {
-			t.Errorf("output = %s", out)
-		}
+		checkChat(t, s, "input", `{"messages":[{"role":"system","parts":[{"type":"text","content":"You are a weather bot."}]},
+			{"role":"user","parts":[{"type":"blob","modality":"image","mime_type":"image/jpeg","size":40},{"type":"text","content":"Weather where this was taken?"}]}]}`)
+		checkChat(t, s, "output", `{"messages":[{"role":"assistant","finish_reason":"tool_use","parts":[{"type":"text","content":"Let me check."},
+			{"type":"tool_call","id":"toolu_01A09q90qw90lq917835lq9","name":"get_weather","arguments":{"city":"Paris"}}]}]}`)
 	})
 	t.Run("stream", func(t *testing.T) {
 		t.Parallel()
 		b := setupLLM(t, serve(200, "text/event-stream; charset=utf-8", anthropicStream))
-		req := strings.Replace(anthropicRequest, `"max_tokens":1024`, `"max_tokens":1024,"stream":true`, 1)
+		req := strings.Replace(anthropicRequestBody, `"max_tokens":1024`, `"max_tokens":1024,"stream":true`, 1)
 		b.post(t, "/v1/messages", req)
 		s := b.oneSpan(t)
 		checkFields(t, s, map[string]any{
 			"model": "claude-sonnet-4-5-20250929", "status": "ok",
-			"usage": usageOf(map[string]float64{"input_tokens": 472, "output_tokens": 89, "cached_tokens": 1024, "total_tokens": 1585}),
-			"output": map[string]any{"role": "assistant", "content": "Okay, checking.", "finish_reason": "tool_use",
-				"tool_calls": []any{map[string]any{"id": "toolu_01T1x1fJ34qAmk2tNTrN7Up6", "name": "get_weather", "arguments": `{"city": "San Francisco"}`}}},
+			"usage": usageOf(map[string]float64{"input_tokens": 1496, "output_tokens": 89, "cached_tokens": 1024, "total_tokens": 1585}),
 		})
+		checkChat(t, s, "output", `{"messages":[{"role":"assistant","finish_reason":"tool_use","parts":[{"type":"text","content":"Okay, checking."},
+			{"type":"tool_call","id":"toolu_01T1x1fJ34qAmk2tNTrN7Up6","name":"get_weather","arguments":{"city":"San Francisco"}}]}]}`)
 		if _, ok := s["time_to_first_token_ms"]; !ok {
 			t.Error("no time to first token")
 		}
@@ -291,32 +302,31 @@ func TestLLMGemini(t *testing.T) {
 	t.Run("plain", func(t *testing.T) {
 		t.Parallel()
 		b := setupLLM(t, serve(200, "application/json; charset=UTF-8", geminiResponse))
-		b.post(t, "/v1beta/models/gemini-2.5-flash:generateContent", geminiRequest)
+		b.post(t, "/v1beta/models/gemini-2.5-flash:generateContent", geminiRequestBody)
 		s := b.oneSpan(t)
 		checkFields(t, s, map[string]any{
 			"name": "chat gemini-2.5-flash", "provider": "google", "request_model": "gemini-2.5-flash",
 			"model": "gemini-2.5-flash-001",
-			"usage": usageOf(map[string]float64{"input_tokens": 265, "output_tokens": 5, "cached_tokens": 128,
+			// 5 candidate tokens and 30 thoughts on the wire: output is both.
+			"usage": usageOf(map[string]float64{"input_tokens": 265, "output_tokens": 35, "cached_tokens": 128,
 				"reasoning_tokens": 30, "total_tokens": 300}),
-			"output": map[string]any{"message": map[string]any{"parts": []any{map[string]any{"text": "A tiny image."}}, "role": "model"}, "finish_reason": "STOP"},
 		})
+		checkChat(t, s, "output", `{"messages":[{"role":"assistant","finish_reason":"STOP","parts":[{"type":"text","content":"A tiny image."}]}]}`)
 		checkFields(t, attrs(s), map[string]any{"temperature": 0.7, "top_p": 0.95, "max_output_tokens": 512.0, "tools": []any{"lookup"}})
-		in := jsonField(s, "input")
-		if strings.Contains(in, "UklGR") || !strings.Contains(in, "[image/webp, 44 bytes]") || !strings.Contains(in, "Be brief.") {
-			t.Errorf("input = %s", in)
-		}
+		checkChat(t, s, "input", `{"messages":[{"role":"system","parts":[{"type":"text","content":"Be brief."}]},
+			{"role":"user","parts":[{"type":"text","content":"Describe this."},{"type":"blob","modality":"image","mime_type":"image/webp","size":44}]}]}`)
 	})
 	t.Run("stream vertex", func(t *testing.T) {
 		t.Parallel()
 		b := setupLLM(t, serve(200, "text/event-stream", geminiStream))
-		b.post(t, "/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse", geminiRequest)
+		b.post(t, "/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse", geminiRequestBody)
 		s := b.oneSpan(t)
 		checkFields(t, s, map[string]any{
 			"request_model": "gemini-2.5-flash", "model": "gemini-2.5-flash-001", "status": "ok",
-			"usage": usageOf(map[string]float64{"input_tokens": 265, "output_tokens": 9, "reasoning_tokens": 16, "total_tokens": 290}),
-			"output": map[string]any{"role": "model", "content": "A tiny image.", "finish_reason": "STOP",
-				"tool_calls": []any{map[string]any{"name": "lookup", "arguments": `{"q": "webp"}`}}},
+			"usage": usageOf(map[string]float64{"input_tokens": 265, "output_tokens": 25, "reasoning_tokens": 16, "total_tokens": 290}),
 		})
+		checkChat(t, s, "output", `{"messages":[{"role":"assistant","finish_reason":"STOP","parts":[{"type":"text","content":"A tiny image."},
+			{"type":"tool_call","name":"lookup","arguments":{"q":"webp"}}]}]}`)
 	})
 }
 
@@ -329,8 +339,8 @@ func TestLLMErrorStatus(t *testing.T) {
 	}{
 		{"openai type", "/v1/chat/completions", openAIChatRequest, openAIErrorBody, 429, "tokens", "Rate limit reached for gpt-4o in organization org-123 on tokens per min (TPM)."},
 		{"openai code", "/v1/chat/completions", openAIChatRequest, openAINotFoundBody, 404, "model_not_found", "The model 'gpt-9' does not exist"},
-		{"anthropic", "/v1/messages", anthropicRequest, anthropicErrorBody, 529, "overloaded_error", "Overloaded"},
-		{"gemini", "/v1beta/models/gemini-2.5-flash:generateContent", geminiRequest, geminiErrorBody, 400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key."},
+		{"anthropic", "/v1/messages", anthropicRequestBody, anthropicErrorBody, 529, "overloaded_error", "Overloaded"},
+		{"gemini", "/v1beta/models/gemini-2.5-flash:generateContent", geminiRequestBody, geminiErrorBody, 400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key."},
 		{"no body", "/v1/chat/completions", openAIChatRequest, "upstream connect error", 502, "http_502", "upstream connect error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -399,8 +409,8 @@ func TestLLMStreamCancel(t *testing.T) {
 		return false
 	})
 	s := b.oneSpan(t)
-	checkFields(t, s, map[string]any{"status": "error", "error_type": "context_canceled",
-		"output": map[string]any{"content": "Hel"}, "model": "gpt-4o-mini-2024-07-18"})
+	checkFields(t, s, map[string]any{"status": "error", "error_type": "context_canceled", "model": "gpt-4o-mini-2024-07-18"})
+	checkChat(t, s, "output", `{"messages":[{"role":"assistant","parts":[{"type":"text","content":"Hel"}]}]}`)
 	if attrs(s)["usage_missing"] != true {
 		t.Error("usage_missing not set")
 	}
@@ -551,15 +561,15 @@ func TestDetectLLM(t *testing.T) {
 		want        llmEndpoint
 		ok          bool
 	}{
-		{"POST", "https://api.openai.com/v1/chat/completions", llmEndpoint{provider: "openai", op: "chat"}, true},
-		{"POST", "https://x.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-10-21", llmEndpoint{provider: "openai", op: "chat"}, true},
-		{"POST", "http://localhost:11434/v1/completions", llmEndpoint{provider: "openai", op: "completion"}, true},
-		{"POST", "https://api.openai.com/v1/responses", llmEndpoint{provider: "openai", op: "responses"}, true},
-		{"POST", "https://api.openai.com/v1/embeddings", llmEndpoint{provider: "openai", op: "embedding"}, true},
-		{"POST", "https://api.anthropic.com/v1/messages", llmEndpoint{provider: "anthropic", op: "chat"}, true},
+		{"POST", "https://api.openai.com/v1/chat/completions", llmEndpoint{api: openAIAPI{}, op: "chat"}, true},
+		{"POST", "https://x.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-10-21", llmEndpoint{api: openAIAPI{}, op: "chat"}, true},
+		{"POST", "http://localhost:11434/v1/completions", llmEndpoint{api: openAIAPI{}, op: "completion"}, true},
+		{"POST", "https://api.openai.com/v1/responses", llmEndpoint{api: openAIAPI{}, op: "responses"}, true},
+		{"POST", "https://api.openai.com/v1/embeddings", llmEndpoint{api: openAIAPI{}, op: "embedding"}, true},
+		{"POST", "https://api.anthropic.com/v1/messages", llmEndpoint{api: anthropicAPI{}, op: "chat"}, true},
 		{"POST", "https://api.anthropic.com/v1/messages/count_tokens", llmEndpoint{}, false},
-		{"POST", "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:generateContent", llmEndpoint{provider: "google", op: "chat", model: "gemini-2.5-pro"}, true},
-		{"POST", "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse", llmEndpoint{provider: "google", op: "chat", model: "gemini-2.5-pro", stream: true}, true},
+		{"POST", "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:generateContent", llmEndpoint{api: geminiAPI{}, op: "chat", model: "gemini-2.5-pro"}, true},
+		{"POST", "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse", llmEndpoint{api: geminiAPI{}, op: "chat", model: "gemini-2.5-pro", stream: true}, true},
 		{"POST", "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-pro:countTokens", llmEndpoint{}, false},
 		{"GET", "https://api.openai.com/v1/chat/completions", llmEndpoint{}, false},
 		{"POST", "https://example.com/v1/users", llmEndpoint{}, false},
@@ -593,15 +603,19 @@ func FuzzSSEParser(f *testing.F) {
 	f.Add([]byte(anthropicStream), 13)
 	f.Add([]byte(geminiStream), 1)
 	f.Fuzz(func(t *testing.T, data []byte, split int) {
-		for _, provider := range []string{providerOpenAI, providerAnthropic, providerGoogle} {
+		for _, api := range llmAPIs {
 			_, s := startSpan(context.Background(), newNoopClient(), SpanLLM, "fuzz")
-			p := sseParser{call: &llmCall{ep: llmEndpoint{provider: provider}, span: s, start: time.Now()}}
+			call := &llmCall{ep: llmEndpoint{api: api, op: "chat"}, span: s, start: time.Now()}
+			p := sseParser{call: call, st: llmStream{call: call}}
 			if split <= 0 || split > len(data) {
 				split = len(data)
 			}
 			p.feed(data[:split])
 			p.feed(data[split:])
 			p.flushLine()
+			if out := p.st.output(); out != nil && !json.Valid(out) {
+				t.Fatalf("%s: invalid output %s", api.name(), out)
+			}
 		}
 	})
 }
@@ -614,23 +628,26 @@ func TestLLMOpenAIResponsesStreamAndLegacy(t *testing.T) {
 		b.post(t, "/v1/responses", `{"model":"gpt-4.1","input":"Hi","stream":true}`)
 		s := b.oneSpan(t)
 		checkFields(t, s, map[string]any{
-			"name": "responses gpt-4.1", "model": "gpt-4.1-2025-04-14", "status": "ok", "input": "Hi",
+			"name": "responses gpt-4.1", "model": "gpt-4.1-2025-04-14", "status": "ok",
 			"usage": usageOf(map[string]float64{"input_tokens": 12, "output_tokens": 3, "cached_tokens": 4, "reasoning_tokens": 1, "total_tokens": 15}),
 		})
-		out := s["output"].(map[string]any)
-		if out["content"] != "Hi there" || out["finish_reason"] != "completed" || out["message"] == nil {
-			t.Errorf("output = %v", out)
+		checkChat(t, s, "input", `{"messages":[{"role":"user","parts":[{"type":"text","content":"Hi"}]}]}`)
+		checkChat(t, s, "output", `{"messages":[{"role":"assistant","finish_reason":"completed","parts":[{"type":"text","content":"Hi there"}]}]}`)
+		if !strings.Contains(jsonField(s, "raw_output"), `"status":"completed"`) {
+			t.Errorf("raw_output = %s, want the completed response", jsonField(s, "raw_output"))
 		}
 	})
 	t.Run("legacy completion", func(t *testing.T) {
 		t.Parallel()
 		b := setupLLM(t, serve(200, "application/json", legacyCompletionResponse))
 		b.post(t, "/v1/completions", legacyCompletionRequest)
-		checkFields(t, b.oneSpan(t), map[string]any{
-			"name": "completion gpt-3.5-turbo-instruct", "input": "Say this is a test",
-			"output": map[string]any{"content": "\n\nThis is indeed a test", "finish_reason": "length"},
-			"usage":  usageOf(map[string]float64{"input_tokens": 5, "output_tokens": 7, "total_tokens": 12}),
+		s := b.oneSpan(t)
+		checkFields(t, s, map[string]any{
+			"name":  "completion gpt-3.5-turbo-instruct",
+			"usage": usageOf(map[string]float64{"input_tokens": 5, "output_tokens": 7, "total_tokens": 12}),
 		})
+		checkChat(t, s, "input", `{"messages":[{"role":"user","parts":[{"type":"text","content":"Say this is a test"}]}]}`)
+		checkChat(t, s, "output", `{"messages":[{"role":"assistant","finish_reason":"length","parts":[{"type":"text","content":"\n\nThis is indeed a test"}]}]}`)
 	})
 }
 
@@ -665,4 +682,51 @@ func TestLLMOutsideTrace(t *testing.T) {
 	if spans[0]["trace_id"] == b.run.TraceID() {
 		t.Error("the call joined an unrelated trace")
 	}
+}
+
+// TestLLMCaptureIntoFrameworkSpan: a framework integration's llm span that
+// asks to capture its model's HTTP call gets the wire's numbers, and no
+// second span is made; a stream still being read when the framework ends
+// the span ends it at the stream's end.
+func TestLLMCaptureIntoFrameworkSpan(t *testing.T) {
+	t.Parallel()
+	t.Run("plain", func(t *testing.T) {
+		t.Parallel()
+		b := setupLLM(t, serve(200, "application/json", openAIChatResponse))
+		ctx, fw := StartSpan(b.ctx, SpanLLM, "ChatModel")
+		fw.CaptureLLMCall()
+		b.ctx = ctx
+		b.post(t, "/v1/chat/completions", openAIChatRequest)
+		if !fw.LLMCallRecorded() {
+			t.Error("LLMCallRecorded is false after the call")
+		}
+		fw.End()
+		b.ctx = nil
+		s := b.oneSpan(t)
+		checkFields(t, s, map[string]any{"name": "ChatModel", "model": "gpt-4o-2024-08-06", "provider": "openai",
+			"usage": usageOf(map[string]float64{"input_tokens": 1117, "output_tokens": 46, "cached_tokens": 1024, "reasoning_tokens": 12, "total_tokens": 1163})})
+		if s["raw_output"] == nil {
+			t.Error("the captured span has no raw output")
+		}
+	})
+	t.Run("stream ended late", func(t *testing.T) {
+		t.Parallel()
+		b := setupLLM(t, serve(200, "text/event-stream", openAIStreamWithUsage))
+		ctx, fw := StartSpan(b.ctx, SpanLLM, "ChatModel")
+		fw.CaptureLLMCall()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, b.server.URL+"/v1/chat/completions", strings.NewReader(openAIStreamRequest))
+		resp, err := b.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.End() // the framework is done before the stream is read
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+		s := b.oneSpan(t)
+		checkFields(t, s, map[string]any{"name": "ChatModel", "status": "ok",
+			"usage": usageOf(map[string]float64{"input_tokens": 82, "output_tokens": 37, "total_tokens": 119})})
+		if _, ok := s["time_to_first_token_ms"]; !ok {
+			t.Error("no time to first token from the captured stream")
+		}
+	})
 }

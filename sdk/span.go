@@ -51,6 +51,11 @@ type Span struct {
 	ended  bool
 	failed bool
 	dur    time.Duration
+	// capture is where the span stands with the LLM call it captures
+	// (CaptureLLMCall); endAsked says End came while the call was still
+	// being read.
+	capture  captureState
+	endAsked bool
 
 	attrs      []attribute
 	attrInline [4]attribute
@@ -71,6 +76,9 @@ type spanExt struct {
 	input, output         any
 	hasInput, hasOutput   bool
 	inputJSON, outputJSON []byte
+	// rawInput and rawOutput are an LLM call's request and response
+	// bodies as sent, for the raw view beside the chat.
+	rawInput, rawOutput []byte
 
 	model, requestModel, provider string
 	usage                         Usage
@@ -301,6 +309,22 @@ func (s *Span) setFailure(errType, msg string) {
 	s.mu.Unlock()
 }
 
+// setRawInput keeps an LLM call's request body (already checked JSON).
+func (s *Span) setRawInput(b []byte) {
+	if s.lock() {
+		s.x().rawInput = b
+		s.mu.Unlock()
+	}
+}
+
+// setRawOutput keeps an LLM call's response body (already checked JSON).
+func (s *Span) setRawOutput(b []byte) {
+	if s.lock() {
+		s.x().rawOutput = b
+		s.mu.Unlock()
+	}
+}
+
 // SetName renames the span, for when the right name is known only after
 // it started (a route matched while serving the request).
 func (s *Span) SetName(name string) {
@@ -373,6 +397,70 @@ func (s *Span) addTags(tags []string) {
 	}
 }
 
+// captureState is an llm span's relation to the HTTP call it captures.
+type captureState uint8
+
+const (
+	captureNone   captureState = iota
+	captureOpen                // waiting for the call
+	captureActive              // the call is being recorded into the span
+	captureDone                // the call was recorded
+)
+
+// CaptureLLMCall makes s, an llm span a framework integration started for
+// one model call, the span of the HTTP call that model makes under s's
+// context: the SDK's Transport and Middleware record that call into s
+// (the chat sent and received, the answering model, exact token usage,
+// time to first token, the raw request and response) instead of starting
+// a child span, so the call is one span carrying both the framework's view
+// and the wire's. Only the first such call is captured; End waits for a
+// captured stream still being read. Safe for concurrent use.
+func (s *Span) CaptureLLMCall() {
+	if s.lock() {
+		if s.capture == captureNone {
+			s.capture = captureOpen
+		}
+		s.mu.Unlock()
+	}
+}
+
+// LLMCallRecorded reports whether a captured HTTP call has been recorded
+// into s (see CaptureLLMCall): an integration then leaves the model,
+// usage and chat the wire gave as they are.
+func (s *Span) LLMCallRecorded() bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.capture >= captureActive
+}
+
+// takeCapture claims s for an HTTP call when s waits for one.
+func (s *Span) takeCapture() bool {
+	if !s.lock() {
+		return false
+	}
+	defer s.mu.Unlock()
+	if s.capture != captureOpen {
+		return false
+	}
+	s.capture = captureActive
+	return true
+}
+
+// releaseCapture says the captured call is recorded; an End that came
+// meanwhile goes through now.
+func (s *Span) releaseCapture() {
+	s.mu.Lock()
+	s.capture = captureDone
+	asked := s.endAsked
+	s.mu.Unlock()
+	if asked {
+		s.End()
+	}
+}
+
 // End finishes the span and queues it for sending. Input and output are
 // encoded here, not later, because the caller may reuse those values once
 // End returns. Calling End again, or on a nil span, does nothing. End never
@@ -380,6 +468,13 @@ func (s *Span) addTags(tags []string) {
 // counted.
 func (s *Span) End() {
 	if !s.lock() {
+		return
+	}
+	if s.capture == captureActive {
+		// The captured call is still being read (a stream): it ends the
+		// span when it is done.
+		s.endAsked = true
+		s.mu.Unlock()
 		return
 	}
 	s.ended = true

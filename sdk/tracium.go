@@ -15,8 +15,27 @@
 // by one background goroutine per Client; the application never blocks on
 // the collector, and when the queue is full spans are dropped and counted.
 //
+// # LLM calls, with no other code
+//
+// Trace and Init wrap http.DefaultTransport, so every call the official
+// clients make (openai-go, anthropic-sdk-go, google.golang.org/genai,
+// go-openai, and anything speaking their wire formats: Azure OpenAI,
+// OpenRouter, vLLM, Ollama) becomes an llm span under whatever span its
+// context carries: the messages sent and returned in one recorded chat
+// shape (Chat), the model asked for and the one that answered, token usage
+// under one convention for every provider (Usage), cost, latency, errors,
+// and for streams the time to first token. Streams are teed, never
+// buffered.
+//
+// Build clients after Trace runs: openai-go and anthropic-sdk-go take the
+// default transport when NewClient runs, so a client built before Trace,
+// in a package-level variable for example, is not traced. Such a client,
+// or one with its own http.Client, takes Middleware (option.WithMiddleware)
+// or Transport.
+//
 // Inject, Extract and HTTPMiddleware carry traces across services with the
-// W3C traceparent header.
+// W3C traceparent header; RequestTracer is what the framework integrations
+// under sdk/contrib build their server spans with.
 //
 // A Client whose API key is missing or malformed, or that TRACIUM_DISABLED
 // turns off, reports one error and becomes a no-op: spans still work as
@@ -52,6 +71,12 @@ func Init(opts ...Option) *Client {
 	defaultClient.Store(c)
 	return c
 }
+
+// NewClient builds a Client like Init but does not make it the default: for
+// a second destination, or tests that keep their spans apart. Spans reach
+// it through its AgentTrace, its HTTPMiddleware or an integration's client
+// option; spans started under them follow it.
+func NewClient(opts ...Option) *Client { return newClient(opts...) }
 
 // DefaultClient returns the client set by the latest Init or Trace, or a
 // no-op client before either. Safe for concurrent use.

@@ -21,8 +21,15 @@ type SpanData struct {
 	ErrorType    string    `json:"error_type,omitempty"`
 	ErrorMessage string    `json:"error_message,omitempty"`
 
+	// Input and Output are what the span took and gave; an llm span's
+	// hold a Chat (see chat.go).
 	Input  json.RawMessage `json:"input,omitempty"`
 	Output json.RawMessage `json:"output,omitempty"`
+	// RawInput and RawOutput are an llm span's request and response
+	// bodies as the provider's API took and gave them (inline media
+	// replaced by references), for the raw view.
+	RawInput  json.RawMessage `json:"raw_input,omitempty"`
+	RawOutput json.RawMessage `json:"raw_output,omitempty"`
 
 	Model        string `json:"model,omitempty"`
 	RequestModel string `json:"request_model,omitempty"`
@@ -42,8 +49,15 @@ type SpanData struct {
 	Metadata   map[string]any `json:"metadata,omitempty"`
 }
 
-// Usage is the token accounting of an LLM call. Zero counts are omitted
-// from the JSON; set a whole Usage only when the provider reported one.
+// Usage is the token accounting of an LLM call, under one convention for
+// every provider (OpenTelemetry GenAI's): InputTokens is every prompt
+// token the model read, cache reads and cache writes included, and
+// CachedTokens and CacheCreationTokens are parts of it; OutputTokens is
+// every generated token, reasoning included, and ReasoningTokens is part
+// of it; TotalTokens is InputTokens + OutputTokens. The SDK maps each
+// provider's counts to it; set a Usage by hand under the same rules. Zero
+// counts are omitted from the JSON; set a whole Usage only when the
+// provider reported one.
 type Usage struct {
 	InputTokens         int64 `json:"input_tokens,omitempty"`
 	OutputTokens        int64 `json:"output_tokens,omitempty"`

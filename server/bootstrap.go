@@ -121,7 +121,7 @@ func ensureGeneratedKey(ctx context.Context, st store.Store, dataDir string, b *
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+	if err := ensureDataDir(dataDir); err != nil {
 		return err
 	}
 	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
@@ -165,7 +165,7 @@ func sessionSecret(cfg Config) ([]byte, error) {
 		return nil, err
 	}
 	secret := hex.EncodeToString(raw)
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	if err := ensureDataDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
@@ -193,7 +193,7 @@ func ensureGeneratedAdmin(ctx context.Context, st store.Store, dataDir string, b
 	}
 	password := hex.EncodeToString(raw)
 	path := filepath.Join(dataDir, adminPasswordFile)
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+	if err := ensureDataDir(dataDir); err != nil {
 		return err
 	}
 	if err := os.WriteFile(path, []byte(password+"\n"), 0o600); err != nil {
@@ -204,4 +204,24 @@ func ensureGeneratedAdmin(ctx context.Context, st store.Store, dataDir string, b
 	}
 	b.AdminEmail, b.NewAdminPassword, b.AdminPasswordFile = generatedAdmin, password, path
 	return nil
+}
+
+// ensureDataDir creates the data directory for the server's user alone
+// (0700). One that exists is left as it is: its files are 0600 whatever
+// the directory's mode, and server.New warns when others may list it.
+func ensureDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	return nil
+}
+
+// dataDirOpen says what others may do in an existing data directory, or
+// "" when nothing.
+func dataDirOpen(dir string) string {
+	info, err := os.Stat(dir)
+	if err != nil || info.Mode().Perm()&0o077 == 0 {
+		return ""
+	}
+	return info.Mode().Perm().String()
 }

@@ -267,3 +267,198 @@ func TestZeroConfigAdmin(t *testing.T) {
 		t.Errorf("%d users after a restart, want 1", len(users))
 	}
 }
+
+// TestStartTimeWindow: spans that start far from the collector's clock
+// are refused with a reason (each day of start time is a partition on
+// PostgreSQL), and the rest of the batch is accepted and stored.
+func TestStartTimeWindow(t *testing.T) {
+	t.Parallel()
+	b := setup(t, options{configure: func(c *server.Config) {
+		c.SpanWindow = store.Window{Back: 30 * 24 * time.Hour, Ahead: time.Hour}
+	}})
+	spans := agentTrace()
+	at := func(s store.Span, start time.Time) store.Span {
+		s.StartTime, s.EndTime = start, start.Add(time.Second)
+		return s
+	}
+	batch := []store.Span{
+		spans[0],
+		at(spans[1], time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)),
+		at(spans[2], time.Date(9999, 12, 30, 0, 0, 0, 0, time.UTC)),
+		at(spans[3], time.Now().Add(2*time.Hour)),
+		at(spans[3], time.Now().Add(-31*24*time.Hour)),
+	}
+	r := b.post(t, b.key, body(t, batch...))
+	if r.status != http.StatusMultiStatus || r.Accepted != 1 || len(r.Rejected) != 4 {
+		t.Fatalf("status %d accepted %d rejected %+v; want 207, 1 and 4", r.status, r.Accepted, r.Rejected)
+	}
+	for i, rej := range r.Rejected {
+		if rej.Index != i+1 || !strings.Contains(rej.Reason, "start_time") || !strings.Contains(rej.Reason, "window") {
+			t.Errorf("rejection %+v; want index %d naming start_time and the window", rej, i+1)
+		}
+	}
+	b.waitTrace(t, b.store, b.defaultProject(t).ID, spans[0].TraceID, 1)
+}
+
+// TestHeaders: every response says nosniff and same-origin; API answers,
+// which hold trace data, are never cached.
+func TestHeaders(t *testing.T) {
+	t.Parallel()
+	b := setup(t, options{})
+	for _, tc := range []struct {
+		method, path string
+		noStore      bool
+	}{
+		{"GET", "/healthz", false},
+		{"GET", "/login", false},
+		{"GET", "/api/v1/traces", true},
+		{"GET", "/api/v1/openapi.json", true},
+		{"POST", "/v1/ingest", true},
+		{"GET", "/no-such-page", false},
+	} {
+		req, _ := http.NewRequest(tc.method, b.url+tc.path, strings.NewReader(`{"spans":[]}`))
+		req.Header.Set("Authorization", "Bearer "+b.key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h := resp.Header
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "same-origin" {
+			t.Errorf("%s %s: X-Content-Type-Options %q, Referrer-Policy %q", tc.method, tc.path, h.Get("X-Content-Type-Options"), h.Get("Referrer-Policy"))
+		}
+		if tc.noStore && h.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s %s (%d): Cache-Control %q, want no-store", tc.method, tc.path, resp.StatusCode, h.Get("Cache-Control"))
+		}
+	}
+}
+
+// TestUnauthenticatedBodyNotRead: a request without a valid key is
+// answered before its body is read, and its connection is closed rather
+// than kept to read the rest.
+func TestUnauthenticatedBodyNotRead(t *testing.T) {
+	t.Parallel()
+	b := setup(t, options{})
+	for _, key := range []string{"", newSecret(t)} {
+		pr, pw := io.Pipe() // a body that never ends
+		req, _ := http.NewRequest("POST", b.url+"/v1/ingest", pr)
+		req.ContentLength = 5 << 20
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		go pw.Write([]byte(`{"spans":[`))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("key %q: %v", key, err)
+		}
+		resp.Body.Close()
+		pw.Close()
+		if resp.StatusCode != 401 || !resp.Close {
+			t.Errorf("key %q: status %d, connection closed %v; want 401 and closed", key, resp.StatusCode, resp.Close)
+		}
+	}
+}
+
+// TestDataDirModes: the data directory and everything the server writes
+// into it (the generated key, admin password and session secret, the
+// JetStream store, the SQLite files) are for its user alone.
+func TestDataDirModes(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	b := setup(t, options{configure: func(c *server.Config) { c.DataDir, c.BootstrapAPIKey = dir, "" }})
+	spans := agentTrace()
+	key, err := os.ReadFile(filepath.Join(dir, "api-key.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := b.post(t, strings.TrimSpace(string(key)), body(t, spans...)); r.status != 202 {
+		t.Fatalf("status %d", r.status)
+	}
+	b.waitTrace(t, b.store, b.defaultProject(t).ID, spans[0].TraceID, int64(len(spans)))
+	seen := map[string]bool{}
+	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		want := os.FileMode(0o600)
+		if d.IsDir() {
+			want = 0o700
+		}
+		if info.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", path, info.Mode().Perm(), want)
+		}
+		seen[d.Name()] = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"api-key.txt", "admin-password.txt", "session-secret", "jetstream", "tracium.db"} {
+		if !seen[name] {
+			t.Errorf("no %s in the data directory", name)
+		}
+	}
+}
+
+// TestShortSecret: a session key too short to sign with is refused at
+// start, saying how long it must be.
+func TestShortSecret(t *testing.T) {
+	t.Parallel()
+	_, err := server.New(t.Context(), server.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Secret: "x"})
+	if err == nil || !strings.Contains(err.Error(), "TRACIUM_SECRET") || !strings.Contains(err.Error(), "32") {
+		t.Errorf("TRACIUM_SECRET=x: %v; want an error naming it and its minimum length", err)
+	}
+}
+
+// TestUnstorableSpansRefused sends, beside good spans, the spans that
+// PostgreSQL once acknowledged and then could not store: a lone surrogate
+// escape in metadata (jsonb refuses it), a number past numeric's range in
+// attributes, a cost that sums to +Inf, token counts that sum past int64.
+// Each is refused at ingest with a reason naming its field; the good ones
+// are accepted and stored.
+func TestUnstorableSpansRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t, options{postgres: true})
+	spans := agentTrace()
+	good0, good1 := string(mustJSON(t, spans[0])), string(mustJSON(t, spans[1]))
+	with := func(s store.Span, field string) string {
+		s.Attributes, s.Metadata, s.CostUSD, s.Usage = nil, nil, nil, nil
+		raw := string(mustJSON(t, s))
+		return raw[:len(raw)-1] + "," + field + "}"
+	}
+	bad := []struct{ raw, field string }{
+		{with(spans[2], `"metadata":{"k":"\ud800"}`), "metadata"},
+		{with(spans[3], `"attributes":{"a":1e1000000}`), "attributes"},
+		{with(spans[2], `"cost_usd":1.7e308`), "cost_usd"},
+		{with(spans[3], `"usage":{"input_tokens":9223372036854775807,"output_tokens":1}`), "usage"},
+		{with(spans[2], `"attributes":{"a":"\u0000"}`), "attributes"},
+	}
+	raw := `{"spans":[` + good0
+	for _, s := range bad {
+		raw += "," + s.raw
+	}
+	raw += "," + good1 + "]}"
+	r := b.post(t, b.key, []byte(raw))
+	if r.status != http.StatusMultiStatus || r.Accepted != 2 || len(r.Rejected) != len(bad) {
+		t.Fatalf("status %d accepted %d rejected %+v; want 207, 2 and %d", r.status, r.Accepted, r.Rejected, len(bad))
+	}
+	for i, rej := range r.Rejected {
+		if rej.Index != i+1 || !strings.Contains(rej.Reason, bad[i].field) {
+			t.Errorf("rejection %+v; want index %d naming %s", rej, i+1, bad[i].field)
+		}
+	}
+	p := b.defaultProject(t)
+	d := b.waitTrace(t, b.store, p.ID, spans[0].TraceID, 2)
+	for _, s := range d.Spans {
+		if s.SpanID != spans[0].SpanID && s.SpanID != spans[1].SpanID {
+			t.Errorf("span %s was stored; only the good ones should be", s.SpanID)
+		}
+	}
+	if n := scrape(t, b.url, "tracium_writer_dead_letters_total"); n != 0 {
+		t.Errorf("%v batches dead-lettered; every accepted span should be writable", n)
+	}
+}

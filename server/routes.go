@@ -4,22 +4,23 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/tracium/tracium/server/auth"
-	"github.com/tracium/tracium/server/ingest"
 	"github.com/tracium/tracium/server/query"
 	"github.com/tracium/tracium/server/respond"
 	"github.com/tracium/tracium/server/ui"
+	"github.com/tracium/tracium/store"
 )
 
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer)
-	ingest.New(s.ingestConfig(), s.auth, s.queue).Routes(r)
+	r.Use(securityHeaders, middleware.Recoverer, bodyDeadline(s.cfg.BodyTimeout))
+	s.ingest.Routes(r)
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		respond.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -29,10 +30,10 @@ func (s *Server) routes() http.Handler {
 	query.New(s.store, firstOf(query.FromAPIKey(s.auth), pages.ProjectOfSession), s.log).Routes(r)
 	pages.Routes(r)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		respond.Error(w, http.StatusNotFound, "not_found", "no such endpoint")
+		respond.Fail(w, r, s.log, respond.NewProblem(store.ErrNotFound, "", "no such endpoint"))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		respond.Error(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here")
+		respond.Fail(w, r, s.log, respond.NewProblem(respond.ErrMethodNotAllowed, "", r.Method+" is not allowed here"))
 	})
 	return r
 }
@@ -50,6 +51,9 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	if err := s.queue.Ping(ctx); err != nil {
 		s.log.Warn("readiness: queue unreachable", "err", err)
 		status["queue"], code = "unreachable", http.StatusServiceUnavailable
+	}
+	if code == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(respond.RetryAfterSeconds))
 	}
 	respond.JSON(w, code, status)
 }

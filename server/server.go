@@ -43,6 +43,19 @@ type Config struct {
 	PricesFile    string  // a price table replacing the embedded one
 	Writers       int     // concurrent writer loops; DefaultWriters
 
+	// BodyTimeout bounds the time a request's headers and body take to
+	// arrive; DefaultBodyTimeout. It does not bound the handler's work.
+	BodyTimeout time.Duration
+	// IngestConcurrency and IngestMemoryBytes bound the ingest requests
+	// read and decoded at once and the bytes they hold (ingest.Config).
+	IngestConcurrency int
+	IngestMemoryBytes int64
+	// SpanWindow bounds the start times ingest accepts around its clock.
+	SpanWindow store.Window
+	// MaxDeliveries is how often a batch is tried before it is
+	// dead-lettered (writer.Config).
+	MaxDeliveries int
+
 	Logger *slog.Logger
 	// Ready, when set, receives the bound address once the server serves.
 	Ready func(addr net.Addr)
@@ -53,12 +66,20 @@ const (
 	DefaultAddr    = ":8080"
 	DefaultDataDir = "./tracium-data"
 	DefaultWriters = 2
+	// DefaultBodyTimeout is long enough for a 10 MB body at 3 Mbit/s.
+	DefaultBodyTimeout = 30 * time.Second
+	// MinSecretBytes is the shortest TRACIUM_SECRET accepted: 256 bits
+	// of key for the HMAC that signs sessions.
+	MinSecretBytes = 32
+	// headerTimeout bounds the time a request's headers take to arrive.
+	headerTimeout = 10 * time.Second
 )
 
 func (c *Config) validate() error {
 	c.Addr = cmp.Or(c.Addr, DefaultAddr)
 	c.DataDir = cmp.Or(c.DataDir, DefaultDataDir)
 	c.Writers = cmp.Or(c.Writers, DefaultWriters)
+	c.BodyTimeout = cmp.Or(c.BodyTimeout, DefaultBodyTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -67,6 +88,9 @@ func (c *Config) validate() error {
 	}
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		return errors.New("TRACIUM_ADMIN_EMAIL and TRACIUM_ADMIN_PASSWORD go together")
+	}
+	if c.Secret != "" && len(c.Secret) < MinSecretBytes {
+		return fmt.Errorf("TRACIUM_SECRET has %d bytes; it must have at least %d (for example: openssl rand -hex 32)", len(c.Secret), MinSecretBytes)
 	}
 	if c.BootstrapAPIKey != "" && !auth.WellFormed(c.BootstrapAPIKey) {
 		return fmt.Errorf("TRACIUM_BOOTSTRAP_API_KEY must be %s followed by at least 32 letters and digits", auth.KeyPrefix)
@@ -82,6 +106,7 @@ type Server struct {
 	queue   *queue.Queue
 	metrics *metrics.Registry
 	auth    *auth.Authenticator
+	ingest  *ingest.Handler
 	writers []*writer.Writer
 	http    *http.Server
 	ln      net.Listener
@@ -109,7 +134,15 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 			return nil, fmt.Errorf("prices file: %w", err)
 		}
 	}
-	if s.store, err = backend.Open(ctx, backend.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, AutoMigrate: cfg.AutoMigrate}); err != nil {
+	if cfg.DatabaseURL == "" || cfg.NATSURL == "" {
+		if err := ensureDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+		if mode := dataDirOpen(cfg.DataDir); mode != "" {
+			s.log.Warn("the data directory is open to other users; chmod 700 it", "dir", cfg.DataDir, "mode", mode)
+		}
+	}
+	if s.store, err = backend.Open(ctx, backend.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, AutoMigrate: cfg.AutoMigrate, Window: cfg.SpanWindow}); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	if s.queue, err = queue.Open(ctx, queue.Config{URL: cfg.NATSURL, DataDir: cfg.DataDir}); err != nil {
@@ -124,14 +157,19 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	wm := writer.NewMetrics(s.metrics)
 	for range cfg.Writers {
-		s.writers = append(s.writers, writer.New(writer.Config{Logger: s.log, Metrics: wm}, cons, s.store, prices, s.queue))
+		s.writers = append(s.writers, writer.New(writer.Config{Logger: s.log, Metrics: wm, MaxDeliveries: cfg.MaxDeliveries}, cons, s.store, prices, s.queue))
 	}
 	s.auth = auth.NewAuthenticator(s.store)
+	if s.ingest, err = ingest.New(s.ingestConfig(), s.auth, s.queue); err != nil {
+		return nil, err
+	}
 	s.registerGauges()
 	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return nil, err
 	}
-	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// No ReadTimeout: it would also cancel the context of a handler that
+	// works past it. bodyDeadline bounds the body instead.
+	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: headerTimeout, IdleTimeout: 2 * time.Minute}
 	return s, nil
 }
 
@@ -195,7 +233,9 @@ func (s *Server) registerGauges() {
 
 func (s *Server) ingestConfig() ingest.Config {
 	return ingest.Config{MaxBodyBytes: s.cfg.MaxBodyBytes, MaxSpans: s.cfg.MaxBatchSpans,
-		RateLimit: s.cfg.RateLimit, RateBurst: int(2 * s.cfg.RateLimit), Logger: s.log, Metrics: s.metrics}
+		RateLimit: s.cfg.RateLimit, RateBurst: int(2 * s.cfg.RateLimit),
+		MaxConcurrent: s.cfg.IngestConcurrency, MemoryBytes: s.cfg.IngestMemoryBytes, Window: s.cfg.SpanWindow,
+		Logger: s.log, Metrics: s.metrics}
 }
 
 // SetReady sets the function told the address once the server serves.

@@ -16,15 +16,21 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/tracium/tracium/server"
+	"github.com/tracium/tracium/server/ingest"
+	"github.com/tracium/tracium/server/writer"
 )
 
 func main() {
 	if len(os.Args) == 2 && os.Args[1] == "healthcheck" {
 		os.Exit(healthcheck(os.Getenv("TRACIUM_ADDR")))
+	}
+	if len(os.Args) >= 2 && os.Args[1] == "dead-letters" {
+		os.Exit(deadLetters(context.Background(), os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
 	}
 	cfg, err := parseConfig(os.Args[1:], os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -82,8 +88,22 @@ type setting struct {
 // parseConfig reads each setting from its flag, else its environment
 // variable, else its default.
 func parseConfig(args []string, getenv func(string) string, out io.Writer) (server.Config, error) {
+	fs := flag.NewFlagSet("tracium-server", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: tracium-server [flags]\n"+
+			"       tracium-server dead-letters list [--json] | replay (--id N | --all) [flags]\n"+
+			"       tracium-server healthcheck\n\nEvery flag is also an environment variable, named beside it:\n")
+		fs.PrintDefaults()
+	}
+	return parseConfigWith(fs, args, getenv, out)
+}
+
+// parseConfigWith is parseConfig on a flag set that may carry a
+// subcommand's own flags too.
+func parseConfigWith(fs *flag.FlagSet, args []string, getenv func(string) string, out io.Writer) (server.Config, error) {
 	var cfg server.Config
 	var autoMigrate, maxBody, maxSpans, rateLimit, writers string
+	var bodyTimeout, ingestConcurrency, ingestMemory, windowBack, windowAhead, maxDeliveries string
 	settings := []setting{
 		{"addr", "TRACIUM_ADDR", server.DefaultAddr, "listen address", &cfg.Addr},
 		{"data-dir", "TRACIUM_DATA_DIR", server.DefaultDataDir, "directory for embedded SQLite, NATS and generated secrets", &cfg.DataDir},
@@ -93,14 +113,19 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (serv
 		{"bootstrap-api-key", "TRACIUM_BOOTSTRAP_API_KEY", "", "ensure project \"default\" has this sk_live_ key", &cfg.BootstrapAPIKey},
 		{"admin-email", "TRACIUM_ADMIN_EMAIL", "", "email of the first web UI user", &cfg.AdminEmail},
 		{"admin-password", "TRACIUM_ADMIN_PASSWORD", "", "password of the first web UI user", &cfg.AdminPassword},
-		{"secret", "TRACIUM_SECRET", "", "session signing key; generated into the data directory when empty", &cfg.Secret},
+		{"secret", "TRACIUM_SECRET", "", "session signing key, at least 32 bytes; generated into the data directory when empty", &cfg.Secret},
 		{"max-body-bytes", "TRACIUM_MAX_BODY_BYTES", "10485760", "largest ingest body, after decompression", &maxBody},
 		{"max-batch-spans", "TRACIUM_MAX_BATCH_SPANS", "10000", "most spans in one ingest request", &maxSpans},
 		{"rate-limit", "TRACIUM_RATE_LIMIT", "200", "ingest requests per second per API key (burst twice that); negative for none", &rateLimit},
 		{"prices-file", "TRACIUM_PRICES_FILE", "", "JSON model price table replacing the built-in one", &cfg.PricesFile},
 		{"writers", "TRACIUM_WRITERS", "2", "concurrent store writers in this process", &writers},
+		{"body-timeout", "TRACIUM_BODY_TIMEOUT", "30s", "longest time a request's headers and body may take to arrive", &bodyTimeout},
+		{"ingest-concurrency", "TRACIUM_INGEST_CONCURRENCY", strconv.Itoa(ingest.DefaultMaxConcurrent), "most ingest requests read and decoded at once; past it, 503", &ingestConcurrency},
+		{"ingest-memory-bytes", "TRACIUM_INGEST_MEMORY_BYTES", strconv.Itoa(ingest.DefaultMemoryBytes), "most bytes ingest requests hold at once (read, decompressed, decoded); past it, 503", &ingestMemory},
+		{"span-window-back", "TRACIUM_SPAN_WINDOW_BACK", "400d", "oldest start time accepted, before the collector's clock", &windowBack},
+		{"span-window-ahead", "TRACIUM_SPAN_WINDOW_AHEAD", "1d", "latest start time accepted, after the collector's clock", &windowAhead},
+		{"max-deliveries", "TRACIUM_MAX_DELIVERIES", strconv.Itoa(writer.DefaultMaxDeliveries), "store writes tried for a batch, while the store answers, before it is dead-lettered", &maxDeliveries},
 	}
-	fs := flag.NewFlagSet("tracium-server", flag.ContinueOnError)
 	fs.SetOutput(out)
 	for _, s := range settings {
 		def := s.def
@@ -128,7 +153,42 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (serv
 	if cfg.Writers, err = strconv.Atoi(writers); err != nil || cfg.Writers <= 0 {
 		return cfg, fmt.Errorf("writers: want a positive integer, got %q", writers)
 	}
+	if cfg.BodyTimeout, err = parseDuration(bodyTimeout); err != nil {
+		return cfg, fmt.Errorf("body-timeout: %w", err)
+	}
+	if cfg.IngestConcurrency, err = strconv.Atoi(ingestConcurrency); err != nil || cfg.IngestConcurrency <= 0 {
+		return cfg, fmt.Errorf("ingest-concurrency: want a positive integer, got %q", ingestConcurrency)
+	}
+	if cfg.IngestMemoryBytes, err = strconv.ParseInt(ingestMemory, 10, 64); err != nil || cfg.IngestMemoryBytes <= 0 {
+		return cfg, fmt.Errorf("ingest-memory-bytes: want a positive integer, got %q", ingestMemory)
+	}
+	if cfg.SpanWindow.Back, err = parseDuration(windowBack); err != nil {
+		return cfg, fmt.Errorf("span-window-back: %w", err)
+	}
+	if cfg.SpanWindow.Ahead, err = parseDuration(windowAhead); err != nil {
+		return cfg, fmt.Errorf("span-window-ahead: %w", err)
+	}
+	if cfg.MaxDeliveries, err = strconv.Atoi(maxDeliveries); err != nil || cfg.MaxDeliveries <= 0 {
+		return cfg, fmt.Errorf("max-deliveries: want a positive integer, got %q", maxDeliveries)
+	}
 	return cfg, nil
+}
+
+// parseDuration reads a positive Go duration ("90s", "36h") or a number
+// of days ("400d").
+func parseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseFloat(days, 64)
+		if err != nil || n <= 0 || n > 100*365 {
+			return 0, fmt.Errorf("want a positive duration such as 30s, 36h or 400d, got %q", s)
+		}
+		return time.Duration(n * float64(24*time.Hour)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("want a positive duration such as 30s, 36h or 400d, got %q", s)
+	}
+	return d, nil
 }
 
 // healthcheck asks a running server on addr whether it is ready, for

@@ -166,12 +166,51 @@ func TestParseConfig(t *testing.T) {
 	}
 	for _, name := range []string{"TRACIUM_ADDR", "TRACIUM_DATA_DIR", "TRACIUM_DATABASE_URL", "TRACIUM_NATS_URL",
 		"TRACIUM_BOOTSTRAP_API_KEY", "TRACIUM_ADMIN_EMAIL", "TRACIUM_ADMIN_PASSWORD", "TRACIUM_SECRET",
-		"TRACIUM_MAX_BODY_BYTES", "TRACIUM_PRICES_FILE", "TRACIUM_AUTO_MIGRATE", "TRACIUM_RATE_LIMIT"} {
+		"TRACIUM_MAX_BODY_BYTES", "TRACIUM_PRICES_FILE", "TRACIUM_AUTO_MIGRATE", "TRACIUM_RATE_LIMIT",
+		"TRACIUM_BODY_TIMEOUT", "TRACIUM_INGEST_CONCURRENCY", "TRACIUM_INGEST_MEMORY_BYTES",
+		"TRACIUM_SPAN_WINDOW_BACK", "TRACIUM_SPAN_WINDOW_AHEAD", "TRACIUM_MAX_DELIVERIES", "dead-letters"} {
 		if !bytes.Contains(help.Bytes(), []byte(name)) {
 			t.Errorf("--help does not list %s", name)
 		}
 	}
 	if _, err := parseConfig([]string{"--max-body-bytes", "-1"}, func(string) string { return "" }, &bytes.Buffer{}); err == nil {
 		t.Error("negative body limit accepted")
+	}
+	cfg, err = parseConfig(nil, func(string) string { return "" }, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.BodyTimeout != 30*time.Second || cfg.SpanWindow.Back != 400*24*time.Hour || cfg.SpanWindow.Ahead != 24*time.Hour ||
+		cfg.IngestConcurrency != 64 || cfg.IngestMemoryBytes != 256<<20 || cfg.MaxDeliveries != 10 {
+		t.Errorf("defaults: %+v", cfg)
+	}
+	for _, bad := range [][]string{{"--body-timeout", "0s"}, {"--span-window-back", "-3d"}, {"--ingest-memory-bytes", "lots"}, {"--max-deliveries", "0"}} {
+		if _, err := parseConfig(bad, func(string) string { return "" }, &bytes.Buffer{}); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"30s", 30 * time.Second, true},
+		{"36h", 36 * time.Hour, true},
+		{"400d", 400 * 24 * time.Hour, true},
+		{"1.5d", 36 * time.Hour, true},
+		{"0s", 0, false},
+		{"-1h", 0, false},
+		{"d", 0, false},
+		{"-2d", 0, false},
+		{"soon", 0, false},
+	} {
+		got, err := parseDuration(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseDuration(%q) = %v, %v; want %v ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
 	}
 }

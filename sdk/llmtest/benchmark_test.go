@@ -20,8 +20,8 @@ const replySize = 20 << 10
 // run inside one agent run, so the traced client records a span per call.
 func benchClients(b *testing.B, fake *fakeProvider) benchBundle {
 	b.Helper()
-	collector.discard.Store(true)
-	b.Cleanup(func() { collector.discard.Store(false) })
+	collector.SetDiscard(true)
+	b.Cleanup(func() { collector.SetDiscard(false) })
 	c, run := client.AgentTrace(b.Context(), "bench")
 	b.Cleanup(run.End)
 	noRetry := option.WithMaxRetries(0)
@@ -40,7 +40,7 @@ type benchBundle struct {
 // BenchmarkChatCompletion measures the latency Tracium adds to a call
 // whose answer is 20 KB: compare "traced" with "plain".
 func BenchmarkChatCompletion(b *testing.B) {
-	fake := newFakeProvider(b, fakeOptions{words: padWords(replySize)})
+	fake := newFakeProvider(b, fakeOptions{Words: padWords(replySize)})
 	cc := benchClients(b, fake)
 	for _, bc := range []struct {
 		name string
@@ -64,7 +64,7 @@ func BenchmarkChatCompletion(b *testing.B) {
 // BenchmarkStreamFirstChunk measures the time from the call to the first
 // chunk of a 20 KB stream; the rest of the stream is read untimed.
 func BenchmarkStreamFirstChunk(b *testing.B) {
-	fake := newFakeProvider(b, fakeOptions{words: padWords(replySize), noFirstChunkDelay: true})
+	fake := newFakeProvider(b, fakeOptions{Words: padWords(replySize), NoFirstChunkDelay: true})
 	cc := benchClients(b, fake)
 	p := openAIParams()
 	p.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}

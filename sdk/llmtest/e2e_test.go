@@ -3,59 +3,22 @@ package llmtest
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	anthropic "github.com/anthropics/anthropic-sdk-go"
 
+	"github.com/tracium/tracium/internal/collectortest"
 	tracium "github.com/tracium/tracium/sdk"
 	"github.com/tracium/tracium/server"
-	"github.com/tracium/tracium/server/auth"
 	"github.com/tracium/tracium/store"
-	"github.com/tracium/tracium/store/backend"
-	"github.com/tracium/tracium/store/sqlite"
 )
 
-// startCollector runs the real Tracium server in-process on a free port
-// with its own SQLite data directory, and returns its URL, its API key and
-// a second connection to its database.
 func startCollector(t *testing.T) (url, key string, st store.Store) {
 	t.Helper()
-	key, _, err := auth.NewKey(0, "llmtest")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := server.Config{
-		Addr:            "127.0.0.1:0",
-		DataDir:         t.TempDir(),
-		AutoMigrate:     true,
-		BootstrapAPIKey: key,
-		RateLimit:       -1,
-		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
-	srv, err := server.New(t.Context(), cfg)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	st, err = sqlite.Open(t.Context(), sqlite.Config{Path: filepath.Join(cfg.DataDir, backend.SQLiteFile), SkipMigrate: true})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return "http://" + srv.Addr().String(), key, st
+	c := collectortest.Start(t)
+	return c.URL, c.APIKey, c.Store
 }
 
 // TestEndToEndRealCollector streams an Anthropic answer under a client
@@ -119,14 +82,14 @@ func TestEndToEndRealCollector(t *testing.T) {
 		t.Errorf("stored model = %q, want %q", llm.Model, anthropicAnswerModel)
 	}
 	want := store.Usage{
-		InputTokens: anthropicInput, OutputTokens: anthropicOutput,
+		InputTokens: anthropicInput + anthropicCacheRead + anthropicCacheCreation, OutputTokens: anthropicOutput,
 		CachedTokens: anthropicCacheRead, CacheCreationTokens: anthropicCacheCreation, TotalTokens: anthropicTotal,
 	}
 	if llm.Usage == nil || *llm.Usage != want {
 		t.Errorf("stored usage = %+v, want %+v", llm.Usage, want)
 	}
-	if !containsJSON(llm.Output, fake.reply()) {
-		t.Errorf("stored output %s does not contain the streamed text %q", llm.Output, fake.reply())
+	if !containsJSON(llm.Output, fake.Reply()) {
+		t.Errorf("stored output %s does not contain the streamed text %q", llm.Output, fake.Reply())
 	}
 	if llm.TimeToFirstTokenMS == nil || *llm.TimeToFirstTokenMS <= 0 {
 		t.Errorf("stored time_to_first_token_ms = %v, want > 0", llm.TimeToFirstTokenMS)

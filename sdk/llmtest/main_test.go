@@ -18,6 +18,7 @@ import (
 	"google.golang.org/genai"
 
 	tracium "github.com/tracium/tracium/sdk"
+	"github.com/tracium/tracium/sdk/internal/spantest"
 )
 
 // testAPIKey is well formed for the SDK; the fake collector does not check it.
@@ -28,11 +29,11 @@ const testAPIKey = "sk_live_0123456789abcdefghijABCDEFGHIJKL"
 // and before any parallel test starts.
 var (
 	client    *tracium.Client
-	collector *fakeCollector
+	collector *spantest.Collector
 )
 
 func TestMain(m *testing.M) {
-	collector = newFakeCollector()
+	collector = spantest.Start()
 	client = tracium.Init(
 		tracium.WithAPIKey(testAPIKey),
 		tracium.WithEndpoint(collector.URL),
@@ -77,7 +78,7 @@ func waitTrace(t *testing.T, traceID, rootID string) []tracium.SpanData {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = client.Flush(ctx)
 		cancel()
-		spans := collector.trace(traceID)
+		spans := collector.Trace(traceID)
 		if i := slices.IndexFunc(spans, func(s tracium.SpanData) bool { return s.SpanID == rootID }); i >= 0 {
 			return slices.Delete(spans, i, i+1)
 		}
@@ -108,6 +109,16 @@ func onlySpan(t *testing.T, spans []tracium.SpanData, typ tracium.SpanType) trac
 		t.Fatalf("got %d %s spans, want 1; all spans: %s", len(got), typ, describe(spans))
 	}
 	return got[0]
+}
+
+// chatText joins the text of every message.
+func chatText(c tracium.Chat) string {
+	var b strings.Builder
+	for _, m := range c.Messages {
+		b.WriteString(m.Text())
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 func describe(spans []tracium.SpanData) string {
@@ -160,11 +171,17 @@ func checkLLM(t *testing.T, s tracium.SpanData, w wantLLM) {
 	} else if *s.Usage != w.usage {
 		t.Errorf("usage = %+v, want %+v", *s.Usage, w.usage)
 	}
-	if w.prompt != "" && !strings.Contains(string(s.Input), w.prompt) {
-		t.Errorf("input %s does not contain the prompt %q", s.Input, w.prompt)
+	if w.prompt != "" {
+		in, ok := tracium.ParseChat(s.Input)
+		if !ok || !strings.Contains(chatText(in), w.prompt) {
+			t.Errorf("input %s is not a recorded chat holding the prompt %q", s.Input, w.prompt)
+		}
 	}
-	if w.output != "" && !strings.Contains(string(s.Output), w.output) {
-		t.Errorf("output %s does not contain %q", s.Output, w.output)
+	if w.output != "" {
+		out, ok := tracium.ParseChat(s.Output)
+		if !ok || len(out.Messages) == 0 || out.Messages[0].Role != tracium.RoleAssistant || out.Messages[0].Text() != w.output {
+			t.Errorf("output %s is not a recorded chat whose assistant says %q", s.Output, w.output)
+		}
 	}
 	if !s.EndTime.After(s.StartTime) {
 		t.Errorf("end_time %v not after start_time %v", s.EndTime, s.StartTime)
@@ -184,11 +201,15 @@ func openAIUsageWant() tracium.Usage {
 }
 
 func anthropicUsageWant() tracium.Usage {
-	return tracium.Usage{InputTokens: anthropicInput, OutputTokens: anthropicOutput, CachedTokens: anthropicCacheRead, CacheCreationTokens: anthropicCacheCreation, TotalTokens: anthropicTotal}
+	// Anthropic's input_tokens leaves the cache out; the convention counts it in.
+	return tracium.Usage{InputTokens: anthropicInput + anthropicCacheRead + anthropicCacheCreation, OutputTokens: anthropicOutput,
+		CachedTokens: anthropicCacheRead, CacheCreationTokens: anthropicCacheCreation, TotalTokens: anthropicTotal}
 }
 
 func geminiUsageWant() tracium.Usage {
-	return tracium.Usage{InputTokens: geminiPrompt, OutputTokens: geminiCandidates, CachedTokens: geminiCached, ReasoningTokens: geminiThoughts, TotalTokens: geminiTotal}
+	// Gemini counts thoughts apart from the candidates; the convention counts them in the output.
+	return tracium.Usage{InputTokens: geminiPrompt, OutputTokens: geminiCandidates + geminiThoughts, CachedTokens: geminiCached,
+		ReasoningTokens: geminiThoughts, TotalTokens: geminiTotal}
 }
 
 // The provider clients, built after Init so that those using

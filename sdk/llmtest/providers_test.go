@@ -34,13 +34,13 @@ func TestOpenAIGoChat(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	if got := res.Choices[0].Message.Content; got != b.fake.reply() {
-		t.Fatalf("client got %q, want %q", got, b.fake.reply())
+	if got := res.Choices[0].Message.Content; got != b.fake.Reply() {
+		t.Fatalf("client got %q, want %q", got, b.fake.Reply())
 	}
 	s := onlySpan(t, b.finish(t), "llm")
 	checkLLM(t, s, wantLLM{
 		name: "chat " + openAIModel, provider: "openai", requestModel: openAIModel, model: openAIAnswerModel,
-		usage: openAIUsageWant(), prompt: prompt, output: b.fake.reply(), parent: b.run.SpanID(),
+		usage: openAIUsageWant(), prompt: prompt, output: b.fake.Reply(), parent: b.run.SpanID(),
 	})
 	if v := s.Attributes["temperature"]; v != 0.2 {
 		t.Errorf("attributes.temperature = %v, want 0.2", v)
@@ -62,12 +62,12 @@ func TestOpenAIGoChatStream(t *testing.T) {
 		t.Fatalf("stream: %v", err)
 	}
 	stream.Close()
-	if got := acc.Choices[0].Message.Content; got != b.fake.reply() {
-		t.Fatalf("client assembled %q, want %q", got, b.fake.reply())
+	if got := acc.Choices[0].Message.Content; got != b.fake.Reply() {
+		t.Fatalf("client assembled %q, want %q", got, b.fake.Reply())
 	}
 	checkLLM(t, onlySpan(t, b.finish(t), "llm"), wantLLM{
 		name: "chat " + openAIModel, provider: "openai", requestModel: openAIModel, model: openAIAnswerModel,
-		usage: openAIUsageWant(), prompt: prompt, output: b.fake.reply(), stream: true, parent: b.run.SpanID(),
+		usage: openAIUsageWant(), prompt: prompt, output: b.fake.Reply(), stream: true, parent: b.run.SpanID(),
 	})
 }
 
@@ -102,12 +102,12 @@ func TestGoOpenAIChat(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateChatCompletion: %v", err)
 	}
-	if got := res.Choices[0].Message.Content; got != b.fake.reply() {
+	if got := res.Choices[0].Message.Content; got != b.fake.Reply() {
 		t.Fatalf("client got %q", got)
 	}
 	checkLLM(t, onlySpan(t, b.finish(t), "llm"), wantLLM{
 		name: "chat " + openAIModel, provider: "openai", requestModel: openAIModel, model: openAIAnswerModel,
-		usage: openAIUsageWant(), prompt: prompt, output: b.fake.reply(), parent: b.run.SpanID(),
+		usage: openAIUsageWant(), prompt: prompt, output: b.fake.Reply(), parent: b.run.SpanID(),
 	})
 }
 
@@ -138,12 +138,12 @@ func TestGoOpenAIChatStream(t *testing.T) {
 		}
 	}
 	stream.Close()
-	if text != b.fake.reply() {
+	if text != b.fake.Reply() {
 		t.Fatalf("client assembled %q", text)
 	}
 	checkLLM(t, onlySpan(t, b.finish(t), "llm"), wantLLM{
 		name: "chat " + openAIModel, provider: "openai", requestModel: openAIModel, model: openAIAnswerModel,
-		usage: openAIUsageWant(), prompt: prompt, output: b.fake.reply(), stream: true, parent: b.run.SpanID(),
+		usage: openAIUsageWant(), prompt: prompt, output: b.fake.Reply(), stream: true, parent: b.run.SpanID(),
 	})
 }
 
@@ -165,13 +165,13 @@ func TestAnthropicMessage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Messages.New: %v", err)
 	}
-	if got := msg.Content[0].Text; got != b.fake.reply() {
+	if got := msg.Content[0].Text; got != b.fake.Reply() {
 		t.Fatalf("client got %q", got)
 	}
 	s := onlySpan(t, b.finish(t), "llm")
 	checkLLM(t, s, wantLLM{
 		name: "chat " + anthropicModel, provider: "anthropic", requestModel: anthropicModel, model: anthropicAnswerModel,
-		usage: anthropicUsageWant(), prompt: prompt, output: b.fake.reply(), parent: b.run.SpanID(),
+		usage: anthropicUsageWant(), prompt: prompt, output: b.fake.Reply(), parent: b.run.SpanID(),
 	})
 	if v := s.Attributes["max_tokens"]; v != float64(256) {
 		t.Errorf("attributes.max_tokens = %v, want 256", v)
@@ -193,13 +193,13 @@ func TestAnthropicMessageStream(t *testing.T) {
 		t.Fatalf("stream: %v", err)
 	}
 	stream.Close()
-	if len(msg.Content) != 2 || msg.Content[0].Text != b.fake.reply() || msg.Content[1].Name != "get_weather" {
+	if len(msg.Content) != 2 || msg.Content[0].Text != b.fake.Reply() || msg.Content[1].Name != "get_weather" {
 		t.Fatalf("client assembled %+v", msg.Content)
 	}
 	s := onlySpan(t, b.finish(t), "llm")
 	checkLLM(t, s, wantLLM{
 		name: "chat " + anthropicModel, provider: "anthropic", requestModel: anthropicModel, model: anthropicAnswerModel,
-		usage: anthropicUsageWant(), prompt: prompt, output: b.fake.reply(), stream: true, parent: b.run.SpanID(),
+		usage: anthropicUsageWant(), prompt: prompt, output: b.fake.Reply(), stream: true, parent: b.run.SpanID(),
 	})
 	// The tool call streamed as input_json_delta is part of the output.
 	for _, want := range []string{"get_weather", "Paris"} {
@@ -217,12 +217,12 @@ func TestGenAIGenerateContent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GenerateContent: %v", err)
 	}
-	if got := res.Text(); got != b.fake.reply() {
+	if got := res.Text(); got != b.fake.Reply() {
 		t.Fatalf("client got %q", got)
 	}
 	checkLLM(t, onlySpan(t, b.finish(t), "llm"), wantLLM{
 		name: "chat " + geminiModel, provider: "google", requestModel: geminiModel, model: geminiAnswerModel,
-		usage: geminiUsageWant(), prompt: prompt, output: b.fake.reply(), parent: b.run.SpanID(),
+		usage: geminiUsageWant(), prompt: prompt, output: b.fake.Reply(), parent: b.run.SpanID(),
 	})
 }
 
@@ -237,12 +237,12 @@ func TestGenAIGenerateContentStream(t *testing.T) {
 		}
 		text += res.Text()
 	}
-	if text != b.fake.reply() {
+	if text != b.fake.Reply() {
 		t.Fatalf("client assembled %q", text)
 	}
 	checkLLM(t, onlySpan(t, b.finish(t), "llm"), wantLLM{
 		name: "chat " + geminiModel, provider: "google", requestModel: geminiModel, model: geminiAnswerModel,
-		usage: geminiUsageWant(), prompt: prompt, output: b.fake.reply(), stream: true, parent: b.run.SpanID(),
+		usage: geminiUsageWant(), prompt: prompt, output: b.fake.Reply(), stream: true, parent: b.run.SpanID(),
 	})
 }
 
@@ -278,14 +278,14 @@ func TestOpenAIGoResponses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Responses.New: %v", err)
 	}
-	if got := res.OutputText(); got != b.fake.reply() {
+	if got := res.OutputText(); got != b.fake.Reply() {
 		t.Fatalf("client got %q", got)
 	}
 	s := onlySpan(t, b.finish(t), "llm")
 	if s.Provider != "openai" || s.Model != openAIAnswerModel || s.RequestModel != openAIModel {
 		t.Errorf("provider/model/request_model = %q/%q/%q", s.Provider, s.Model, s.RequestModel)
 	}
-	if !containsJSON(s.Output, b.fake.reply()) {
+	if !containsJSON(s.Output, b.fake.Reply()) {
 		t.Errorf("output %s does not contain the reply", s.Output)
 	}
 }

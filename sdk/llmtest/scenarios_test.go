@@ -48,7 +48,7 @@ func TestConcurrentCallsInOneTrace(t *testing.T) {
 		ids[s.SpanID] = true
 		checkLLM(t, s, wantLLM{
 			name: "chat " + openAIModel, provider: "openai", requestModel: openAIModel, model: openAIAnswerModel,
-			usage: openAIUsageWant(), prompt: prompt, output: b.fake.reply(), parent: b.run.SpanID(),
+			usage: openAIUsageWant(), prompt: prompt, output: b.fake.Reply(), parent: b.run.SpanID(),
 		})
 	}
 	if len(ids) != n {
@@ -109,7 +109,7 @@ func TestManualSpanWrapsLLMCall(t *testing.T) {
 	}
 	checkLLM(t, onlySpan(t, spans, "llm"), wantLLM{
 		name: "chat " + openAIModel, provider: "openai", requestModel: openAIModel, model: openAIAnswerModel,
-		usage: openAIUsageWant(), prompt: prompt, output: b.fake.reply(), parent: tool.SpanID(),
+		usage: openAIUsageWant(), prompt: prompt, output: b.fake.Reply(), parent: tool.SpanID(),
 	})
 }
 
@@ -120,7 +120,7 @@ func TestOpenAIGoRetry(t *testing.T) {
 	for _, status := range []int{http.StatusTooManyRequests, http.StatusInternalServerError} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
 			t.Parallel()
-			b := setup(t, fakeOptions{failStatuses: []int{status}})
+			b := setup(t, fakeOptions{FailStatuses: []int{status}})
 			oc := newOpenAI(b.fake.URL, option.WithMaxRetries(2))
 			if _, err := oc.Chat.Completions.New(b.ctx, openAIParams()); err != nil {
 				t.Fatalf("New: %v", err)
@@ -148,7 +148,7 @@ func TestOpenAIGoRetry(t *testing.T) {
 			}
 			checkLLM(t, ok, wantLLM{
 				name: "chat " + openAIModel, provider: "openai", requestModel: openAIModel, model: openAIAnswerModel,
-				usage: openAIUsageWant(), prompt: prompt, output: b.fake.reply(), parent: b.run.SpanID(),
+				usage: openAIUsageWant(), prompt: prompt, output: b.fake.Reply(), parent: b.run.SpanID(),
 			})
 		})
 	}
@@ -157,7 +157,7 @@ func TestOpenAIGoRetry(t *testing.T) {
 // TestAbandonedStream closes a stream after its first chunk while the
 // provider holds the rest back. Not parallel: it counts goroutines.
 func TestAbandonedStream(t *testing.T) {
-	b := setup(t, fakeOptions{stallAfterFirstChunk: true})
+	b := setup(t, fakeOptions{StallAfterFirstChunk: true})
 	tr := &http.Transport{}
 	oc := newOpenAI(b.fake.URL, option.WithHTTPClient(&http.Client{Transport: tracium.Transport(tr)}))
 	// Open the exporter's keep-alive connection to the collector before
@@ -182,7 +182,7 @@ func TestAbandonedStream(t *testing.T) {
 	if !containsJSON(s.Output, first) {
 		t.Errorf("output %s does not contain the first chunk %q", s.Output, first)
 	}
-	if containsJSON(s.Output, b.fake.reply()) {
+	if containsJSON(s.Output, b.fake.Reply()) {
 		t.Errorf("output %s contains the whole reply, want only what was read", s.Output)
 	}
 	if s.Model != openAIAnswerModel || s.RequestModel != openAIModel {
@@ -253,7 +253,7 @@ func TestMiddlewareAndTransportRecordOnce(t *testing.T) {
 	}
 	checkLLM(t, onlySpan(t, b.finish(t), "llm"), wantLLM{
 		name: "chat " + openAIModel, provider: "openai", requestModel: openAIModel, model: openAIAnswerModel,
-		usage: openAIUsageWant(), prompt: prompt, output: b.fake.reply(), parent: b.run.SpanID(),
+		usage: openAIUsageWant(), prompt: prompt, output: b.fake.Reply(), parent: b.run.SpanID(),
 	})
 }
 
@@ -261,7 +261,7 @@ func TestMiddlewareAndTransportRecordOnce(t *testing.T) {
 // ends the llm span with status error and the provider's message.
 func TestAnthropicOverloaded(t *testing.T) {
 	t.Parallel()
-	b := setup(t, fakeOptions{failStatuses: []int{529}})
+	b := setup(t, fakeOptions{FailStatuses: []int{529}})
 	ac := newAnthropic(b.fake.URL, anthropicoption.WithMaxRetries(0))
 	if _, err := ac.Messages.New(b.ctx, anthropicParams()); err == nil {
 		t.Fatal("Messages.New succeeded, want the overloaded error")

@@ -7,16 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
 
+	"github.com/tracium/tracium/server/respond"
 	"github.com/tracium/tracium/store"
 )
-
-// Batch is the body of POST /v1/ingest.
-type Batch struct {
-	Spans []json.RawMessage `json:"spans"`
-}
 
 // Rejection says why one span of a batch was not accepted.
 type Rejection struct {
@@ -24,58 +21,139 @@ type Rejection struct {
 	Reason string `json:"reason"`
 }
 
-// errTooLarge is a body over the configured limit, compressed or not.
-var errTooLarge = errors.New("body too large")
+// Errors of reading and splitting a body, each answered with its own code.
+var (
+	// errTooLarge is a body over the configured limit, compressed or not.
+	errTooLarge = errors.New("body too large")
+	// errTooManySpans is a batch of more spans than the limit.
+	errTooManySpans = errors.New("too many spans")
+	// errSlowBody is a body that did not arrive within the read deadline.
+	errSlowBody = errors.New("the body did not arrive in time")
+	// errMalformed is a body that is not a JSON batch.
+	errMalformed = errors.New("malformed JSON")
+)
+
+// firstRead is the buffer a body starts in; it doubles from there.
+const firstRead = 32 << 10
 
 // readBody reads at most limit bytes of the request body, decompressing
 // gzip first; the limit applies to the decompressed size too, so a small
-// compressed bomb cannot expand without bound.
-func readBody(body io.Reader, contentEncoding string, limit int64) ([]byte, error) {
+// compressed bomb cannot expand without bound. Before its buffer grows it
+// calls hold with the bytes the growth needs, and stops with hold's error
+// when the budget cannot give them.
+func readBody(body io.Reader, contentEncoding string, limit int64, hold func(int64) error) ([]byte, error) {
 	r := io.LimitReader(body, limit+1)
 	switch strings.ToLower(strings.TrimSpace(contentEncoding)) {
 	case "", "identity":
 	case "gzip":
 		zr, err := gzip.NewReader(r)
 		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
+			return nil, readError(fmt.Errorf("gzip: %w", err))
 		}
 		defer zr.Close()
 		r = io.LimitReader(zr, limit+1)
 	default:
-		return nil, fmt.Errorf("unsupported Content-Encoding %q", contentEncoding)
+		return nil, fmt.Errorf("%w: unsupported Content-Encoding %q", respond.ErrBadRequest, contentEncoding)
 	}
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(r)
-	if err != nil {
-		return nil, fmt.Errorf("read body: %w", err)
+	var buf []byte
+	for {
+		if len(buf) == cap(buf) {
+			size := min(max(2*int64(cap(buf)), firstRead), limit+1)
+			if err := hold(readFactor * size); err != nil {
+				return nil, err
+			}
+			grown := make([]byte, len(buf), size)
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, errTooLarge
+		}
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, readError(fmt.Errorf("read body: %w", err))
+		}
 	}
-	if n > limit {
-		return nil, errTooLarge
-	}
-	return buf.Bytes(), nil
 }
 
-// decodeBatch parses a body into its spans. A body that is not a JSON
-// object with a "spans" array is an error; each span is decoded on its own
-// by decodeSpans so that one bad span does not sink the others.
-func decodeBatch(body []byte) (Batch, error) {
-	var b Batch
+// readError says whether a read failed on the client's pace (past the
+// body deadline) or on its bytes.
+func readError(err error) error {
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		return errSlowBody
+	}
+	return fmt.Errorf("%w: %v", respond.ErrBadRequest, err)
+}
+
+// decodeBatch splits a body into its spans, each left raw so that one bad
+// span does not sink the others. A body that is not a JSON object with a
+// "spans" array is an error. It reads the body as a stream and stops at
+// the span past maxSpans, so that a body of a million empty spans costs no
+// more than the limit allows.
+func decodeBatch(body []byte, maxSpans int) ([]json.RawMessage, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&b); err != nil {
-		return b, fmt.Errorf("malformed JSON: %v", err)
+	notBatch := fmt.Errorf(`%w: the body must be a JSON object with a "spans" array`, errMalformed)
+	if tok, err := dec.Token(); err != nil {
+		return nil, malformed(err)
+	} else if tok != json.Delim('{') {
+		return nil, notBatch
 	}
-	if dec.More() {
-		return b, errors.New("malformed JSON: data after the batch object")
+	var spans []json.RawMessage
+	found := false
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return nil, malformed(err)
+		}
+		if key != "spans" {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, malformed(err)
+			}
+			continue
+		}
+		if tok, err := dec.Token(); err != nil {
+			return nil, malformed(err)
+		} else if tok != json.Delim('[') {
+			return nil, notBatch
+		}
+		found, spans = true, spans[:0]
+		for dec.More() {
+			if len(spans) == maxSpans {
+				return nil, errTooManySpans
+			}
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return nil, malformed(err)
+			}
+			spans = append(spans, raw)
+		}
+		if _, err := dec.Token(); err != nil { // ]
+			return nil, malformed(err)
+		}
 	}
-	if b.Spans == nil {
-		return b, errors.New(`the body must be a JSON object with a "spans" array`)
+	if _, err := dec.Token(); err != nil { // }
+		return nil, malformed(err)
 	}
-	return b, nil
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w: data after the batch object", errMalformed)
+	}
+	if !found {
+		return nil, notBatch
+	}
+	return spans, nil
 }
 
-// decodeSpans decodes, normalizes and validates each span, returning the
-// accepted ones and a rejection for every other.
-func decodeSpans(raw []json.RawMessage) ([]store.Span, []Rejection) {
+func malformed(err error) error { return fmt.Errorf("%w: %v", errMalformed, err) }
+
+// decodeSpans decodes, normalizes and validates each span as ingest does
+// on a span that arrives at now, returning the accepted ones and a
+// rejection for every other.
+func decodeSpans(raw []json.RawMessage, now time.Time, window store.Window) ([]store.Span, []Rejection) {
 	spans := make([]store.Span, 0, len(raw))
 	var rejected []Rejection
 	for i, r := range raw {
@@ -85,7 +163,7 @@ func decodeSpans(raw []json.RawMessage) ([]store.Span, []Rejection) {
 			continue
 		}
 		s.Normalize()
-		if err := s.Validate(); err != nil {
+		if err := s.ValidateAt(now, window); err != nil {
 			rejected = append(rejected, Rejection{Index: i, Reason: err.Error()})
 			continue
 		}

@@ -6,7 +6,16 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tracium/tracium/store"
 )
+
+// noBudget lets every body through, for tests of decoding alone.
+func noBudget(int64) error { return nil }
+
+// fuzzNow is a clock inside the window of the seed spans.
+var fuzzNow = time.Date(2026, 1, 2, 4, 0, 0, 0, time.UTC)
 
 // FuzzDecode feeds arbitrary bytes, plain and as gzip, to the decoder:
 // it must never panic, and every span it accepts must be valid.
@@ -24,23 +33,26 @@ func FuzzDecode(f *testing.F) {
 				zw.Close()
 				in = buf.Bytes()
 			}
-			body, err := readBody(bytes.NewReader(in), enc, 1<<20)
+			body, err := readBody(bytes.NewReader(in), enc, 1<<20, noBudget)
 			if err != nil {
 				if !errors.Is(err, errTooLarge) {
 					t.Fatalf("readBody(%q): %v", enc, err)
 				}
 				continue
 			}
-			b, err := decodeBatch(body)
+			raw, err := decodeBatch(body, 100)
 			if err != nil {
 				continue
 			}
-			spans, rejected := decodeSpans(b.Spans)
-			if len(spans)+len(rejected) != len(b.Spans) {
-				t.Fatalf("%d accepted + %d rejected != %d spans", len(spans), len(rejected), len(b.Spans))
+			if len(raw) > 100 {
+				t.Fatalf("%d spans past the limit of 100", len(raw))
+			}
+			spans, rejected := decodeSpans(raw, fuzzNow, store.Window{})
+			if len(spans)+len(rejected) != len(raw) {
+				t.Fatalf("%d accepted + %d rejected != %d spans", len(spans), len(rejected), len(raw))
 			}
 			for _, s := range spans {
-				if err := s.Validate(); err != nil {
+				if err := s.ValidateAt(fuzzNow, store.Window{}); err != nil {
 					t.Fatalf("accepted an invalid span: %v", err)
 				}
 			}
@@ -51,26 +63,26 @@ func FuzzDecode(f *testing.F) {
 func TestReadBodyLimits(t *testing.T) {
 	t.Parallel()
 	big := strings.Repeat("a", 2000)
-	if _, err := readBody(strings.NewReader(big), "", 1000); !errors.Is(err, errTooLarge) {
+	if _, err := readBody(strings.NewReader(big), "", 1000, noBudget); !errors.Is(err, errTooLarge) {
 		t.Errorf("plain over the limit: %v", err)
 	}
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	zw.Write([]byte(big))
 	zw.Close()
-	if _, err := readBody(bytes.NewReader(buf.Bytes()), "gzip", 1000); !errors.Is(err, errTooLarge) {
+	if _, err := readBody(bytes.NewReader(buf.Bytes()), "gzip", 1000, noBudget); !errors.Is(err, errTooLarge) {
 		t.Errorf("gzip expanding over the limit: %v", err)
 	}
-	if got, err := readBody(strings.NewReader(big), "identity", 2000); err != nil || len(got) != 2000 {
+	if got, err := readBody(strings.NewReader(big), "identity", 2000, noBudget); err != nil || len(got) != 2000 {
 		t.Errorf("at the limit: %d bytes, %v", len(got), err)
 	}
 }
 
 func TestEncodeChunks(t *testing.T) {
 	t.Parallel()
-	b, _ := decodeBatch([]byte(`{"spans":[` + strings.Repeat(`{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7","name":"n","start_time":"2026-01-02T03:04:05Z","end_time":"2026-01-02T03:04:06Z"},`, 9) +
-		`{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7","name":"n","start_time":"2026-01-02T03:04:05Z","end_time":"2026-01-02T03:04:06Z"}]}`))
-	spans, rejected := decodeSpans(b.Spans)
+	raw, _ := decodeBatch([]byte(`{"spans":[`+strings.Repeat(`{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7","name":"n","start_time":"2026-01-02T03:04:05Z","end_time":"2026-01-02T03:04:06Z"},`, 9)+
+		`{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7","name":"n","start_time":"2026-01-02T03:04:05Z","end_time":"2026-01-02T03:04:06Z"}]}`), 100)
+	spans, rejected := decodeSpans(raw, fuzzNow, store.Window{})
 	if len(spans) != 10 || len(rejected) != 0 {
 		t.Fatalf("decoded %d, rejected %v", len(spans), rejected)
 	}
@@ -83,13 +95,65 @@ func TestEncodeChunks(t *testing.T) {
 		if len(c) > 1000 {
 			t.Errorf("chunk of %d bytes over the 1000 limit", len(c))
 		}
-		cb, err := decodeBatch(c)
+		cb, err := decodeBatch(c, 100)
 		if err != nil {
 			t.Fatalf("chunk does not decode: %v", err)
 		}
-		total += len(cb.Spans)
+		total += len(cb)
 	}
 	if len(chunks) < 2 || total != 10 {
 		t.Errorf("%d chunks holding %d spans; want several holding 10", len(chunks), total)
+	}
+}
+
+// TestReadBodyHoldsBudget: the body's buffer grows only with the budget's
+// leave, and a refusal stops the read.
+func TestReadBodyHoldsBudget(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("a", 1<<20)
+	var held int64
+	hold := func(n int64) error { held = max(held, n); return nil }
+	got, err := readBody(strings.NewReader(big), "", 2<<20, hold)
+	if err != nil || len(got) != len(big) {
+		t.Fatalf("%d bytes, %v", len(got), err)
+	}
+	if held < int64(cap(got)) || held > 4*int64(len(big)) {
+		t.Errorf("held at most %d bytes for a body of %d in a buffer of %d", held, len(big), cap(got))
+	}
+	refuse := errors.New("no budget")
+	_, err = readBody(strings.NewReader(big), "", 2<<20, func(n int64) error {
+		if n > 256<<10 {
+			return refuse
+		}
+		return nil
+	})
+	if !errors.Is(err, refuse) {
+		t.Errorf("a refused hold: %v", err)
+	}
+}
+
+func TestDecodeBatch(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		body  string
+		spans int
+		err   error
+	}{
+		{`{"spans":[]}`, 0, nil},
+		{`{"spans":[{},{}],"sdk":{"name":"x"}}`, 2, nil},
+		{`{"sdk":"x","spans":[1]}`, 1, nil},
+		{`{"spans":[` + strings.Repeat(`{},`, 10) + `{}]}`, 0, errTooManySpans},
+		{`{"spans":[` + strings.Repeat(`{},`, 1_000_000) + `{}]}`, 0, errTooManySpans},
+		{`{"spans":null}`, 0, errMalformed},
+		{`{"span":[]}`, 0, errMalformed},
+		{`[1,2]`, 0, errMalformed},
+		{`{"spans":[} `, 0, errMalformed},
+		{`{"spans":[]} {}`, 0, errMalformed},
+		{``, 0, errMalformed},
+	} {
+		raw, err := decodeBatch([]byte(tc.body), 10)
+		if !errors.Is(err, tc.err) || (err == nil && len(raw) != tc.spans) {
+			t.Errorf("decodeBatch(%.40s): %d spans, %v; want %d, %v", tc.body, len(raw), err, tc.spans, tc.err)
+		}
 	}
 }

@@ -6,10 +6,6 @@ package ingest
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,12 +33,24 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, secret string) (store.APIKey, error)
 }
 
-// Config bounds what one request may send.
+// Config bounds what one request may send and what all of them may hold.
 type Config struct {
 	MaxBodyBytes int64   // decompressed; DefaultMaxBodyBytes
 	MaxSpans     int     // per request; DefaultMaxSpans
 	RateLimit    float64 // requests per second per key; 0 means DefaultRateLimit, <0 none
 	RateBurst    int     // DefaultRateBurst
+	// MaxConcurrent bounds the requests read and decoded at once;
+	// DefaultMaxConcurrent.
+	MaxConcurrent int
+	// MemoryBytes bounds the bytes those requests hold at once (bodies as
+	// read and decompressed, and their decoded spans); DefaultMemoryBytes.
+	// It must leave room for one body of MaxBodyBytes.
+	MemoryBytes int64
+	// BudgetWait is how long a request may wait for its share of the two
+	// bounds above before it is refused with 503; DefaultBudgetWait.
+	BudgetWait time.Duration
+	// Window bounds the start times accepted around the collector's clock.
+	Window store.Window
 	// PublishTimeout bounds the wait for the queue's acknowledgement.
 	PublishTimeout time.Duration
 	Logger         *slog.Logger
@@ -55,16 +63,24 @@ const (
 	DefaultMaxSpans       = 10_000
 	DefaultRateLimit      = 200
 	DefaultRateBurst      = 400
+	DefaultMaxConcurrent  = 64
+	DefaultMemoryBytes    = 256 << 20
+	DefaultBudgetWait     = time.Second
 	DefaultPublishTimeout = 10 * time.Second
-	// retryAfter is what 429 and 503 responses ask clients to wait.
-	retryAfterSeconds = 2
 )
 
-func (c *Config) validate() {
+// MinMemoryBytes is the least MemoryBytes that lets one body of
+// maxBodyBytes through.
+func MinMemoryBytes(maxBodyBytes int64) int64 { return (decodeFactor + 1) * (maxBodyBytes + 1) }
+
+func (c *Config) validate() error {
 	c.MaxBodyBytes = cmp.Or(c.MaxBodyBytes, DefaultMaxBodyBytes)
 	c.MaxSpans = cmp.Or(c.MaxSpans, DefaultMaxSpans)
 	c.RateLimit = cmp.Or(c.RateLimit, DefaultRateLimit)
 	c.RateBurst = cmp.Or(c.RateBurst, DefaultRateBurst)
+	c.MaxConcurrent = cmp.Or(c.MaxConcurrent, DefaultMaxConcurrent)
+	c.MemoryBytes = cmp.Or(c.MemoryBytes, DefaultMemoryBytes)
+	c.BudgetWait = cmp.Or(c.BudgetWait, DefaultBudgetWait)
 	c.PublishTimeout = cmp.Or(c.PublishTimeout, DefaultPublishTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -72,29 +88,39 @@ func (c *Config) validate() {
 	if c.Metrics == nil {
 		c.Metrics = metrics.NewRegistry()
 	}
+	if min := MinMemoryBytes(c.MaxBodyBytes); c.MemoryBytes < min {
+		return fmt.Errorf("ingest memory of %d bytes cannot hold one body of %d bytes as it is decoded; give it at least %d", c.MemoryBytes, c.MaxBodyBytes, min)
+	}
+	return nil
 }
 
-// Handler serves the ingest API.
+// Handler serves the ingest API. It is safe for concurrent use.
 type Handler struct {
 	cfg      Config
 	auth     Authenticator
 	queue    Publisher
 	limiter  *rateLimiter
+	budget   *budget
 	requests *metrics.Counter
 	accepted *metrics.Counter
 	rejected *metrics.Counter
+	refused  *metrics.Counter
 }
 
-// New returns the ingest handler.
-func New(cfg Config, a Authenticator, q Publisher) *Handler {
-	cfg.validate()
+// New returns the ingest handler, or an error when cfg is inconsistent.
+func New(cfg Config, a Authenticator, q Publisher) (*Handler, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	return &Handler{
 		cfg: cfg, auth: a, queue: q,
 		limiter:  newRateLimiter(cfg.RateLimit, cfg.RateBurst),
+		budget:   newBudget(cfg.MaxConcurrent, cfg.MemoryBytes, cfg.BudgetWait),
 		requests: cfg.Metrics.NewCounter("tracium_ingest_requests_total", "Ingest requests by response status.", "status"),
 		accepted: cfg.Metrics.NewCounter("tracium_ingest_spans_accepted_total", "Spans accepted and queued."),
 		rejected: cfg.Metrics.NewCounter("tracium_ingest_spans_rejected_total", "Spans rejected as invalid."),
-	}
+		refused:  cfg.Metrics.NewCounter("tracium_ingest_overloaded_total", "Ingest requests refused with 503 at the concurrency or memory limit."),
+	}, nil
 }
 
 // Routes mounts the ingest API on r.
@@ -108,51 +134,52 @@ type acceptedBody struct {
 	Rejected []Rejection `json:"rejected,omitempty"`
 }
 
+// ingest answers before it reads the body whatever it can: credentials,
+// rate and declared size are checked first, so that a client without a
+// key cannot make the collector hold its body.
 func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	defer func() { h.requests.Inc(strconv.Itoa(sw.status)) }()
 	w = sw
 
-	key, ok := h.authenticate(w, r)
-	if !ok {
+	key, err := h.authenticate(r)
+	if err != nil {
+		if errors.Is(err, auth.ErrUnauthorized) {
+			hangUp(w)
+		}
+		h.fail(w, r, err)
 		return
 	}
 	if !h.limiter.allow(key.ID, time.Now()) {
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
-		respond.Error(w, http.StatusTooManyRequests, "rate_limited", "too many requests for this API key; retry after the Retry-After delay")
+		h.fail(w, r, respond.NewProblem(respond.ErrRateLimited, "", "too many requests for this API key; retry after the Retry-After delay"))
 		return
 	}
 	if r.ContentLength > h.cfg.MaxBodyBytes {
-		h.tooLarge(w)
+		hangUp(w)
+		h.fail(w, r, h.tooLarge())
 		return
 	}
-	body, err := readBody(r.Body, r.Header.Get("Content-Encoding"), h.cfg.MaxBodyBytes)
-	switch {
-	case errors.Is(err, errTooLarge):
-		h.tooLarge(w)
-		return
-	case err != nil:
-		respond.Error(w, http.StatusBadRequest, "bad_request", err.Error())
-		return
-	}
-	batch, err := decodeBatch(body)
+	c, err := h.budget.enter(r.Context())
 	if err != nil {
-		respond.Error(w, http.StatusBadRequest, "malformed_json", err.Error())
+		h.fail(w, r, err)
 		return
 	}
-	if len(batch.Spans) > h.cfg.MaxSpans {
-		respond.Error(w, http.StatusRequestEntityTooLarge, "too_many_spans",
-			fmt.Sprintf("%d spans in one request; the limit is %d", len(batch.Spans), h.cfg.MaxSpans))
+	defer c.release()
+	spans, rejected, body, err := h.read(r, c)
+	if err != nil {
+		if errors.Is(err, errSlowBody) || errors.Is(err, errTooLarge) {
+			hangUp(w)
+		}
+		h.fail(w, r, err)
 		return
 	}
-	spans, rejected := decodeSpans(batch.Spans)
 	h.rejected.Add(float64(len(rejected)))
 	if len(spans) == 0 {
 		if len(rejected) == 0 {
 			respond.JSON(w, http.StatusAccepted, acceptedBody{})
 			return
 		}
-		respond.JSON(w, http.StatusBadRequest, struct {
+		respond.JSON(w, respond.Describe(respond.ErrBadRequest).Status, struct {
 			respond.ErrorBody
 			Rejected []Rejection `json:"rejected"`
 		}{respond.ErrorBody{Error: respond.ErrorDetail{Code: "invalid_spans", Message: "no span in the batch is valid"}}, rejected})
@@ -165,9 +192,8 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) {
 		asSent = body
 	}
 	if err := h.publish(r.Context(), key.ProjectID, idempotencyKey(r, key.ProjectID, body), asSent, spans); err != nil {
-		h.cfg.Logger.Warn("ingest: queue unavailable", "project", key.ProjectID, "err", err)
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
-		respond.Error(w, http.StatusServiceUnavailable, "unavailable", "the span queue is unavailable; nothing was stored, retry later")
+		h.fail(w, r, fmt.Errorf("project %d: %w: %w", key.ProjectID,
+			respond.NewProblem(respond.ErrUnavailable, "", "the span queue is unavailable; nothing was stored, retry later"), err))
 		return
 	}
 	h.accepted.Add(float64(len(spans)))
@@ -178,92 +204,78 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) {
 	respond.JSON(w, status, acceptedBody{Accepted: len(spans), Rejected: rejected})
 }
 
-func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (store.APIKey, bool) {
+// read reads, decodes and validates the body within the request's claim
+// on the budget: the claim grows with the body, then covers its decoding.
+func (h *Handler) read(r *http.Request, c *claim) ([]store.Span, []Rejection, []byte, error) {
+	hold := func(n int64) error { return c.hold(r.Context(), n) }
+	body, err := readBody(r.Body, r.Header.Get("Content-Encoding"), h.cfg.MaxBodyBytes, hold)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := hold(int64(cap(body)) + decodeFactor*int64(len(body))); err != nil {
+		return nil, nil, nil, err
+	}
+	raw, err := decodeBatch(body, h.cfg.MaxSpans)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	spans, rejected := decodeSpans(raw, time.Now(), h.cfg.Window)
+	return spans, rejected, body, nil
+}
+
+// fail answers err through the one error map, with the codes clients of
+// ingest know.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, errTooLarge):
+		err = h.tooLarge()
+	case errors.Is(err, errTooManySpans):
+		err = respond.NewProblem(respond.ErrTooLarge, "too_many_spans", fmt.Sprintf("more than %d spans in one request", h.cfg.MaxSpans))
+	case errors.Is(err, errSlowBody):
+		err = respond.NewProblem(respond.ErrRequestTimeout, "body_timeout", "the body did not arrive within the read deadline")
+	case errors.Is(err, respond.ErrOverloaded):
+		h.refused.Inc()
+	case errors.Is(err, errMalformed):
+		err = respond.NewProblem(respond.ErrBadRequest, "malformed_json", err.Error())
+	case errors.Is(err, auth.ErrUnauthorized) && r.Header.Get("Authorization") != "":
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tracium", error="invalid_token"`)
+	}
+	respond.Fail(w, r, h.cfg.Logger, err)
+}
+
+func (h *Handler) authenticate(r *http.Request) (store.APIKey, error) {
 	secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="tracium"`)
-		respond.Error(w, http.StatusUnauthorized, "unauthorized", "missing API key: send Authorization: Bearer sk_live_...")
-		return store.APIKey{}, false
+		return store.APIKey{}, respond.NewProblem(auth.ErrUnauthorized, "", "missing API key: send Authorization: Bearer sk_live_...")
 	}
 	key, err := h.auth.Authenticate(r.Context(), strings.TrimSpace(secret))
 	switch {
 	case errors.Is(err, auth.ErrUnauthorized):
-		w.Header().Set("WWW-Authenticate", `Bearer realm="tracium", error="invalid_token"`)
-		respond.Error(w, http.StatusUnauthorized, "unauthorized", "invalid or revoked API key")
-		return key, false
+		return key, respond.NewProblem(auth.ErrUnauthorized, "", "invalid or revoked API key")
 	case err != nil:
-		h.cfg.Logger.Warn("ingest: cannot check API key", "err", err)
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
-		respond.Error(w, http.StatusServiceUnavailable, "unavailable", "cannot check the API key right now; retry later")
-		return key, false
+		return key, fmt.Errorf("check API key: %w: %w", respond.NewProblem(respond.ErrUnavailable, "", "cannot check the API key right now; retry later"), err)
 	}
-	return key, true
+	return key, nil
 }
 
-func (h *Handler) tooLarge(w http.ResponseWriter) {
-	respond.Error(w, http.StatusRequestEntityTooLarge, "body_too_large",
+func (h *Handler) tooLarge() error {
+	return respond.NewProblem(respond.ErrTooLarge, "body_too_large",
 		fmt.Sprintf("the body exceeds %d bytes (after decompression)", h.cfg.MaxBodyBytes))
 }
 
-// publish queues the body as sent when it is given, else spans in as
-// many messages as the queue's payload limit needs. Each message id derives from the request's, so a retried request
-// is stored once even when its first attempt was partly queued.
-func (h *Handler) publish(ctx context.Context, projectID int64, id string, asSent []byte, spans []store.Span) error {
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.PublishTimeout)
-	defer cancel()
-	chunks := [][]byte{asSent}
-	if asSent == nil {
-		var err error
-		if chunks, err = encodeChunks(spans, h.queue.MaxPayload()-4096); err != nil {
-			return err
-		}
-	}
-	for i, c := range chunks {
-		if err := h.queue.Publish(ctx, projectID, id+"-"+strconv.Itoa(i), c); err != nil {
-			return err
-		}
-	}
-	return nil
+// hangUp closes the connection after the response instead of keeping it
+// to read the rest of a body that will not be used: an unauthenticated or
+// oversized body is never waited for beyond hangUpGrace. The grace lets
+// the server take in what the client already sent, so that closing with
+// unread bytes does not reset the connection before the client has read
+// its answer.
+func hangUp(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(hangUpGrace))
 }
 
-// encodeChunks encodes spans as Batch bodies of at most limit bytes each
-// (a single span larger than limit goes alone).
-func encodeChunks(spans []store.Span, limit int64) ([][]byte, error) {
-	var chunks [][]byte
-	cur := []byte(`{"spans":[`)
-	n := 0
-	for i := range spans {
-		b, err := json.Marshal(&spans[i])
-		if err != nil {
-			return nil, fmt.Errorf("encode span: %w", err)
-		}
-		if n > 0 && int64(len(cur)+len(b)+2) > limit {
-			chunks = append(chunks, append(cur, "]}"...))
-			cur, n = []byte(`{"spans":[`), 0
-		}
-		if n > 0 {
-			cur = append(cur, ',')
-		}
-		cur = append(cur, b...)
-		n++
-	}
-	return append(chunks, append(cur, "]}"...)), nil
-}
-
-// idempotencyKey names a request: the client's Idempotency-Key when it
-// sends one, else the hash of the body. Either is scoped by project.
-func idempotencyKey(r *http.Request, projectID int64, body []byte) string {
-	h := sha256.New()
-	var pid [8]byte
-	binary.BigEndian.PutUint64(pid[:], uint64(projectID))
-	h.Write(pid[:])
-	if k := r.Header.Get("Idempotency-Key"); k != "" && len(k) <= 200 {
-		h.Write([]byte("key:" + k))
-	} else {
-		h.Write(body)
-	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
-}
+// hangUpGrace is how long a refused body may still arrive.
+const hangUpGrace = time.Second
 
 // statusWriter remembers the status for the request counter.
 type statusWriter struct {
@@ -277,6 +289,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {

@@ -3,6 +3,8 @@ package pricing
 import (
 	"math"
 
+	"github.com/tracium/tracium/server/pricing/estimate"
+
 	"github.com/tracium/tracium/store"
 )
 
@@ -26,12 +28,19 @@ func (t *Table) Cost(model, requestModel string, u store.Usage) (usd float64, ok
 	return usd, true
 }
 
-// Apply sets s.CostUSD from the table for an LLM or embedding span that
-// reported usage and no cost of its own. A cost the client sent is kept: it
-// may know of discounts (batch, negotiated rates) that the table does not.
-// When no price is known CostUSD stays nil, which means unknown, not free.
+// Apply completes an LLM or embedding span on its way into the store. An
+// llm span whose provider reported no token counts gets estimated ones
+// first, marked as such (see package estimate). Then CostUSD is set from
+// the table when the span has usage and no cost of its own. A cost the
+// client sent is kept: it may know of discounts (batch, negotiated rates)
+// that the table does not. When no price is known CostUSD stays nil, which
+// means unknown, not free. Safe for concurrent use on different spans.
 func (t *Table) Apply(s *store.Span) {
-	if s == nil || s.Usage == nil || s.CostUSD != nil {
+	if s == nil {
+		return
+	}
+	estimate.Span(s)
+	if s.Usage == nil || s.CostUSD != nil {
 		return
 	}
 	if s.Type != store.SpanLLM && s.Type != store.SpanEmbedding {
@@ -42,33 +51,24 @@ func (t *Table) Apply(s *store.Span) {
 	}
 }
 
-// cost bills u by p's provider's rules; the package doc gives the formulas.
-func (p Price) cost(u store.Usage) float64 {
+// cost bills u by the one formula of the package doc. The counts follow
+// Tracium's token convention: the input count includes the cache reads
+// and writes, the output count includes reasoning.
+func (p *Price) cost(u store.Usage) float64 {
 	// Counts come from clients; float64 keeps huge ones from overflowing.
 	in := counted(u.InputTokens)
-	out := counted(u.OutputTokens)
 	cached := counted(u.CachedTokens)
 	written := counted(u.CacheCreationTokens)
-	reasoning := counted(u.ReasoningTokens)
+	out := counted(u.OutputTokens)
 
-	var usd float64
-	switch p.Provider {
-	case ProviderAnthropic:
-		r := p.ratesFor(in + cached + written)
-		usd = in*r.Input + cached*r.cachedInput() + written*r.cacheWrite() + out*r.Output
-	default: // openai and google: the input count includes the cache reads
-		r := p.ratesFor(in)
-		cached = min(cached, in)
-		usd = (in-cached)*r.Input + cached*r.cachedInput() + out*r.Output
-		if p.Provider == ProviderGoogle {
-			usd += reasoning * r.Output
-		}
-	}
+	r := p.ratesFor(in)
+	uncached := max(in-cached-written, 0)
+	usd := uncached*r.Input + cached*r.cachedInput() + written*r.cacheWrite() + out*r.Output
 	return usd / 1e6
 }
 
-// ratesFor returns the rates for a request whose prompt has prompt tokens.
-func (p Price) ratesFor(prompt float64) Rates {
+// ratesFor returns the rates for a request whose input has prompt tokens.
+func (p *Price) ratesFor(prompt float64) Rates {
 	r := p.Rates
 	for _, tier := range p.Tiers {
 		if prompt > float64(tier.AbovePromptTokens) {

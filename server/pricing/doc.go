@@ -1,62 +1,90 @@
 // Package pricing turns an LLM span's token counts into a cost in USD.
 //
 // A Table maps model names to prices in USD per million tokens. Default is
-// the table embedded from prices.json (its as_of date says when the list
-// prices were last checked); Load and LoadFile read an operator's own table
-// in the same format, so prices can be fixed without a new release.
+// the table embedded from prices.json, which make prices generates from
+// the pinned release of pydantic's genai-prices dataset (the npm package
+// @pydantic/genai-prices; the version is in
+// internal/genprices/package.json): Source names the dataset and its
+// version, AsOf its release date. The generator, not a person, writes
+// that file. Load and LoadFile read an operator's own table in the same
+// format (TRACIUM_PRICES_FILE), so prices can be fixed without a release.
 //
 // # Matching model names
 //
-// Names are compared case-insensitively. A name is looked up as given, then
-// without a routing prefix ("models/gemini-2.5-pro", "openai/gpt-4o",
-// "anthropic/claude-sonnet-4.5": everything up to the last slash goes), and
-// for Claude models with dots read as dashes, since OpenRouter spells
-// versions "4.5" where Anthropic spells them "4-5". When no key matches
-// exactly, the longest key that the name starts with is used, but only when
-// the rest of the name is a release suffix: a date ("-2024-08-06",
-// "-20250929", "@20250929"), a three-digit version ("-001"), "-latest", or
-// "-0" (Anthropic's "claude-opus-4-0" is claude-opus-4). Any other rest
-// ("-mini", "-audio-preview", "-7") may name a different model at a different
-// price, and no cost is better than a wrong one. A dated snapshot priced
-// differently from its alias (gpt-4o-2024-05-13) gets its own entry, which
-// wins because exact matches are tried first.
+// Names are compared case-insensitively, Claude's with dots read as dashes
+// (OpenRouter's "claude-sonnet-4.5" is Anthropic's "claude-sonnet-4-5").
+// A name is looked up as given (OpenRouter's "openai/gpt-4o" is an entry
+// of its own, at OpenRouter's price), then without its routing prefix
+// ("models/gemini-2.5-pro": everything up to the last slash goes). Each
+// entry has a name and aliases. When none matches exactly, the names the
+// model is a release of are tried, longest first, by the one rule in
+// store.ModelNames: a date ("-2024-08-06", "-20250929", "@20250929"), a
+// version ("-001", "-0613", "-v1:0"), "-latest" or "-0" after a name
+// marks a release of it. Any other rest ("-mini", "-audio-preview", "-7")
+// may name a different model at a different price, and no cost is better
+// than a wrong one. A snapshot priced apart from its alias
+// (gpt-4o-2024-05-13) is an entry of its own, which wins because exact
+// names are tried first.
+//
+// The dataset matches names with clauses of its own (equals, starts_with,
+// contains, ends_with, regex, and/or). The generator maps them onto the
+// rule above: an entry is the dataset's model id, and its aliases are the
+// names its clause spells out (an equals value; a starts_with, contains or
+// ends_with value that is a whole name); regexes in the dataset only add
+// dated releases, which the release rule covers. A name the dataset
+// matches only through a wider prefix or substring ("gemini-2.5-pro-
+// preview-06-05" by starts_with "gemini-2.5-pro") gets no price here.
+// Which model a name belongs to is decided as genai-prices decides it for
+// a name given alone; a name only one provider's API answers with
+// (Bedrock's "global.anthropic.claude-...") belongs to the provider that
+// spells it out, the model's maker first, then Groq, Bedrock, Azure and
+// OpenRouter.
 //
 // # How usage is billed
 //
-// The SDK records token counts as the provider reports them: InputTokens is
-// the provider's input or prompt count, CachedTokens its cache reads,
-// CacheCreationTokens its cache writes, ReasoningTokens its reasoning or
-// thinking count. Providers disagree about what those counts include, so the
-// price entry's provider field picks the formula (p_x is the price of x):
+// Usage follows Tracium's token convention (OpenTelemetry GenAI's), the
+// same for every provider: InputTokens is every prompt token the model
+// read, CachedTokens (cache reads) and CacheCreationTokens (cache writes)
+// included; OutputTokens is every generated token, ReasoningTokens
+// included. So one formula bills every provider (p_x is the price of x):
 //
-//	openai:    (input - cached)*p_in + cached*p_cached + output*p_out
-//	anthropic: input*p_in + cached*p_cached + cache_creation*p_write + output*p_out
-//	google:    (input - cached)*p_in + cached*p_cached + (output + reasoning)*p_out
+//	(input - cached - cache_creation)*p_in + cached*p_cached
+//	  + cache_creation*p_write + output*p_out
 //
-// OpenAI's prompt_tokens includes the cached tokens, and its reasoning tokens
-// are already inside completion_tokens, so they are never added again.
-// Anthropic's input_tokens excludes both cache reads and cache writes, which
-// are reported and billed separately; thinking is inside output_tokens.
-// Gemini's promptTokenCount includes cachedContentTokenCount like OpenAI, but
-// thoughtsTokenCount is not part of candidatesTokenCount, and thoughts are
-// billed at the output price, so they are added. A model served behind an
-// OpenAI-compatible API (Azure, vLLM) reports like OpenAI: give it provider
-// "openai" in a custom table.
+// Each part is clamped at zero, and a negative count reads as none.
+// Reasoning is inside the output and never billed again. A cached_input or
+// cache_write price of zero means the provider has no separate rate, so
+// those tokens cost the input price.
 //
-// A cached_input or cache_write price of zero means the provider gives no
-// separate rate, so those tokens cost the input price. Negative counts are
-// read as zero, and cached tokens beyond the input count are capped at it.
+// The SDK converts each provider's counts to the convention, so a call
+// costs what its provider's own counts cost: Anthropic's input_tokens 11
+// with cache_read_input_tokens 3 and cache_creation_input_tokens 5 is an
+// input of 19 (11 at p_in, 3 at p_cached, 5 at p_write); Gemini's
+// candidatesTokenCount 5 with thoughtsTokenCount 3 is an output of 8, all
+// at p_out; OpenAI's counts already follow it.
 //
 // # Tiers
 //
-// Some models charge more for every token of a request whose prompt is long
-// (Gemini 2.5 Pro and Claude Sonnet 4 and 4.5 above 200,000 tokens). An entry
-// may list tiers; the one with the highest above_prompt_tokens that the
-// prompt exceeds replaces the base prices for the whole request. The prompt
-// is everything the model read: input for openai and google (which already
-// counts cached tokens), input + cache reads + cache writes for anthropic.
+// Some models charge more for every token of a request whose input is long
+// (Gemini 2.5 Pro and Claude Sonnet 4.5 above 200,000 tokens, GPT-5.4
+// from 272,000). An entry may list tiers; the one with the highest
+// above_prompt_tokens that the whole input (cache included) exceeds
+// replaces the base prices for the whole request, as genai-prices applies
+// them.
 //
-// Batch discounts, priority surcharges, 1-hour cache writes, Gemini cache
-// storage and audio input prices are not modelled: usage counts do not say
-// which applied.
+// # Estimated usage
+//
+// Apply first hands an llm span that reported no counts to package
+// estimate, which counts its recorded text with a tokenizer and marks the
+// span usage_estimated; the estimate is then priced like reported usage.
+//
+// # Not modelled
+//
+// Batch discounts, priority surcharges, 1-hour cache writes, audio, image
+// and video token prices, web searches and Gemini cache storage: usage
+// counts do not say which applied. Where the dataset's price depends on
+// the time of day (DeepSeek's off-peak discount), the table has the price
+// in force for most of the day; where it changes on a later date, the
+// price on AsOf until the table is regenerated. Models priced by audio
+// duration or pages are left out. The table's notes list both.
 package pricing

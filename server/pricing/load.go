@@ -9,15 +9,17 @@ import (
 	"time"
 )
 
-// file is the format of prices.json and of an operator's own table:
+// File is the format of prices.json and of an operator's own table
+// (TRACIUM_PRICES_FILE):
 //
 //	{
-//	  "as_of": "2026-11-24",
+//	  "as_of": "2026-09-23",
+//	  "source": "@pydantic/genai-prices 0.1.8",
 //	  "sources": ["https://..."],
 //	  "notes": ["..."],
 //	  "models": [
-//	    {"name": "gemini-2.5-pro", "provider": "google",
-//	     "input": 1.25, "cached_input": 0.125, "output": 10,
+//	    {"name": "gemini-2.5-pro", "aliases": ["gemini-2.5-pro-preview"],
+//	     "provider": "google", "input": 1.25, "cached_input": 0.125, "output": 10,
 //	     "tiers": [{"above_prompt_tokens": 200000,
 //	                "input": 2.5, "cached_input": 0.25, "output": 15}]}
 //	  ]
@@ -25,11 +27,29 @@ import (
 //
 // Prices are USD per million tokens. Sources and notes are for the people
 // who keep the file; the loader only checks they are strings.
-type file struct {
-	AsOf    string   `json:"as_of"`
-	Sources []string `json:"sources"`
-	Notes   []string `json:"notes"`
-	Models  []Price  `json:"models"`
+type File struct {
+	// AsOf is the day the prices were taken, YYYY-MM-DD.
+	AsOf string `json:"as_of"`
+	// Source names the dataset the file was generated from, with its
+	// version; empty for a table typed by hand.
+	Source  string   `json:"source,omitempty"`
+	Sources []string `json:"sources,omitempty"`
+	Notes   []string `json:"notes,omitempty"`
+	Models  []Entry  `json:"models"`
+}
+
+// Entry is one model of a File: its name, the other names it is known by,
+// and its prices.
+type Entry struct {
+	Name string `json:"name"`
+	// Aliases are other names of the same model at the same price; each
+	// is matched like Name, releases included.
+	Aliases []string `json:"aliases,omitempty"`
+	// Provider is informational (see Price.Provider).
+	Provider string `json:"provider,omitempty"`
+	Rates
+	// Tiers must be in increasing order of AbovePromptTokens.
+	Tiers []Tier `json:"tiers,omitempty"`
 }
 
 // LoadFile reads a price table from the file at path, in the format Load
@@ -47,13 +67,13 @@ func LoadFile(path string) (*Table, error) {
 	return t, nil
 }
 
-// Load reads a price table in the format of the embedded prices.json.
-// Unknown fields are errors rather than ignored, so that a misspelt
-// "cached_imput" does not silently bill cache reads at the input price.
+// Load reads a price table in the File format. Unknown fields are errors
+// rather than ignored, so that a misspelt "cached_imput" does not silently
+// bill cache reads at the input price.
 func Load(r io.Reader) (*Table, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
-	var f file
+	var f File
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("price table: %w", err)
 	}
@@ -67,7 +87,7 @@ func Load(r io.Reader) (*Table, error) {
 	return t, nil
 }
 
-func build(f file) (*Table, error) {
+func build(f File) (*Table, error) {
 	if f.AsOf != "" {
 		if _, err := time.Parse(time.DateOnly, f.AsOf); err != nil {
 			return nil, fmt.Errorf("as_of %q is not a YYYY-MM-DD date", f.AsOf)
@@ -76,32 +96,34 @@ func build(f file) (*Table, error) {
 	if len(f.Models) == 0 {
 		return nil, errors.New("no models")
 	}
-	t := &Table{asOf: f.AsOf, prices: make(map[string]Price, len(f.Models))}
-	for i, p := range f.Models {
-		p.Model = canonical(p.Model)
+	t := &Table{asOf: f.AsOf, source: f.Source, entries: len(f.Models),
+		prices: make(map[string]*Price, len(f.Models))}
+	for i, e := range f.Models {
+		p := &Price{Model: Canonical(e.Name), Provider: e.Provider, Rates: e.Rates, Tiers: e.Tiers}
 		if p.Model == "" {
 			return nil, fmt.Errorf("models[%d]: missing name", i)
 		}
 		if err := validate(p); err != nil {
 			return nil, fmt.Errorf("models[%d] %q: %w", i, p.Model, err)
 		}
-		if _, dup := t.prices[p.Model]; dup {
-			return nil, fmt.Errorf("models[%d] %q: listed twice", i, p.Model)
+		for j, name := range append([]string{e.Name}, e.Aliases...) {
+			key := Canonical(name)
+			if key == "" {
+				return nil, fmt.Errorf("models[%d] %q: aliases[%d] is empty", i, p.Model, j-1)
+			}
+			if prev, dup := t.prices[key]; dup {
+				if prev == p {
+					continue // an alias that canonicalises to another name of the entry
+				}
+				return nil, fmt.Errorf("models[%d] %q: %q listed twice", i, p.Model, key)
+			}
+			t.prices[key] = p
 		}
-		t.prices[p.Model] = p
 	}
 	return t, nil
 }
 
-func validate(p Price) error {
-	switch p.Provider {
-	case ProviderOpenAI, ProviderAnthropic, ProviderGoogle:
-	case "":
-		return errors.New("missing provider")
-	default:
-		return fmt.Errorf("unknown provider %q (want %q, %q or %q)",
-			p.Provider, ProviderOpenAI, ProviderAnthropic, ProviderGoogle)
-	}
+func validate(p *Price) error {
 	if err := p.Rates.validate(); err != nil {
 		return err
 	}

@@ -7,27 +7,18 @@ import (
 	"sync"
 )
 
-// The providers a price entry may name. Each stands for how that provider
-// reports usage, which decides how the counts are billed (see the package
-// doc), not for who serves the model.
-const (
-	ProviderOpenAI    = "openai"
-	ProviderAnthropic = "anthropic"
-	ProviderGoogle    = "google"
-)
-
 // Rates are prices in USD per million tokens.
 type Rates struct {
 	Input  float64 `json:"input"`
 	Output float64 `json:"output"`
 	// CachedInput is the price of a cache read; zero means the input price.
 	CachedInput float64 `json:"cached_input,omitempty"`
-	// CacheWrite is the price of writing to the prompt cache (Anthropic's
-	// cache creation); zero means the input price.
+	// CacheWrite is the price of writing to the prompt cache; zero means
+	// the input price.
 	CacheWrite float64 `json:"cache_write,omitempty"`
 }
 
-// Tier replaces the base Rates for a request whose prompt is longer than
+// Tier replaces the base Rates for a request whose input is longer than
 // AbovePromptTokens.
 type Tier struct {
 	AbovePromptTokens int64 `json:"above_prompt_tokens"`
@@ -36,21 +27,25 @@ type Tier struct {
 
 // Price is one model's entry in a Table.
 type Price struct {
-	// Model is the table's name for the model, lower case: the key that
-	// matched, which may be shorter than the name looked up.
-	Model string `json:"name"`
-	// Provider is one of the Provider constants.
-	Provider string `json:"provider"`
+	// Model is the entry's name, lower case: the model the price is for,
+	// which may be an alias or release of the name looked up.
+	Model string
+	// Provider says who sells the model at this price ("openai", "aws",
+	// "openrouter"). It is for people reading the table: every provider's
+	// usage is billed by the same formula.
+	Provider string
 	Rates
 	// Tiers are in increasing order of AbovePromptTokens.
-	Tiers []Tier `json:"tiers,omitempty"`
+	Tiers []Tier
 }
 
 // Table maps model names to prices. It is immutable once loaded and safe
 // for concurrent use. A nil *Table knows no prices.
 type Table struct {
-	asOf   string
-	prices map[string]Price // by canonical name
+	asOf    string
+	source  string
+	entries int
+	prices  map[string]*Price // by canonical name and alias
 }
 
 //go:embed prices.json
@@ -67,16 +62,28 @@ var defaultTable = sync.OnceValue(func() *Table {
 	return t
 })
 
-// Default returns the price table embedded in the binary.
+// Default returns the price table embedded in the binary, generated from
+// the dataset its Source names.
 func Default() *Table { return defaultTable() }
 
-// AsOf returns the table's as_of date (YYYY-MM-DD), the day its prices were
-// last checked, or "" when the file did not say.
+// AsOf returns the table's as_of date (YYYY-MM-DD): the day its prices
+// were taken, the release date of the dataset for the embedded table. It
+// is "" when the file did not say.
 func (t *Table) AsOf() string {
 	if t == nil {
 		return ""
 	}
 	return t.asOf
+}
+
+// Source returns what the table was made from: the dataset's name and
+// version for the embedded table ("@pydantic/genai-prices 0.1.8"), or ""
+// when the file did not say (a table typed by hand).
+func (t *Table) Source() string {
+	if t == nil {
+		return ""
+	}
+	return t.source
 }
 
 // Lookup returns the price of model, matched as the package doc describes.
@@ -85,7 +92,16 @@ func (t *Table) Lookup(model string) (Price, bool) {
 	if !ok {
 		return Price{}, false
 	}
+	out := *p
 	// The caller gets its own tiers so that the table stays immutable.
-	p.Tiers = slices.Clone(p.Tiers)
-	return p, true
+	out.Tiers = slices.Clone(p.Tiers)
+	return out, true
+}
+
+// Len returns the number of entries in the table (aliases not counted).
+func (t *Table) Len() int {
+	if t == nil {
+		return 0
+	}
+	return t.entries
 }

@@ -53,36 +53,43 @@ func TestLookupNames(t *testing.T) {
 		{"o1-2024-12-17", "o1"},
 		{"o3-mini-2025-01-31", "o3-mini"},
 		{"gpt-4.1-nano-2025-04-14", "gpt-4.1-nano"},
+		{"gpt-5.1-codex", "gpt-5.1"},
+		{"gpt-35-turbo", "gpt-3.5-turbo"}, // Azure's spelling, an alias in the dataset
 		{"text-embedding-3-small", "text-embedding-3-small"},
 		{"claude-sonnet-4-5-20250929", "claude-sonnet-4-5"},
-		{"claude-sonnet-4-20250514", "claude-sonnet-4"},
+		{"claude-sonnet-4-20250514", "claude-sonnet-4-0"},
 		{"claude-opus-4-1-20250805", "claude-opus-4-1"},
-		{"claude-opus-4-0", "claude-opus-4"},
-		{"claude-3-5-haiku-latest", "claude-3-5-haiku"},
-		{"claude-3-5-haiku@20241022", "claude-3-5-haiku"},
+		{"claude-opus-4", "claude-opus-4-0"},
+		{"claude-3-5-haiku-20241022", "claude-3-5-haiku-latest"},
+		{"claude-3-5-haiku@20241022", "claude-3-5-haiku-latest"},
+		{"claude-opus-4-7", "claude-opus-4-7"},
 		{"gemini-2.5-flash-001", "gemini-2.5-flash"},
 		{"gemini-2.5-flash-lite", "gemini-2.5-flash-lite"},
+		{"gemini-2.5-flash-preview-05-20", "gemini-2.5-flash-preview"},
 		{"gemini-2.0-flash-001", "gemini-2.0-flash"},
 		{"models/gemini-2.5-pro", "gemini-2.5-pro"},
-		{"openai/gpt-5-mini", "gpt-5-mini"},
-		{"anthropic/claude-haiku-4-5", "claude-haiku-4-5"},
-		{"anthropic/claude-sonnet-4.5", "claude-sonnet-4-5"},
 		{"publishers/google/models/gemini-2.5-pro", "gemini-2.5-pro"},
+		{"anthropic/claude-haiku-4-5", "claude-haiku-4-5"},
+		// OpenRouter's own ids are entries of their own, at its prices.
+		{"openai/gpt-5-mini", "openai/gpt-5-mini"},
+		{"anthropic/claude-sonnet-4.5", "anthropic/claude-sonnet-4.5"},
+		{"meta-llama/llama-3.3-70b-instruct", "meta-llama/llama-3.3-70b-instruct"},
+		{"mistral-large-2411", "mistral-large"},
+		{"deepseek-chat", "deepseek-chat"},
+		{"grok-4", "grok-4-0709"},
+		{"llama-3.3-70b-versatile", "llama-3.3-70b-versatile"},
+		{"amazon.nova-pro-v1:0", "amazon.nova-pro-v1:0"},
+		{"global.anthropic.claude-sonnet-4-5-20250929-v1:0", "global.anthropic.claude-sonnet-4-5-20250929-v1:0"},
 		{"GPT-4O-2024-08-06", "gpt-4o"},
 		{"  Claude-Haiku-4-5 ", "claude-haiku-4-5"},
 
 		{"", ""},
 		{"openai/", ""},
 		{"llama-3.1-70b", ""},
-		{"gpt-4", ""},
-		{"gpt-4o-audio-preview", ""},
-		{"gpt-4o-mini-tts", ""},
-		{"o1-mini", ""},
-		{"o3-pro", ""},
-		{"gpt-5.1-codex", ""},
-		{"claude-opus-4-7", ""},
-		{"gemini-2.0-flash-lite", ""},
-		{"gemini-2.5-pro-preview-06-05", ""},
+		{"gpt-4o-mini-foo", ""},              // not a release suffix: another model
+		{"claude-opus-4-9", ""},              // "-9" is not a release of claude-opus-4
+		{"whisper-1", ""},                    // priced by audio duration, not tokens
+		{"gemini-2.5-pro-preview-06-05", ""}, // the dataset's prefix match is wider than a release
 	}
 	table := Default()
 	for _, tt := range tests {
@@ -105,57 +112,53 @@ func TestCost(t *testing.T) {
 		want  float64
 	}{
 		{
-			// Cached tokens are inside the input count; reasoning is inside output.
-			name: "openai", model: "oai",
+			// Cached tokens are part of the input; reasoning is part of the output.
+			name: "cache reads", model: "oai",
 			usage: store.Usage{InputTokens: 1000, CachedTokens: 400, OutputTokens: 500, ReasoningTokens: 300},
 			want:  (600*2 + 400*0.5 + 500*8) / 1e6,
 		},
 		{
-			name: "openai without a cache price bills cache reads as input", model: "oai-nocache",
+			name: "no cache price bills cache reads as input", model: "oai-nocache",
 			usage: store.Usage{InputTokens: 1000, CachedTokens: 400, OutputTokens: 100},
 			want:  (1000*1 + 100*2) / 1e6,
 		},
 		{
-			name: "openai caps cache reads at the input count", model: "oai",
-			usage: store.Usage{InputTokens: 100, CachedTokens: 500},
-			want:  100 * 0.5 / 1e6,
-		},
-		{
-			// Cache reads and writes are outside the input count; thinking is inside output.
-			name: "anthropic", model: "ant",
-			usage: store.Usage{InputTokens: 100, CachedTokens: 2000, CacheCreationTokens: 1000, OutputTokens: 500, ReasoningTokens: 200},
+			// Cache reads and writes are both parts of the input.
+			name: "cache reads and writes", model: "ant",
+			usage: store.Usage{InputTokens: 3100, CachedTokens: 2000, CacheCreationTokens: 1000, OutputTokens: 500, ReasoningTokens: 200},
 			want:  (100*3 + 2000*0.3 + 1000*3.75 + 500*15) / 1e6,
 		},
 		{
-			name: "anthropic at the threshold stays in the base tier", model: "ant",
-			usage: store.Usage{InputTokens: 50_000, CachedTokens: 150_000, OutputTokens: 1000},
+			name: "no cache write price bills writes as input", model: "oai",
+			usage: store.Usage{InputTokens: 1000, CacheCreationTokens: 400},
+			want:  1000 * 2 / 1e6,
+		},
+		{
+			name: "at the threshold stays in the base tier", model: "ant",
+			usage: store.Usage{InputTokens: 200_000, CachedTokens: 150_000, OutputTokens: 1000},
 			want:  (50_000*3 + 150_000*0.3 + 1000*15) / 1e6,
 		},
 		{
-			// Cache reads and writes count toward the prompt length.
-			name: "anthropic long prompt", model: "ant",
-			usage: store.Usage{InputTokens: 50_000, CachedTokens: 150_000, CacheCreationTokens: 10_000, OutputTokens: 1000},
+			// The tier is chosen on the whole input, cache included.
+			name: "long input", model: "ant",
+			usage: store.Usage{InputTokens: 210_000, CachedTokens: 150_000, CacheCreationTokens: 10_000, OutputTokens: 1000},
 			want:  (50_000*6 + 150_000*0.6 + 10_000*7.5 + 1000*22.5) / 1e6,
 		},
 		{
-			// Thoughts are outside the candidates count and billed as output.
-			name: "google", model: "gem",
-			usage: store.Usage{InputTokens: 10_000, CachedTokens: 4000, OutputTokens: 1000, ReasoningTokens: 2000},
-			want:  (6000*1.25 + 4000*0.125 + 3000*10) / 1e6,
-		},
-		{
-			name: "google at the threshold stays in the base tier", model: "gem",
-			usage: store.Usage{InputTokens: 200_000},
-			want:  200_000 * 1.25 / 1e6,
-		},
-		{
 			name: "google long prompt", model: "gem",
-			usage: store.Usage{InputTokens: 300_000, CachedTokens: 100_000, OutputTokens: 1000, ReasoningTokens: 1000},
+			usage: store.Usage{InputTokens: 300_000, CachedTokens: 100_000, OutputTokens: 2000, ReasoningTokens: 1000},
 			want:  (200_000*2.5 + 100_000*0.25 + 2000*15) / 1e6,
 		},
 		{
+			// Each part is clamped at zero: more cache than input bills
+			// the cache and no uncached input.
+			name: "cache beyond the input", model: "oai",
+			usage: store.Usage{InputTokens: 100, CachedTokens: 500},
+			want:  500 * 0.5 / 1e6,
+		},
+		{
 			name: "negative counts are none", model: "oai",
-			usage: store.Usage{InputTokens: -5, CachedTokens: -1, OutputTokens: 1000},
+			usage: store.Usage{InputTokens: -5, CachedTokens: -1, CacheCreationTokens: -3, OutputTokens: 1000},
 			want:  1000 * 8 / 1e6,
 		},
 		{name: "no usage", model: "ant", want: 0},
@@ -185,7 +188,7 @@ func TestCostModelChoice(t *testing.T) {
 		wantOK              bool
 	}{
 		{"model wins", "oai", "ant", 0.2, true},
-		{"request model when model is unknown", "oai-9000", "ant", 0.3, true},
+		{"request model when model is unknown", "oai-turbo", "ant", 0.3, true},
 		{"request model when model is empty", "", "gem", 0.125, true},
 		{"neither known", "mystery", "enigma", 0, false},
 	}
@@ -239,7 +242,7 @@ func TestApply(t *testing.T) {
 	}{
 		{"llm", store.Span{Type: store.SpanLLM, Model: "oai", Usage: usage}, ptr(0.2)},
 		{"embedding", store.Span{Type: store.SpanEmbedding, Model: "oai", Usage: usage}, ptr(0.2)},
-		{"request model", store.Span{Type: store.SpanLLM, Model: "oai-2099", RequestModel: "ant", Usage: usage}, ptr(0.3)},
+		{"request model", store.Span{Type: store.SpanLLM, Model: "oai-turbo", RequestModel: "ant", Usage: usage}, ptr(0.3)},
 		{"client cost kept", store.Span{Type: store.SpanLLM, Model: "oai", Usage: usage, CostUSD: &given}, &given},
 		{"unknown model", store.Span{Type: store.SpanLLM, Model: "mystery", Usage: usage}, nil},
 		{"no usage", store.Span{Type: store.SpanLLM, Model: "oai"}, nil},
@@ -275,9 +278,9 @@ func TestLoadErrors(t *testing.T) {
 		{"negative tier price", `{"models":[{"name":"a","provider":"google","input":1,"tiers":[{"above_prompt_tokens":10,"input":-1}]}]}`, "tiers[0]: negative input price"},
 		{"tiers out of order", `{"models":[{"name":"a","provider":"google","input":1,"tiers":[{"above_prompt_tokens":10,"input":2},{"above_prompt_tokens":10,"input":3}]}]}`, "tiers[1]: above_prompt_tokens"},
 		{"zero threshold", `{"models":[{"name":"a","provider":"google","input":1,"tiers":[{"input":2}]}]}`, "tiers[0]: above_prompt_tokens"},
-		{"missing provider", `{"models":[{"name":"a","input":1}]}`, "missing provider"},
-		{"unknown provider", `{"models":[{"name":"a","provider":"mistral","input":1}]}`, `unknown provider "mistral"`},
-		{"duplicate", `{"models":[{"name":"a","provider":"openai","input":1},{"name":"A","provider":"openai","input":2}]}`, `models[1] "a": listed twice`},
+		{"duplicate", `{"models":[{"name":"a","provider":"openai","input":1},{"name":"A","provider":"openai","input":2}]}`, `models[1] "a": "a" listed twice`},
+		{"alias of another entry", `{"models":[{"name":"a","input":1},{"name":"b","aliases":["a"],"input":2}]}`, `models[1] "b": "a" listed twice`},
+		{"empty alias", `{"models":[{"name":"a","aliases":[" "],"input":1}]}`, "aliases[0] is empty"},
 		{"no models", `{"as_of":"2025-01-01"}`, "no models"},
 		{"null", `null`, "no models"},
 		{"bad as_of", `{"as_of":"yesterday","models":[{"name":"a","provider":"openai","input":1}]}`, "as_of"},
@@ -334,31 +337,34 @@ func TestNilTable(t *testing.T) {
 func TestEmbeddedTable(t *testing.T) {
 	t.Parallel()
 	table := Default()
-	if table.AsOf() == "" {
-		t.Error("prices.json has no as_of date")
+	if table.AsOf() != "2026-09-23" || table.Source() != "@pydantic/genai-prices 0.1.8" {
+		t.Errorf("embedded table as of %q from %q, want the dataset's release", table.AsOf(), table.Source())
+	}
+	if table.Len() < 900 {
+		t.Errorf("embedded table has %d entries, want the dataset's", table.Len())
 	}
 	for name, p := range table.prices {
-		if p.Input <= 0 {
-			t.Errorf("%s: input price %v, want positive", name, p.Input)
-		}
-		switch p.Provider {
-		case ProviderOpenAI, ProviderAnthropic, ProviderGoogle:
-		default:
-			t.Errorf("%s: provider %q", name, p.Provider)
+		if p.Input < 0 || p.Output < 0 || p.Provider == "" {
+			t.Errorf("%s: %+v from %q", name, p.Rates, p.Provider)
 		}
 	}
-	required := []string{
-		"gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano",
-		"gpt-4o", "gpt-4o-mini", "o1", "o3", "o3-mini", "o4-mini",
-		"text-embedding-3-small", "text-embedding-3-large",
-		"claude-opus-4-1", "claude-opus-4", "claude-sonnet-4-5", "claude-sonnet-4",
-		"claude-3-7-sonnet", "claude-haiku-4-5", "claude-3-5-haiku",
-		"gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-2.0-flash",
+}
+
+func TestLoadAliases(t *testing.T) {
+	t.Parallel()
+	table, err := Load(strings.NewReader(`{"as_of":"2026-01-02","source":"hand 1","models":[
+		{"name":"m","aliases":["m-alias","M-Alias"],"input":1,"output":2},
+		{"name":"claude-x-1","aliases":["claude-x-1.0"],"input":3}]}`))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, name := range required {
-		if _, ok := table.prices[name]; !ok {
-			t.Errorf("prices.json has no entry for %s", name)
+	for name, want := range map[string]string{"m-alias": "m", "m-alias-2026-01-01": "m", "claude-x-1.0": "claude-x-1", "claude-x-1-0": "claude-x-1"} {
+		if p, ok := table.Lookup(name); !ok || p.Model != want {
+			t.Errorf("Lookup(%q) = %q, %v; want %q", name, p.Model, ok, want)
 		}
+	}
+	if table.Len() != 2 || table.Source() != "hand 1" || table.AsOf() != "2026-01-02" {
+		t.Errorf("Len, Source, AsOf = %d, %q, %q", table.Len(), table.Source(), table.AsOf())
 	}
 }
 
@@ -367,16 +373,17 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(testPrices))
 	f.Add([]byte(`{"models":[{"name":"a","provider":"anthropic","input":1,"tiers":[{"above_prompt_tokens":1,"input":2}]}]}`))
 	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"models":[{"name":"a","aliases":["b","claude-c.1"],"input":1}]}`))
 	usage := store.Usage{InputTokens: 300_000, OutputTokens: 1000, CachedTokens: 1000, CacheCreationTokens: 1000, ReasoningTokens: 1000}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		table, err := Load(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
-		for name := range table.prices {
+		for name, want := range table.prices {
 			p, ok := table.Lookup(name)
-			if !ok || p.Model != name {
-				t.Fatalf("Lookup(%q) = %q, %v after loading it", name, p.Model, ok)
+			if !ok || p.Model != want.Model {
+				t.Fatalf("Lookup(%q) = %q, %v after loading it as %q", name, p.Model, ok, want.Model)
 			}
 			if usd, ok := table.Cost(name, "", usage); ok && (usd < 0 || math.IsNaN(usd)) {
 				t.Fatalf("Cost(%q) = %v", name, usd)

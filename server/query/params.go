@@ -9,12 +9,14 @@ import (
 	"github.com/tracium/tracium/store"
 )
 
-// paramError names the query parameter at fault.
+// paramError names the query parameter at fault. It is a store.ErrInvalid,
+// as the store's own refusals of a parameter are, so both answer 400.
 type paramError struct {
 	name, problem string
 }
 
 func (e *paramError) Error() string { return fmt.Sprintf("parameter %s: %s", e.name, e.problem) }
+func (e *paramError) Unwrap() error { return store.ErrInvalid }
 
 // params reads query parameters, remembering the first bad one.
 type params struct {

@@ -65,14 +65,11 @@ type projectKey struct{}
 func (h *Handler) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := h.projectOf(r)
-		switch {
-		case errors.Is(err, auth.ErrUnauthorized):
-			w.Header().Set("WWW-Authenticate", `Bearer realm="tracium"`)
-			respond.Error(w, http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer sk_live_... or sign in")
-			return
-		case err != nil:
-			h.log.Warn("query: cannot authenticate", "err", err)
-			respond.Error(w, http.StatusServiceUnavailable, "unavailable", "cannot check credentials right now; retry later")
+		if errors.Is(err, auth.ErrUnauthorized) {
+			err = respond.NewProblem(auth.ErrUnauthorized, "", "send Authorization: Bearer sk_live_... or sign in")
+		}
+		if err != nil {
+			respond.Fail(w, r, h.log, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), projectKey{}, id)))
@@ -81,19 +78,13 @@ func (h *Handler) authenticate(next http.Handler) http.Handler {
 
 func projectID(r *http.Request) int64 { return r.Context().Value(projectKey{}).(int64) }
 
-// fail maps an error to its status: the one mapping of the read API.
+// fail answers err through the one error map; a missing trace says which
+// thing was missing.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var bad *paramError
-	switch {
-	case errors.As(err, &bad):
-		respond.Error(w, http.StatusBadRequest, "invalid_parameter", bad.Error())
-	case errors.Is(err, store.ErrNotFound):
-		respond.Error(w, http.StatusNotFound, "not_found", "no such trace in this project")
-	case errors.Is(err, store.ErrInvalid):
-		respond.Error(w, http.StatusBadRequest, "invalid_parameter", strings.TrimPrefix(err.Error(), "invalid: "))
-	default:
-		respond.Internal(w, r, h.log, err)
+	if errors.Is(err, store.ErrNotFound) {
+		err = respond.NewProblem(store.ErrNotFound, "", "no such trace in this project")
 	}
+	respond.Fail(w, r, h.log, err)
 }
 
 // FromAPIKey resolves a request's Bearer key to its project.

@@ -255,10 +255,18 @@ func testBadParameters(t *testing.T, b *testBundle) {
 		{"/api/v1/spans?type=robot", "type"},
 		{"/api/v1/spans?status=bad", "status"},
 		{"/api/v1/metrics/usage?group_by=week", "group_by"},
+		{"/api/v1/traces?q=" + strings.Repeat("a", 50_001), "q"},
+		{"/api/v1/traces?q=a%00b", "q"},
+		{"/api/v1/traces?q=%FF%FE", "q"},
+		{"/api/v1/traces?agent_name=a%00b", "agent_name"},
+		{"/api/v1/traces?agent_name=%C3%28", "agent_name"},
+		{"/api/v1/spans?q=%00", "q"},
+		{"/api/v1/spans?q=" + strings.Repeat("a", 50_001), "q"},
+		{"/api/v1/spans?cursor=eyJ0IjoxfQ", "cursor"},
 	} {
 		code, body := b.get(t, b.keyA, tc.path, nil)
 		if code != 400 || !strings.Contains(body, `"invalid_parameter"`) || !strings.Contains(body, tc.param) {
-			t.Errorf("GET %s: %d %s; want 400 naming %s", tc.path, code, body, tc.param)
+			t.Errorf("GET %.80s: %d %s; want 400 naming %s", tc.path, code, body, tc.param)
 		}
 	}
 }

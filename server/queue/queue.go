@@ -34,6 +34,9 @@ const (
 	HeaderProject = "Tracium-Project"
 	// HeaderReason says why a batch was dead-lettered.
 	HeaderReason = "Tracium-Dead-Reason"
+	// HeaderDeliveries says how many times a dead-lettered batch was
+	// delivered to writers.
+	HeaderDeliveries = "Tracium-Deliveries"
 )
 
 // Config says which NATS to use and how to size the stream.
@@ -81,6 +84,7 @@ func (c *Config) validate() error {
 type Queue struct {
 	cfg      Config
 	embedded *natsserver.Server
+	unlock   func() // releases the embedded store's lock
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	stream   jetstream.Stream
@@ -95,8 +99,12 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	q := &Queue{cfg: cfg}
 	var err error
 	if cfg.URL == "" {
+		if q.unlock, err = lockDir(filepath.Join(cfg.DataDir, "jetstream.lock")); err != nil {
+			return nil, err
+		}
 		q.embedded, err = startEmbedded(cfg.DataDir)
 		if err != nil {
+			q.Close()
 			return nil, err
 		}
 		q.nc, err = nats.Connect("", nats.InProcessServer(q.embedded), nats.Name("tracium"), nats.MaxReconnects(-1))
@@ -203,11 +211,13 @@ func (q *Queue) Consumer(ctx context.Context) (jetstream.Consumer, error) {
 	return c, nil
 }
 
-// DeadLetter stores msg's payload on the dead-letter stream with reason.
-func (q *Queue) DeadLetter(ctx context.Context, projectID string, payload []byte, reason string) error {
+// DeadLetter stores a batch's payload on the dead-letter stream with the
+// reason it could not be written and the deliveries it took.
+func (q *Queue) DeadLetter(ctx context.Context, projectID string, payload []byte, reason string, deliveries uint64) error {
 	m := nats.NewMsg(DeadSubject)
 	m.Header.Set(HeaderProject, projectID)
 	m.Header.Set(HeaderReason, reason)
+	m.Header.Set(HeaderDeliveries, strconv.FormatUint(deliveries, 10))
 	m.Data = payload
 	if _, err := q.js.PublishMsg(ctx, m); err != nil {
 		return fmt.Errorf("queue: dead-letter: %w", err)
@@ -257,5 +267,8 @@ func (q *Queue) Close() {
 	if q.embedded != nil {
 		q.embedded.Shutdown()
 		q.embedded.WaitForShutdown()
+	}
+	if q.unlock != nil {
+		q.unlock()
 	}
 }

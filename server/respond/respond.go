@@ -2,6 +2,9 @@
 // APIs, errors included, so that they all have one shape:
 //
 //	{"error": {"code": "bad_request", "message": "..."}}
+//
+// and so that one table (kinds, in errors.go) decides which status each
+// kind of error gets.
 package respond
 
 import (
@@ -10,11 +13,19 @@ import (
 	"net/http"
 )
 
-// JSON writes v with status.
+// JSON writes v with status. v is encoded before anything is written: a
+// value that cannot be encoded (a +Inf, a cycle) becomes a 500 with a JSON
+// error, never a 200 with an empty or cut body.
 func JSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		slog.Error("encode response", "status", status, "err", err)
+		status = http.StatusInternalServerError
+		body, _ = json.Marshal(ErrorBody{Error: ErrorDetail{Code: codeInternal, Message: messageInternal}})
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	if err := json.NewEncoder(w).Encode(v); err != nil {
+	if _, err := w.Write(append(body, '\n')); err != nil {
 		slog.Debug("write response", "err", err)
 	}
 }
@@ -30,14 +41,8 @@ type ErrorDetail struct {
 	Message string `json:"message"`
 }
 
-// Error writes an error response.
+// Error writes an error response with a status and code chosen by the
+// caller. Prefer Fail, which takes both from the error's kind.
 func Error(w http.ResponseWriter, status int, code, message string) {
 	JSON(w, status, ErrorBody{Error: ErrorDetail{Code: code, Message: message}})
-}
-
-// Internal logs err and tells the client only that something failed:
-// internal details never reach a user.
-func Internal(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-	Error(w, http.StatusInternalServerError, "internal", "internal error")
 }

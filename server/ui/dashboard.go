@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"cmp"
+	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/tracium/tracium/server/ui/chart"
@@ -59,7 +62,7 @@ func (h *Handler) dashboardPage(w http.ResponseWriter, r *http.Request) {
 		total.LatencyP95MS = max(total.LatencyP95MS, row.LatencyP95MS)
 	}
 	v.Empty = total.Count == 0
-	v.Calls, v.Tokens, v.Cost = formatCount(total.Count), formatCount(total.Usage.InputTokens+total.Usage.OutputTokens), formatCost(total.CostUSD)
+	v.Calls, v.Tokens, v.Cost = formatCount(total.Count), formatCount(total.Usage.TotalTokens), formatCost(total.CostUSD)
 	v.P95 = chart.FormatMillis(total.LatencyP95MS)
 	if total.Count > 0 {
 		v.ErrorRate = chart.FormatPercent(float64(total.ErrorCount) / float64(total.Count))
@@ -75,8 +78,13 @@ func (h *Handler) dashboardPage(w http.ResponseWriter, r *http.Request) {
 		return out
 	}
 	v.TokensChart = chart.StackedBars("Tokens over time", []chart.Series{
-		series("input", func(r store.UsageRow) float64 { return float64(r.Usage.InputTokens - r.Usage.CachedTokens) }),
+		// Under the token convention the input includes the cache's reads and
+		// writes, so the stack's parts add up to the total.
+		series("input", func(r store.UsageRow) float64 {
+			return float64(max(r.Usage.InputTokens-r.Usage.CachedTokens-r.Usage.CacheCreationTokens, 0))
+		}),
 		series("cached input", func(r store.UsageRow) float64 { return float64(r.Usage.CachedTokens) }),
+		series("cache write", func(r store.UsageRow) float64 { return float64(r.Usage.CacheCreationTokens) }),
 		series("output", func(r store.UsageRow) float64 { return float64(r.Usage.OutputTokens) }),
 	}, chart.FormatCount, 640, 240)
 	v.CostChart = chart.Lines("Cost over time", []chart.Series{series("cost", func(r store.UsageRow) float64 { return r.CostUSD })},
@@ -88,19 +96,29 @@ func (h *Handler) dashboardPage(w http.ResponseWriter, r *http.Request) {
 	v.ErrorChart = chart.Lines("Error rate", []chart.Series{series("errors", func(r store.UsageRow) float64 { return r.ErrorRate })},
 		chart.FormatPercent, 640, 240)
 	v.ModelCostChart = bars("Cost by model", byModel, func(r store.UsageRow) float64 { return r.CostUSD }, chart.FormatUSD)
-	v.ModelTokensChart = bars("Tokens by model", byModel, func(r store.UsageRow) float64 { return float64(r.Usage.InputTokens + r.Usage.OutputTokens) }, chart.FormatCount)
+	v.ModelTokensChart = bars("Tokens by model", byModel, func(r store.UsageRow) float64 { return float64(r.Usage.TotalTokens) }, chart.FormatCount)
 	v.AgentChart = bars("Cost by agent", byAgent, func(r store.UsageRow) float64 { return r.CostUSD }, chart.FormatUSD)
-	v.AgentTokensChart = bars("Tokens by agent", byAgent, func(r store.UsageRow) float64 { return float64(r.Usage.InputTokens + r.Usage.OutputTokens) }, chart.FormatCount)
+	v.AgentTokensChart = bars("Tokens by agent", byAgent, func(r store.UsageRow) float64 { return float64(r.Usage.TotalTokens) }, chart.FormatCount)
 	h.render(w, r, http.StatusOK, DashboardPage(v))
 }
 
+// maxBars bounds the bars of one chart.
+const maxBars = 20
+
 // bars draws rows largest first.
 func bars(title string, rows []store.UsageRow, value func(store.UsageRow) float64, f chart.Format) template.HTML {
-	sorted := append([]store.UsageRow(nil), rows...)
-	for i := 1; i < len(sorted); i++ { // insertion sort: a handful of rows
-		for j := i; j > 0 && value(sorted[j]) > value(sorted[j-1]); j-- {
-			sorted[j], sorted[j-1] = sorted[j-1], sorted[j]
+	sorted := slices.Clone(rows)
+	slices.SortStableFunc(sorted, func(a, b store.UsageRow) int { return cmp.Compare(value(b), value(a)) })
+	if len(sorted) > maxBars {
+		// The rest are summed into one bar: a chart of 20,000 models says
+		// nothing, and would be a page of megabytes.
+		rest := store.UsageRow{Key: fmt.Sprintf("%d others", len(sorted)-maxBars+1)}
+		for _, r := range sorted[maxBars-1:] {
+			rest.Count += r.Count
+			rest.Usage = rest.Usage.Add(r.Usage)
+			rest.CostUSD += r.CostUSD
 		}
+		sorted = append(sorted[:maxBars-1], rest)
 	}
 	labels, values := make([]string, len(sorted)), make([]float64, len(sorted))
 	for i, r := range sorted {

@@ -3,194 +3,123 @@ package ui
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
+	"strconv"
+	"unicode/utf8"
+
+	tracium "github.com/tracium/tracium/sdk"
 )
+
+// The trace page shows an llm span's input and output as chat messages.
+// They are read in one shape only, the recorded chat of the SDK
+// (tracium.Chat, docs/data-model.md), which the SDK writes for every
+// provider and the collector's OTLP mapping writes too: one decode, no
+// guessing at providers' formats here. Anything else is shown as JSON.
 
 // Message is one chat message as the trace page shows it.
 type Message struct {
-	Role       string
-	Text       string
-	ToolCalls  []ToolCall
-	ToolCallID string // a tool result answers this call
-	Images     int    // image parts, shown as references only
+	Role         string
+	Parts        []PartView
+	FinishReason string
 }
 
-// ToolCall is a function call the model asked for.
-type ToolCall struct {
-	ID, Name, Arguments string
+// PartView is one part of a message, ready to print.
+type PartView struct {
+	// Kind picks the rendering: "text", "reasoning", "refusal",
+	// "tool_call", "tool_result", "media" or "other".
+	Kind string
+	// Text is the part's text, its arguments or its result, cut at the
+	// page's limit (Cut says so).
+	Text string
+	Cut  bool
+	// ToolID and ToolName name a tool call or the call a result answers.
+	ToolID, ToolName string
+	// Label describes media or a part of another type.
+	Label string
 }
 
-// chatMessages reads the chat messages in a span's input or output, in
-// the shapes OpenAI, Anthropic and Gemini use (a list of messages, an
-// object with "messages" or "contents", a chat completion, a single
-// message). It returns nil when the JSON is not a conversation; the page
-// then shows the raw JSON.
-func chatMessages(raw []byte) []Message {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
+// chatMessages reads a span's input or output as chat messages; nil when
+// it is not a recorded chat. Each part's text is cut at limit bytes (0:
+// no cut).
+func chatMessages(raw []byte, limit int) []Message {
+	c, ok := tracium.ParseChat(raw)
+	if !ok {
 		return nil
 	}
-	var list []json.RawMessage
-	if raw[0] == '[' {
-		if json.Unmarshal(raw, &list) != nil {
-			return nil
+	out := make([]Message, 0, len(c.Messages))
+	for _, m := range c.Messages {
+		msg := Message{Role: m.Role, FinishReason: m.FinishReason, Parts: make([]PartView, 0, len(m.Parts))}
+		for _, p := range m.Parts {
+			msg.Parts = append(msg.Parts, partView(p, limit))
 		}
-		return messagesOf(list)
+		out = append(out, msg)
 	}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(raw, &obj) != nil {
-		return nil
-	}
-	var out []Message
-	if sys, ok := obj["system"]; ok { // Anthropic's system prompt
-		if t := textOf(sys); t != "" {
-			out = append(out, Message{Role: "system", Text: t})
-		}
-	}
-	if sys, ok := obj["systemInstruction"]; ok { // Gemini's
-		if m, ok := messageOf(sys); ok {
-			m.Role = "system"
-			out = append(out, m)
-		}
-	}
-	for _, key := range []string{"messages", "contents", "input"} {
-		if v, ok := obj[key]; ok && json.Unmarshal(v, &list) == nil {
-			return append(out, messagesOf(list)...)
-		}
-	}
-	if v, ok := obj["choices"]; ok { // a chat completion
-		var choices []struct {
-			Message json.RawMessage `json:"message"`
-		}
-		if json.Unmarshal(v, &choices) == nil && len(choices) > 0 {
-			if m, ok := messageOf(choices[0].Message); ok {
-				return append(out, m)
-			}
-		}
-	}
-	if v, ok := obj["candidates"]; ok { // a Gemini response
-		var cands []struct {
-			Content json.RawMessage `json:"content"`
-		}
-		if json.Unmarshal(v, &cands) == nil && len(cands) > 0 {
-			if m, ok := messageOf(cands[0].Content); ok {
-				return append(out, m)
-			}
-		}
-	}
-	if m, ok := messageOf(raw); ok {
-		return append(out, m)
-	}
-	if len(out) > 0 {
-		return out
-	}
-	return nil
-}
-
-func messagesOf(list []json.RawMessage) []Message {
-	var out []Message
-	for _, item := range list {
-		m, ok := messageOf(item)
-		if !ok {
-			return nil // not a conversation after all
-		}
-		out = append(out, m)
+	if c.Truncated && len(out) > 0 {
+		last := &out[len(out)-1]
+		last.Parts = append(last.Parts, PartView{Kind: "other", Label: "The recorded answer was cut at the SDK's 1 MB limit."})
 	}
 	return out
 }
 
-// messageOf reads one message: {role, content | parts, tool_calls, ...}.
-func messageOf(raw json.RawMessage) (Message, bool) {
-	var m struct {
-		Role       string          `json:"role"`
-		Content    json.RawMessage `json:"content"`
-		Parts      json.RawMessage `json:"parts"`
-		ToolCallID string          `json:"tool_call_id"`
-		ToolCalls  []struct {
-			ID       string `json:"id"`
-			Function struct {
-				Name      string `json:"name"`
-				Arguments string `json:"arguments"`
-			} `json:"function"`
-		} `json:"tool_calls"`
+func partView(p tracium.Part, limit int) PartView {
+	v := PartView{ToolID: p.ID, ToolName: p.Name}
+	switch p.Type {
+	case tracium.PartText, tracium.PartReasoning, tracium.PartRefusal:
+		v.Kind = string(p.Type)
+		v.Text, v.Cut = cut(p.Content, limit)
+	case tracium.PartToolCall:
+		v.Kind = "tool_call"
+		v.Text, v.Cut = cut(compactJSON(p.Arguments), limit)
+	case tracium.PartToolCallResponse:
+		v.Kind = "tool_result"
+		v.Text, v.Cut = cut(jsonAsText(p.Response), limit)
+	case tracium.PartBlob, tracium.PartURI, tracium.PartFile:
+		v.Kind, v.Label = "media", mediaLabel(p)
+	default:
+		v.Kind, v.Label = "other", string(p.Type)
+		v.Text, v.Cut = cut(p.Content, limit)
 	}
-	if json.Unmarshal(raw, &m) != nil || m.Role == "" && m.Parts == nil {
-		return Message{}, false
-	}
-	out := Message{Role: m.Role, ToolCallID: m.ToolCallID}
-	if out.Role == "" {
-		out.Role = "model"
-	}
-	for _, tc := range m.ToolCalls {
-		out.ToolCalls = append(out.ToolCalls, ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
-	}
-	content := m.Content
-	if content == nil {
-		content = m.Parts
-	}
-	readParts(content, &out)
-	return out, true
+	return v
 }
 
-// readParts fills text, tool calls and results from a content value: a
-// string, or a list of typed parts.
-func readParts(raw json.RawMessage, m *Message) {
-	if len(raw) == 0 {
-		return
+// mediaLabel describes a media part: "image · image/png · 48 KB",
+// "image · https://…", "document · file-abc".
+func mediaLabel(p tracium.Part) string {
+	label := cmpNonEmpty(p.Modality, "media")
+	if p.MIMEType != "" {
+		label += " · " + p.MIMEType
 	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		m.Text = s
-		return
+	switch {
+	case p.URI != "":
+		label += " · " + p.URI
+	case p.FileID != "":
+		label += " · file " + p.FileID
+	case p.Size > 0:
+		label += " · " + formatBytes(p.Size)
 	}
-	var parts []map[string]json.RawMessage
-	if json.Unmarshal(raw, &parts) != nil {
-		m.Text = string(raw)
-		return
-	}
-	var texts []string
-	for _, p := range parts {
-		var typ string
-		_ = json.Unmarshal(p["type"], &typ)
-		switch {
-		case p["text"] != nil:
-			texts = append(texts, textOf(p["text"]))
-		case typ == "image_url" || typ == "image" || typ == "input_image" || p["inlineData"] != nil || p["fileData"] != nil:
-			m.Images++
-		case typ == "tool_use":
-			m.ToolCalls = append(m.ToolCalls, ToolCall{ID: textOf(p["id"]), Name: textOf(p["name"]), Arguments: compact(p["input"])})
-		case typ == "tool_result":
-			m.ToolCallID = textOf(p["tool_use_id"])
-			texts = append(texts, contentText(p["content"]))
-		case p["functionCall"] != nil:
-			var fc struct {
-				Name string          `json:"name"`
-				Args json.RawMessage `json:"args"`
-			}
-			_ = json.Unmarshal(p["functionCall"], &fc)
-			m.ToolCalls = append(m.ToolCalls, ToolCall{Name: fc.Name, Arguments: compact(fc.Args)})
-		case p["functionResponse"] != nil:
-			texts = append(texts, compact(p["functionResponse"]))
-		}
-	}
-	m.Text = strings.Join(texts, "\n")
+	return label
 }
 
-func contentText(raw json.RawMessage) string {
-	var m Message
-	readParts(raw, &m)
-	return m.Text
+func cmpNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
-func textOf(raw json.RawMessage) string {
+// jsonAsText shows a JSON string as its text and anything else as
+// compact JSON.
+func jsonAsText(raw json.RawMessage) string {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		return s
 	}
-	return contentText(raw)
+	return compactJSON(raw)
 }
 
-func compact(raw json.RawMessage) string {
+func compactJSON(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
 	var buf bytes.Buffer
 	if json.Compact(&buf, raw) != nil {
 		return string(raw)
@@ -198,9 +127,21 @@ func compact(raw json.RawMessage) string {
 	return buf.String()
 }
 
+// cut shortens s to at most limit bytes on a rune boundary.
+func cut(s string, limit int) (string, bool) {
+	if limit <= 0 || len(s) <= limit {
+		return s, false
+	}
+	i := limit
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i], true
+}
+
 // prettyJSON indents JSON for the raw view, cut at limit bytes so that a
 // 1 MB prompt does not make a 1 MB page unless asked for.
-func prettyJSON(raw []byte, limit int) (text string, cut bool) {
+func prettyJSON(raw []byte, limit int) (text string, cutShort bool) {
 	if len(raw) == 0 {
 		return "", false
 	}
@@ -209,8 +150,15 @@ func prettyJSON(raw []byte, limit int) (text string, cut bool) {
 		buf.Reset()
 		buf.Write(raw)
 	}
-	if limit > 0 && buf.Len() > limit {
-		return buf.String()[:limit], true
+	return cut(buf.String(), limit)
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+	case n >= 1<<10:
+		return strconv.FormatInt(n>>10, 10) + " KB"
 	}
-	return buf.String(), false
+	return strconv.FormatInt(n, 10) + " bytes"
 }

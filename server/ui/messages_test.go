@@ -1,88 +1,97 @@
 package ui
 
 import (
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
+
+	tracium "github.com/tracium/tracium/sdk"
 )
 
 func TestChatMessages(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name  string
-		raw   string
-		roles []string
-		check func(t *testing.T, m []Message)
-	}{
-		{"openai list", `[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"What is this?"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}]`,
-			[]string{"system", "user"}, func(t *testing.T, m []Message) {
-				if m[1].Text != "What is this?" || m[1].Images != 1 {
-					t.Errorf("user message %+v; want the text and one image reference", m[1])
-				}
-			}},
-		{"openai request", `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"},{"role":"assistant","tool_calls":[{"id":"c1","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c1","content":"42"}]}`,
-			[]string{"user", "assistant", "tool"}, func(t *testing.T, m []Message) {
-				if len(m[1].ToolCalls) != 1 || m[1].ToolCalls[0].Name != "f" || m[2].ToolCallID != "c1" || m[2].Text != "42" {
-					t.Errorf("tool call and result not read: %+v", m)
-				}
-			}},
-		{"openai completion", `{"choices":[{"message":{"role":"assistant","content":"Hello"}}]}`, []string{"assistant"}, nil},
-		{"anthropic request", `{"system":"Be kind.","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":[{"type":"text","text":"Let me look."},{"type":"tool_use","id":"t1","name":"search","input":{"q":"x"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"found"}]}]}`,
-			[]string{"system", "user", "assistant", "user"}, func(t *testing.T, m []Message) {
-				if m[2].ToolCalls[0].Arguments != `{"q":"x"}` || m[3].ToolCallID != "t1" || m[3].Text != "found" {
-					t.Errorf("anthropic tool use not read: %+v", m)
-				}
-			}},
-		{"gemini request", `{"systemInstruction":{"parts":[{"text":"sys"}]},"contents":[{"role":"user","parts":[{"text":"hi"}]},{"role":"model","parts":[{"functionCall":{"name":"f","args":{"a":1}}}]}]}`,
-			[]string{"system", "user", "model"}, nil},
-		{"gemini response", `{"candidates":[{"content":{"role":"model","parts":[{"text":"Hi"}]}}]}`, []string{"model"}, nil},
-		{"single message", `{"role":"assistant","content":"ok"}`, []string{"assistant"}, nil},
-		{"not a conversation", `{"question":"why"}`, nil, nil},
-		{"a list of numbers", `[1,2]`, nil, nil},
-		{"a string", `"hello"`, nil, nil},
-		{"broken", `{"messages":[`, nil, nil},
-		{"empty", ``, nil, nil},
+	chat := tracium.Chat{Messages: []tracium.Message{
+		tracium.TextMessage(tracium.RoleSystem, "Be brief."),
+		{Role: tracium.RoleUser, Parts: []tracium.Part{
+			tracium.TextPart("What is here?"),
+			{Type: tracium.PartBlob, Modality: tracium.ModalityImage, MIMEType: "image/png", Size: 48 << 10},
+			{Type: tracium.PartURI, Modality: tracium.ModalityImage, URI: "https://example.com/a.png"},
+		}},
+		{Role: tracium.RoleAssistant, FinishReason: "tool_calls", Parts: []tracium.Part{
+			{Type: tracium.PartReasoning, Content: "The user wants a lookup."},
+			tracium.ToolCallPart("call_1", "lookup", `{ "q": "Portugal" }`),
+		}},
+		{Role: tracium.RoleTool, Parts: []tracium.Part{tracium.ToolResultPart("call_1", "lookup", `"Lisbon"`)}},
+		{Role: tracium.RoleAssistant, Parts: []tracium.Part{{Type: tracium.PartRefusal, Content: "I cannot."}, {Type: "web_search_call"}}},
+	}}
+	raw, _ := json.Marshal(chat)
+	got := chatMessages(raw, 0)
+	want := []Message{
+		{Role: "system", Parts: []PartView{{Kind: "text", Text: "Be brief."}}},
+		{Role: "user", Parts: []PartView{{Kind: "text", Text: "What is here?"},
+			{Kind: "media", Label: "image · image/png · 48 KB"}, {Kind: "media", Label: "image · https://example.com/a.png"}}},
+		{Role: "assistant", FinishReason: "tool_calls", Parts: []PartView{{Kind: "reasoning", Text: "The user wants a lookup."},
+			{Kind: "tool_call", Text: `{"q":"Portugal"}`, ToolID: "call_1", ToolName: "lookup"}}},
+		{Role: "tool", Parts: []PartView{{Kind: "tool_result", Text: "Lisbon", ToolID: "call_1", ToolName: "lookup"}}},
+		{Role: "assistant", Parts: []PartView{{Kind: "refusal", Text: "I cannot."}, {Kind: "other", Label: "web_search_call"}}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			m := chatMessages([]byte(tc.raw))
-			var roles []string
-			for _, x := range m {
-				roles = append(roles, x.Role)
-			}
-			if strings.Join(roles, ",") != strings.Join(tc.roles, ",") {
-				t.Fatalf("roles %v, want %v", roles, tc.roles)
-			}
-			if tc.check != nil {
-				tc.check(t, m)
-			}
-		})
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("chatMessages =\n%+v\nwant\n%+v", got, want)
 	}
-}
-
-func TestPrettyJSONCut(t *testing.T) {
-	t.Parallel()
-	raw := []byte(`{"a":"` + strings.Repeat("x", 1000) + `"}`)
-	text, cut := prettyJSON(raw, 100)
-	if !cut || len(text) != 100 {
-		t.Errorf("cut %v at %d bytes", cut, len(text))
-	}
-	if text, cut := prettyJSON(raw, 0); cut || !strings.Contains(text, "\n") {
-		t.Errorf("no limit: cut %v, indented %v", cut, strings.Contains(text, "\n"))
-	}
-}
-
-func TestSafeNext(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"/traces?status=error": "/traces?status=error",
-		"https://evil.example": "/traces",
-		"//evil.example/x":     "/traces",
-		"":                     "/traces",
-		"javascript:alert(1)":  "/traces",
-	} {
-		if got := safeNext(in); got != want {
-			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+	for _, notChat := range []string{`{"question":"Plan three days"}`, `[{"role":"user","content":"raw OpenAI"}]`, `"text"`, ``} {
+		if m := chatMessages([]byte(notChat), 0); m != nil {
+			t.Errorf("chatMessages(%s) = %v, want nil: only the recorded chat is read as messages", notChat, m)
 		}
 	}
+}
+
+func TestChatMessagesCut(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("é", 40_000) // 80,000 bytes
+	raw, _ := json.Marshal(tracium.Chat{Messages: []tracium.Message{tracium.TextMessage("assistant", long)}, Truncated: true})
+	m := chatMessages(raw, rawLimit)
+	p := m[0].Parts[0]
+	if !p.Cut || len(p.Text) > rawLimit || !strings.HasPrefix(long, p.Text) {
+		t.Errorf("a 80 KB text cut at 64 KB: cut=%v len=%d", p.Cut, len(p.Text))
+	}
+	if last := m[0].Parts[len(m[0].Parts)-1]; !strings.Contains(last.Label, "cut at the SDK's 1 MB limit") {
+		t.Errorf("a truncated chat does not say so: %+v", m[0].Parts)
+	}
+	if full := chatMessages(raw, 0); full[0].Parts[0].Text != long {
+		t.Errorf("the uncut view lost text")
+	}
+}
+
+func TestFormat(t *testing.T) {
+	t.Parallel()
+	for c, want := range map[float64]string{0.0151: "$0.0151", 0.000445: "$0.000445", 0.5: "$0.50", 0.01: "$0.01",
+		0.123456: "$0.123", 12.3456: "$12.35", 1234.5: "$1,234.50", 0: "–"} {
+		if got := formatCost(c); got != want {
+			t.Errorf("formatCost(%v) = %q, want %q", c, got, want)
+		}
+	}
+	for n, want := range map[int64]string{0: "0", 999: "999", 7544: "7,544", 18700: "18,700", 1234567: "1,234,567", -4200: "-4,200"} {
+		if got := formatCount(n); got != want {
+			t.Errorf("formatCount(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// FuzzChatMessages: whatever a span's input holds, reading it neither
+// panics nor takes more than one pass.
+func FuzzChatMessages(f *testing.F) {
+	f.Add([]byte(`{"messages":[{"role":"user","parts":[{"type":"text","content":"hi"}]}]}`))
+	f.Add([]byte(`{"messages":[{"role":"assistant","parts":[{"type":"tool_call","name":"x","arguments":{"a":[1,{"b":null}]}}]}],"truncated":true}`))
+	f.Add([]byte(`{"messages":[{"role":"tool","parts":[{"type":"tool_call_response","response":"` + strings.Repeat(`\"`, 10) + `"}]}]}`))
+	f.Add([]byte(`[{"role":"user"}]`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		for _, m := range chatMessages(raw, 64) {
+			for _, p := range m.Parts {
+				if len(p.Text) > 64 {
+					t.Fatalf("a part of %d bytes passed the 64-byte cut", len(p.Text))
+				}
+			}
+		}
+	})
 }

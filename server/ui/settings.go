@@ -48,7 +48,7 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, status 
 	s := sessionOf(r)
 	ctx := r.Context()
 	v.Frame = s.frame("Settings", "settings")
-	v.CanManageKeys = s.role != store.RoleViewer
+	v.CanManageKeys = s.user.InstanceAdmin
 	for _, p := range s.projects {
 		v.Projects = append(v.Projects, ProjectRow{ID: idString(p.ID), Name: p.Name, Created: formatTime(p.CreatedAt)})
 	}
@@ -75,7 +75,7 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, status 
 			return
 		}
 		for _, u := range users {
-			v.Users = append(v.Users, UserRow{Email: u.Email, Role: userRole(u), Created: formatTime(u.CreatedAt)})
+			v.Users = append(v.Users, UserRow{Email: u.Email, Role: instanceRole(u), Created: formatTime(u.CreatedAt)})
 		}
 	}
 	h.render(w, r, status, SettingsPage(v))
@@ -83,7 +83,7 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, status 
 
 func (h *Handler) createKey(w http.ResponseWriter, r *http.Request) {
 	s := sessionOf(r)
-	if s.role == store.RoleViewer {
+	if !s.user.InstanceAdmin {
 		h.renderSettings(w, r, http.StatusForbidden, SettingsView{Error: "Viewers cannot create API keys."})
 		return
 	}
@@ -108,7 +108,7 @@ func (h *Handler) createKey(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) revokeKey(w http.ResponseWriter, r *http.Request) {
 	s := sessionOf(r)
-	if s.role == store.RoleViewer {
+	if !s.user.InstanceAdmin {
 		h.renderSettings(w, r, http.StatusForbidden, SettingsView{Error: "Viewers cannot revoke API keys."})
 		return
 	}
@@ -163,12 +163,8 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-	var u store.User
 	if err == nil {
-		u, err = h.store.CreateUser(r.Context(), store.User{Email: email, PasswordHash: hash, InstanceAdmin: role == store.RoleAdmin})
-	}
-	if err == nil {
-		err = h.store.AddMember(r.Context(), sessionOf(r).project.ID, u.ID, role)
+		_, err = h.store.CreateUser(r.Context(), store.User{Email: email, PasswordHash: hash, InstanceAdmin: role == store.RoleAdmin})
 	}
 	switch {
 	case errors.Is(err, store.ErrConflict):
@@ -183,10 +179,11 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
 
 func (s *session) isAdmin() bool { return s.user.InstanceAdmin }
 
-// userRole is what the users table says of u.
-func userRole(u store.User) string {
+// instanceRole names what a user may do until memberships reach the UI:
+// an instance admin manages everything, anyone else reads.
+func instanceRole(u store.User) string {
 	if u.InstanceAdmin {
-		return "instance admin"
+		return string(store.RoleAdmin)
 	}
-	return "user"
+	return string(store.RoleViewer)
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	tracium "github.com/tracium/tracium/sdk"
 	"github.com/tracium/tracium/store"
 )
 
@@ -21,23 +23,41 @@ type TraceView struct {
 	Frame
 	ID, Name, Agent, Start, Duration, Spans, Cost string
 	Failed                                        bool
-	Usage                                         store.Usage
+	Models                                        []string
+	Tokens                                        TokensView
 	Tags                                          []string
 	UserID, SessionID                             string
 	Rows                                          []SpanRow
-	Hidden                                        int // spans collapsed or past the rows shown
-	MoreURL                                       string
-	ExpandAllURL, CollapseURL                     string
-	Detail                                        *SpanDetail
+	// Shown and Total count the rows drawn and the spans in the tree;
+	// Hidden are those in collapsed subtrees or past the rows drawn.
+	Shown, Total, Hidden      int
+	MoreURL, AllRowsURL       string
+	ExpandAllURL, CollapseURL string
+	// Notes say what the page had to do to the data: cycles cut,
+	// duplicate span ids left out.
+	Notes  []string
+	Detail *SpanDetail
+}
+
+// TokensView is a usage in the page's one format.
+type TokensView struct {
+	Total, Input, Output, Cached, CacheWrite, Reasoning string
+	Any                                                 bool
+}
+
+func tokensView(u store.Usage) TokensView {
+	return TokensView{Total: formatCount(u.TotalTokens), Input: formatCount(u.InputTokens), Output: formatCount(u.OutputTokens),
+		Cached: formatCount(u.CachedTokens), CacheWrite: formatCount(u.CacheCreationTokens), Reasoning: formatCount(u.ReasoningTokens),
+		Any: u.TotalTokens > 0 || u.InputTokens > 0 || u.OutputTokens > 0}
 }
 
 // SpanRow is one visible line of the tree.
 type SpanRow struct {
-	ID, Name, Type, Duration, Model string
-	Depth, Children                 int
-	Open, Failed, Selected          bool
-	ToggleURL, SelectURL            string
-	BarLeft, BarWidth               string // percentages of the trace's duration
+	ID, Name, Type, Duration, Model, Tokens string
+	Depth, Children                         int
+	Open, Failed, Selected                  bool
+	ToggleURL, SelectURL                    string
+	BarLeft, BarWidth                       string // percentages of the trace's duration
 }
 
 // SpanDetail is the side panel of the selected span.
@@ -45,24 +65,41 @@ type SpanDetail struct {
 	ID, Name, Type, Model, RequestModel, Provider, Start, Duration, TTFT, Cost string
 	Failed                                                                     bool
 	ErrorType, ErrorMessage                                                    string
-	Usage                                                                      *store.Usage
-	Input, Output                                                              []Message
-	InputRaw, OutputRaw, AttributesRaw, MetadataRaw                            string
-	InputCut, OutputCut                                                        bool
-	FullURL                                                                    string // the same panel without the 64 KB cut
+	Tokens                                                                     *TokensView
+	TokensEstimated, TokensMissing                                             bool
+	// Facts are the span's notable attributes in words: an HTTP span's
+	// method, route and status, a stream closed early, an attempt.
+	Facts                                          []Fact
+	Input, Output                                  []Message
+	InputRaw, OutputRaw, RawInput, RawOutput       string
+	AttributesRaw, MetadataRaw                     string
+	InputCut, OutputCut, RawInputCut, RawOutputCut bool
+	FullURL                                        string // the same panel without the 64 KB cut
 }
+
+// Fact is one labelled value of the detail panel.
+type Fact struct{ Label, Value string }
 
 // Trees above openAllBelow spans open collapsed below the first level,
 // and rows are drawn rowsStep at a time (?rows= asks for more): a
-// 10,000-span trace stays a light page.
+// 10,000-span trace stays a light page. The open/shut lists in the URL
+// are bounded (maxStateIDs each, maxStateQuery bytes in all): every row's
+// links repeat them.
 const (
-	openAllBelow = 300
-	rowsStep     = 500
-	maxRows      = 10_000
-	rawLimit     = 64 << 10
+	openAllBelow  = 300
+	rowsStep      = 500
+	maxRows       = 10_000
+	rawLimit      = 64 << 10
+	maxStateIDs   = 64
+	maxStateQuery = 4 << 10
+	maxIndent     = 40
 )
 
 func (h *Handler) tracePage(w http.ResponseWriter, r *http.Request) {
+	if len(r.URL.RawQuery) > maxStateQuery {
+		h.errorPage(w, r, http.StatusRequestURITooLong, "This link holds more tree state than the page keeps. Open the trace again from the list.")
+		return
+	}
 	s := sessionOf(r)
 	d, err := h.store.GetTrace(r.Context(), s.project.ID, chi.URLParam(r, "traceID"))
 	if errors.Is(err, store.ErrNotFound) {
@@ -70,57 +107,86 @@ func (h *Handler) tracePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		h.serverError(w, r, err)
+		h.storeError(w, r, err)
 		return
 	}
+	form := r.URL.Query()
 	v := TraceView{Frame: s.frame(d.Name, "traces"), ID: d.TraceID, Name: d.Name, Agent: d.AgentName,
 		Start: formatTime(d.StartTime), Duration: formatDuration(d.Duration()), Spans: formatCount(d.SpanCount),
-		Cost: formatCost(d.CostUSD), Failed: d.Status == store.StatusError, Usage: d.Usage, Tags: d.Tags,
-		UserID: d.UserID, SessionID: d.SessionID}
+		Cost: formatCost(d.CostUSD), Failed: d.Status == store.StatusError, Models: d.Models, Tokens: tokensView(d.Usage),
+		Tags: d.Tags, UserID: d.UserID, SessionID: d.SessionID}
 	t := newTree(d.Spans)
-	st := treeState{form: r.URL.Query(), all: len(d.Spans) <= openAllBelow, base: "/traces/" + d.TraceID, limit: rowsStep}
-	if n, err := strconv.Atoi(r.URL.Query().Get("rows")); err == nil && n > 0 {
+	st := treeState{form: form, all: len(d.Spans) <= openAllBelow, base: "/traces/" + d.TraceID, limit: rowsStep}
+	if n, err := strconv.Atoi(form.Get("rows")); err == nil && n > 0 {
 		st.limit = min(n, maxRows)
 	}
 	v.Rows, v.Hidden = t.rows(d.Trace, st)
+	v.Shown, v.Total = len(v.Rows), len(d.Spans)-t.duplicates
 	v.ExpandAllURL, v.CollapseURL = st.with("expand", "all"), st.base
 	if len(v.Rows) >= st.limit && st.limit < maxRows {
 		v.MoreURL = st.with("rows", strconv.Itoa(st.limit+rowsStep*4))
+		v.AllRowsURL = st.with("rows", strconv.Itoa(maxRows))
 	}
-	sel, ok := t.index[r.URL.Query().Get("span")]
-	if !ok && len(d.Spans) > 0 {
-		sel, ok = t.roots[0], true
+	v.Notes = t.notes()
+	sel, ok := t.index[form.Get("span")]
+	if !ok {
+		sel, ok = t.opening()
 	}
 	if ok {
-		v.Detail = spanDetail(&d.Spans[sel], r.URL.Query().Get("full") != "")
+		v.Detail = spanDetail(&d.Spans[sel], form.Get("full") != "")
 		v.Detail.FullURL = st.with("span", d.Spans[sel].SpanID) + "&full=1"
+		for i := range v.Rows {
+			v.Rows[i].Selected = v.Rows[i].ID == d.Spans[sel].SpanID
+		}
 	}
 	h.render(w, r, http.StatusOK, TracePage(v))
 }
 
-// tree indexes a trace's spans by parent. Spans whose parent is not in
-// the trace (not arrived yet, or in another service) are shown as roots.
-type tree struct {
-	spans    []store.Span
-	index    map[string]int
-	children map[string][]int
-	roots    []int
+// opening picks the span the page opens on when none is asked for: the
+// root when it recorded something; else the first agent span below it
+// (the usual HTTP request → agent run); else the first span that recorded
+// anything; else the root.
+func (t *tree) opening() (int, bool) {
+	if len(t.roots) == 0 {
+		return 0, false
+	}
+	root := t.roots[0]
+	if hasPayload(&t.spans[root]) {
+		return root, true
+	}
+	agent, payload := -1, -1
+	t.visit(func(i, _ int) bool {
+		if agent < 0 && t.spans[i].Type == store.SpanAgent {
+			agent = i
+		}
+		if payload < 0 && hasPayload(&t.spans[i]) {
+			payload = i
+		}
+		return agent < 0
+	})
+	switch {
+	case agent >= 0:
+		return agent, true
+	case payload >= 0:
+		return payload, true
+	}
+	return root, true
 }
 
-func newTree(spans []store.Span) *tree {
-	t := &tree{spans: spans, index: make(map[string]int, len(spans)), children: map[string][]int{}}
-	for i := range spans {
-		t.index[spans[i].SpanID] = i
+func hasPayload(s *store.Span) bool { return len(s.Input) > 0 || len(s.Output) > 0 }
+
+// notes say what newTree had to do to the data.
+func (t *tree) notes() []string {
+	var out []string
+	for _, i := range t.cycles {
+		s := &t.spans[i]
+		out = append(out, fmt.Sprintf("Span %q (%s) names parent %s, which descends from it: the loop was cut and it is shown as a root.",
+			s.Name, s.SpanID, s.ParentSpanID))
 	}
-	for i := range spans { // spans come ordered by start time
-		p := spans[i].ParentSpanID
-		if _, ok := t.index[p]; ok && p != "" {
-			t.children[p] = append(t.children[p], i)
-		} else {
-			t.roots = append(t.roots, i)
-		}
+	if t.duplicates > 0 {
+		out = append(out, fmt.Sprintf("%d spans repeat the id of an earlier span and are not shown.", t.duplicates))
 	}
-	return t
+	return out
 }
 
 // treeState is which subtrees are open, carried in the URL so that the
@@ -133,17 +199,22 @@ type treeState struct {
 }
 
 func (st treeState) ids(key string) []string {
-	if v := st.form.Get(key); v != "" {
-		return strings.Split(v, ",")
+	v := st.form.Get(key)
+	if v == "" {
+		return nil
 	}
-	return nil
+	ids := strings.Split(v, ",")
+	if len(ids) > maxStateIDs {
+		ids = ids[len(ids)-maxStateIDs:] // the latest toggles win
+	}
+	return ids
 }
 
-func (st treeState) isOpen(id string, depth int) bool {
+func (st treeState) isOpen(id string, depth int, shut, open []string) bool {
 	switch {
-	case slices.Contains(st.ids("shut"), id):
+	case slices.Contains(shut, id):
 		return false
-	case st.form.Get("expand") == "all" || slices.Contains(st.ids("open"), id):
+	case st.form.Get("expand") == "all" || slices.Contains(open, id):
 		return true
 	}
 	return st.all || depth < 1
@@ -156,24 +227,27 @@ func (st treeState) with(key, value string) string {
 }
 
 // toggle returns the URL that flips id's subtree.
-func (st treeState) toggle(id string, open bool) string {
+func (st treeState) toggle(id string, open bool, opened, shut []string) string {
 	v := cloneValues(st.form)
-	open_, shut := without(st.ids("open"), id), without(st.ids("shut"), id)
+	opened, shut = without(opened, id), without(shut, id)
 	if open {
 		shut = append(shut, id)
 	} else {
-		open_ = append(open_, id)
+		opened = append(opened, id)
 	}
-	setList(v, "open", open_)
+	setList(v, "open", opened)
 	setList(v, "shut", shut)
 	return st.base + "?" + v.Encode() + "#span-" + id
 }
 
 func without(list []string, id string) []string {
-	return slices.DeleteFunc(list, func(s string) bool { return s == id })
+	return slices.DeleteFunc(slices.Clone(list), func(s string) bool { return s == id })
 }
 
 func setList(v url.Values, key string, list []string) {
+	if len(list) > maxStateIDs {
+		list = list[len(list)-maxStateIDs:]
+	}
 	if len(list) == 0 {
 		v.Del(key)
 		return
@@ -187,47 +261,41 @@ func (t *tree) rows(tr store.Trace, st treeState) (rows []SpanRow, hidden int) {
 	if total <= 0 {
 		total = 1
 	}
-	selected := st.form.Get("span")
-	var walk func(i, depth int)
-	walk = func(i, depth int) {
+	open, shut := st.ids("open"), st.ids("shut")
+	selectBase := cloneValues(st.form)
+	selectBase.Del("full")
+	t.visit(func(i, depth int) bool {
 		s := &t.spans[i]
-		kids := t.children[s.SpanID]
 		if len(rows) >= st.limit {
-			hidden += 1 + t.size(s.SpanID)
-			return
+			hidden += 1 + t.size[i]
+			return false
 		}
-		open := st.isOpen(s.SpanID, depth)
-		sel := cloneValues(st.form)
-		sel.Set("span", s.SpanID)
-		sel.Del("full")
-		rows = append(rows, SpanRow{
+		isOpen := st.isOpen(s.SpanID, depth, shut, open)
+		selectBase.Set("span", s.SpanID)
+		row := SpanRow{
 			ID: s.SpanID, Name: s.Name, Type: string(s.Type), Duration: formatDuration(s.Duration()), Model: s.Model,
-			Depth: depth, Children: len(kids), Open: open && len(kids) > 0, Failed: s.Status == store.StatusError,
-			Selected: s.SpanID == selected, ToggleURL: st.toggle(s.SpanID, open), SelectURL: st.base + "?" + sel.Encode() + "#span-" + s.SpanID,
+			Depth: min(depth, maxIndent), Children: len(t.children[i]), Open: isOpen && len(t.children[i]) > 0,
+			Failed: s.Status == store.StatusError, SelectURL: st.base + "?" + selectBase.Encode() + "#span-" + s.SpanID,
 			BarLeft:  percent(float64(s.StartTime.Sub(tr.StartTime)) / total),
 			BarWidth: percent(max(float64(s.Duration())/total, 0.002)),
-		})
-		if !open {
-			hidden += t.size(s.SpanID)
-			return
 		}
-		for _, k := range kids {
-			walk(k, depth+1)
+		if row.Model == "" {
+			row.Model = s.RequestModel
 		}
-	}
-	for _, i := range t.roots {
-		walk(i, 0)
-	}
+		if s.Usage != nil {
+			row.Tokens = formatCount(s.Usage.TotalTokens)
+		}
+		if row.Children > 0 {
+			row.ToggleURL = st.toggle(s.SpanID, isOpen, open, shut)
+		}
+		rows = append(rows, row)
+		if !isOpen {
+			hidden += t.size[i]
+			return false
+		}
+		return true
+	})
 	return rows, hidden
-}
-
-// size counts the descendants of id.
-func (t *tree) size(id string) int {
-	n := 0
-	for _, k := range t.children[id] {
-		n += 1 + t.size(t.spans[k].SpanID)
-	}
-	return n
 }
 
 func percent(f float64) string { return fmt.Sprintf("%.3f%%", min(max(f, 0), 1)*100) }
@@ -239,17 +307,81 @@ func spanDetail(s *store.Span, full bool) *SpanDetail {
 	}
 	d := &SpanDetail{ID: s.SpanID, Name: s.Name, Type: string(s.Type), Model: s.Model, RequestModel: s.RequestModel,
 		Provider: s.Provider, Start: s.StartTime.UTC().Format("15:04:05.000"), Duration: formatDuration(s.Duration()),
-		Failed: s.Status == store.StatusError, ErrorType: s.ErrorType, ErrorMessage: s.ErrorMessage, Usage: s.Usage,
-		Input: chatMessages(s.Input), Output: chatMessages(s.Output)}
+		Failed: s.Status == store.StatusError, ErrorType: s.ErrorType, ErrorMessage: s.ErrorMessage,
+		Input: chatMessages(s.Input, limit), Output: chatMessages(s.Output, limit)}
+	if s.Usage != nil {
+		tv := tokensView(*s.Usage)
+		d.Tokens = &tv
+	}
 	if s.CostUSD != nil {
 		d.Cost = formatCost(*s.CostUSD)
 	}
 	if s.TimeToFirstTokenMS != nil {
 		d.TTFT = formatDuration(time.Duration(*s.TimeToFirstTokenMS * float64(time.Millisecond)))
 	}
+	attrs := decodeAttributes(s.Attributes)
+	d.Facts = facts(attrs)
+	d.TokensEstimated = attrs[tracium.AttrUsageEstimated] == true
+	d.TokensMissing = s.Usage == nil && (attrs[tracium.AttrUsageMissing] == true || s.Type == store.SpanLLM)
 	d.InputRaw, d.InputCut = prettyJSON(s.Input, limit)
 	d.OutputRaw, d.OutputCut = prettyJSON(s.Output, limit)
+	d.RawInput, d.RawInputCut = prettyJSON(s.RawInput, limit)
+	d.RawOutput, d.RawOutputCut = prettyJSON(s.RawOutput, limit)
 	d.AttributesRaw, _ = prettyJSON(s.Attributes, limit)
 	d.MetadataRaw, _ = prettyJSON(s.Metadata, limit)
 	return d
+}
+
+// decodeAttributes reads a span's attributes; numbers stay json.Number so
+// that large ones print as sent.
+func decodeAttributes(raw json.RawMessage) map[string]any {
+	if len(raw) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber()
+	var m map[string]any
+	if dec.Decode(&m) != nil {
+		return nil
+	}
+	return m
+}
+
+// factAttributes are the attributes shown as facts, in order, with their
+// labels.
+var factAttributes = []struct{ key, label string }{
+	{tracium.AttrHTTPMethod, "Method"},
+	{tracium.AttrHTTPRoute, "Route"},
+	{tracium.AttrURLPath, "Path"},
+	{tracium.AttrHTTPStatusCode, "Status"},
+	{tracium.AttrRPCService, "Service"},
+	{tracium.AttrRPCMethod, "RPC method"},
+	{tracium.AttrRPCGRPCStatusCode, "gRPC status"},
+	{tracium.AttrMessagingSystem, "Queue system"},
+	{tracium.AttrMessagingQueue, "Queue"},
+	{tracium.AttrMessagingMessageID, "Job id"},
+	{tracium.AttrTaskAttempt, "Attempt"},
+	{tracium.AttrTaskMaxRetries, "Max retries"},
+	{tracium.AttrTaskQueuedMS, "Queued (ms)"},
+}
+
+func facts(attrs map[string]any) []Fact {
+	var out []Fact
+	for _, a := range factAttributes {
+		if v, ok := attrs[a.key]; ok {
+			out = append(out, Fact{Label: a.label, Value: fmt.Sprint(v)})
+		}
+	}
+	if n, ok := attrs[tracium.AttrAttempt].(json.Number); ok {
+		// The clients count retries from 0; people count attempts from 1.
+		if i, err := n.Int64(); err == nil {
+			out = append(out, Fact{Label: "Attempt", Value: strconv.FormatInt(i+1, 10)})
+		}
+	}
+	if attrs[tracium.AttrStreamClosedEarly] == true {
+		out = append(out, Fact{Label: "Stream", Value: "closed by the caller before its end"})
+	} else if attrs[tracium.AttrStream] == true {
+		out = append(out, Fact{Label: "Stream", Value: "yes"})
+	}
+	return out
 }

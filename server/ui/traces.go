@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/tracium/tracium/server/query"
@@ -53,8 +55,13 @@ func (h *Handler) tracesPage(w http.ResponseWriter, r *http.Request) {
 		page.Limit = 50
 	}
 	list, err := h.store.ListTraces(r.Context(), s.project.ID, f, page)
+	if errors.Is(err, store.ErrInvalid) {
+		v.Error = strings.TrimPrefix(err.Error(), store.ErrInvalid.Error()+": ")
+		h.render(w, r, http.StatusBadRequest, TracesPage(v))
+		return
+	}
 	if err != nil {
-		h.serverError(w, r, err)
+		h.storeError(w, r, err)
 		return
 	}
 	for _, t := range list.Traces {
@@ -70,8 +77,8 @@ func (h *Handler) tracesPage(w http.ResponseWriter, r *http.Request) {
 
 func traceRow(t store.Trace) TraceRow {
 	tokens := "–"
-	if t.Usage.TotalTokens > 0 || t.Usage.InputTokens > 0 {
-		tokens = formatCount(max(t.Usage.TotalTokens, t.Usage.InputTokens+t.Usage.OutputTokens))
+	if t.Usage.TotalTokens > 0 {
+		tokens = formatCount(t.Usage.TotalTokens)
 	}
 	return TraceRow{
 		ID: t.TraceID, Time: formatTime(t.StartTime), Agent: t.AgentName, Name: t.Name,

@@ -9,11 +9,14 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/tracium/tracium/server/auth"
 	"github.com/tracium/tracium/server/ui/chart"
@@ -27,7 +30,6 @@ type Store interface {
 	store.ProjectStore
 	store.APIKeyStore
 	store.UserStore
-	store.MemberStore
 }
 
 // Config is what the UI needs.
@@ -42,10 +44,12 @@ type Config struct {
 
 // Handler serves the pages.
 type Handler struct {
-	store    Store
-	sessions *sessions
-	keys     *auth.Authenticator
-	log      *slog.Logger
+	store       Store
+	sessions    *sessions
+	keys        *auth.Authenticator
+	log         *slog.Logger
+	throttle    *loginThrottle
+	bcryptSlots chan struct{}
 }
 
 // New returns the UI.
@@ -53,11 +57,21 @@ func New(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Handler{store: cfg.Store, sessions: &sessions{secret: cfg.Secret, now: time.Now}, keys: cfg.Keys, log: cfg.Logger}
+	return &Handler{store: cfg.Store, sessions: &sessions{secret: cfg.Secret, now: time.Now}, keys: cfg.Keys, log: cfg.Logger,
+		throttle: newLoginThrottle(time.Now), bcryptSlots: make(chan struct{}, max(2, runtime.NumCPU()/2))}
 }
 
-// Routes mounts the pages on r: one line per page.
+// Routes mounts the pages on r: one line per page. Pages, stylesheets and
+// icons are gzip-compressed for clients that accept it: a big trace's page
+// is mostly repeated markup.
 func (h *Handler) Routes(r chi.Router) {
+	r.Group(func(r chi.Router) {
+		r.Use(middleware.Compress(5, "text/html", "text/css", "image/svg+xml"))
+		h.routes(r)
+	})
+}
+
+func (h *Handler) routes(r chi.Router) {
 	r.Get("/static/chart.css", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		w.Header().Set("Cache-Control", "public, max-age=86400")
@@ -98,7 +112,6 @@ type sessionKey struct{}
 type session struct {
 	claims   claims
 	user     store.User
-	role     store.Role // the user's in project
 	project  store.Project
 	projects []store.Project
 	csrf     string
@@ -142,15 +155,11 @@ func (h *Handler) loadSession(ctx context.Context, c claims) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	role, err := h.store.GetMembership(ctx, u.ID, p.ID)
-	if err != nil {
-		return nil, err
-	}
 	ps, err := h.store.ListProjects(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &session{claims: c, user: u, role: role, project: p, projects: ps, csrf: h.sessions.csrfToken(c)}, nil
+	return &session{claims: c, user: u, project: p, projects: ps, csrf: h.sessions.csrfToken(c)}, nil
 }
 
 func sessionOf(r *http.Request) *session { return r.Context().Value(sessionKey{}).(*session) }
@@ -169,6 +178,10 @@ func (s *session) frame(title, nav string) Frame {
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "same-origin")
+	// Pages show a project's data: no cache keeps them after sign-out.
+	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
 	w.WriteHeader(status)
 	if err := c.Render(r.Context(), w); err != nil {
@@ -178,6 +191,22 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, c t
 
 func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, status int, message string) {
 	h.render(w, r, status, ErrorPage(status, http.StatusText(status), message))
+}
+
+// storeError answers a failed read: 503 with Retry-After while the
+// database cannot be reached, 400 for what the store refuses as invalid,
+// else a server error.
+func (h *Handler) storeError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, store.ErrUnavailable):
+		h.log.Warn("ui: store unavailable", "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "5")
+		h.errorPage(w, r, http.StatusServiceUnavailable, "The database cannot be reached right now. Try again in a moment.")
+	case errors.Is(err, store.ErrInvalid):
+		h.errorPage(w, r, http.StatusBadRequest, strings.TrimPrefix(err.Error(), store.ErrInvalid.Error()+": "))
+	default:
+		h.serverError(w, r, err)
+	}
 }
 
 // serverError logs the detail and shows the user only that it failed.

@@ -59,8 +59,12 @@ func setup(t *testing.T) *testBundle {
 	f := storetest.Fixture{SpansPerTrace: 4, PayloadBytes: 200, Start: time.Now().Add(-time.Hour), Spacing: time.Minute}
 	b.trace = f.Trace(0) // trace 0 has a failed llm call
 	b.trace[0].Name = `plan <script>alert(1)</script>`
-	b.trace[1].Input = []byte(`[{"role":"system","content":"Be brief."},{"role":"user","content":"What is the capital of Portugal?"}]`)
-	b.trace[1].Output = []byte(`{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"lookup","arguments":"{\"q\":\"Portugal\"}"}}]}`)
+	// The recorded chat shape, as the SDK writes it (sdk/llmtest renders
+	// what the real clients produce).
+	b.trace[1].Input = []byte(`{"messages":[{"role":"system","parts":[{"type":"text","content":"Be brief."}]},` +
+		`{"role":"user","parts":[{"type":"text","content":"What is the capital of Portugal?"}]}]}`)
+	b.trace[1].Output = []byte(`{"messages":[{"role":"assistant","finish_reason":"tool_calls",` +
+		`"parts":[{"type":"tool_call","id":"call_1","name":"lookup","arguments":{"q":"Portugal"}}]}]}`)
 	ttft := 180.0
 	b.trace[1].TimeToFirstTokenMS = &ttft
 	for i := 1; i < 3; i++ {
@@ -237,7 +241,7 @@ func TestTracePage(t *testing.T) {
 	}
 	detail := doc.Find("aside.detail")
 	text := detail.Text()
-	for _, want := range []string{"model-0", "500 in", "100 out", "128 cached", "180 ms", "RateLimitError", "What is the capital of Portugal?", "lookup({\"q\":\"Portugal\"})"} {
+	for _, want := range []string{"model-0", "500 in", "100 out", "128 cached", "180 ms", "RateLimitError", "What is the capital of Portugal?", "lookup({\"q\":\"Portugal\"})", "tool_calls"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("span detail lacks %q", want)
 		}

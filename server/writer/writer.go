@@ -1,7 +1,9 @@
 // Package writer moves span batches from the queue into the store. It
 // acknowledges a batch only after the store committed it; a failed write
 // is retried with backoff, never dropped; a batch that can never be
-// written goes to the dead-letter stream with its reason.
+// written goes to the dead-letter stream with its reason. A bad batch
+// never holds good ones back: a combined write that fails is split until
+// only the batches that fail on their own are sent back.
 package writer
 
 import (
@@ -28,7 +30,14 @@ type Pricer interface {
 
 // DeadLetterer keeps batches that can never be written.
 type DeadLetterer interface {
-	DeadLetter(ctx context.Context, projectID string, payload []byte, reason string) error
+	DeadLetter(ctx context.Context, projectID string, payload []byte, reason string, deliveries uint64) error
+}
+
+// Store is what the writer needs of the store: writes, and a way to tell
+// a batch that fails from a database that is down.
+type Store interface {
+	store.SpanWriter
+	Ping(ctx context.Context) error
 }
 
 // Config tunes the writer.
@@ -39,7 +48,12 @@ type Config struct {
 	FetchWait time.Duration
 	// MaxBackoff caps the redelivery delay after a failed write.
 	MaxBackoff time.Duration
-	Logger     *slog.Logger
+	// MaxDeliveries is how many times a batch is tried while the store
+	// answers before it is dead-lettered with its last failure;
+	// DefaultMaxDeliveries. While the store does not answer, batches wait
+	// however long it takes.
+	MaxDeliveries int
+	Logger        *slog.Logger
 	// Metrics are shared by every writer of a process; NewMetrics makes
 	// them.
 	Metrics *Metrics
@@ -68,6 +82,8 @@ const (
 	DefaultFetchBatch = 50
 	DefaultFetchWait  = 500 * time.Millisecond
 	DefaultMaxBackoff = 30 * time.Second
+	// DefaultMaxDeliveries spans about a minute and a half of backoff.
+	DefaultMaxDeliveries = 10
 )
 
 // Writer consumes the queue. Several writers, in one process or many, may
@@ -76,15 +92,16 @@ const (
 type Writer struct {
 	cfg    Config
 	cons   jetstream.Consumer
-	store  store.SpanWriter
+	store  Store
 	prices Pricer
 	dead   DeadLetterer
 	*Metrics
 }
 
 // New returns a writer over the consumer.
-func New(cfg Config, cons jetstream.Consumer, st store.SpanWriter, prices Pricer, dead DeadLetterer) *Writer {
+func New(cfg Config, cons jetstream.Consumer, st Store, prices Pricer, dead DeadLetterer) *Writer {
 	cfg.FetchBatch = cmp.Or(cfg.FetchBatch, DefaultFetchBatch)
+	cfg.MaxDeliveries = cmp.Or(cfg.MaxDeliveries, DefaultMaxDeliveries)
 	cfg.FetchWait = cmp.Or(cfg.FetchWait, DefaultFetchWait)
 	cfg.MaxBackoff = cmp.Or(cfg.MaxBackoff, DefaultMaxBackoff)
 	if cfg.Logger == nil {
@@ -148,8 +165,10 @@ func (w *Writer) process(ctx context.Context, msgs []jetstream.Msg) {
 	}
 }
 
-// writeProject writes a project's batches in one store write; if that is
-// refused as invalid it writes them one by one to find the bad batch.
+// writeProject writes a project's batches in one store write. When that
+// fails while the store answers, it splits them in halves and writes each,
+// down to single batches: the good ones are written, and only a batch that
+// fails on its own is retried or dead-lettered.
 func (w *Writer) writeProject(ctx context.Context, project int64, items []item) {
 	var all []store.Span
 	for _, it := range items {
@@ -163,19 +182,52 @@ func (w *Writer) writeProject(ctx context.Context, project int64, items []item) 
 		for _, it := range items {
 			_ = it.msg.Ack()
 		}
-	case errors.Is(err, store.ErrInvalid) && len(items) > 1:
-		for _, it := range items {
-			w.writeProject(ctx, project, []item{it})
-		}
-	case errors.Is(err, store.ErrInvalid):
-		w.poison(ctx, items[0].msg, err)
-	default:
+	case w.outage(ctx, err):
 		w.failures.Inc()
-		w.cfg.Logger.Warn("writer: store write failed; will retry", "project", project, "spans", len(all), "err", err)
+		w.cfg.Logger.Warn("writer: store unavailable; will retry", "project", project, "batches", len(items), "spans", len(all), "err", err)
 		for _, it := range items {
 			_ = it.msg.NakWithDelay(w.backoff(it.msg))
 		}
+	case len(items) > 1:
+		half := len(items) / 2
+		w.writeProject(ctx, project, items[:half])
+		w.writeProject(ctx, project, items[half:])
+	default:
+		w.failed(ctx, project, items[0], err)
 	}
+}
+
+// failed settles one batch whose own write failed while the store
+// answers: a batch the store calls invalid is dead-lettered at once, any
+// other is retried until its deliveries reach the limit.
+func (w *Writer) failed(ctx context.Context, project int64, it item, err error) {
+	n := deliveries(it.msg)
+	switch {
+	case errors.Is(err, store.ErrInvalid):
+		w.poison(ctx, it.msg, err)
+	case n >= uint64(w.cfg.MaxDeliveries):
+		w.poison(ctx, it.msg, fmt.Errorf("failed %d deliveries; the last: %w", n, err))
+	default:
+		w.failures.Inc()
+		w.cfg.Logger.Warn("writer: batch write failed; will retry", "project", project, "spans", len(it.spans),
+			"delivery", n, "max_deliveries", w.cfg.MaxDeliveries, "err", err)
+		_ = it.msg.NakWithDelay(w.backoff(it.msg))
+	}
+}
+
+// outage reports whether err means the store is down rather than the
+// batch bad: a failure the store calls unavailable, or any failure while
+// the store does not answer a ping.
+func (w *Writer) outage(ctx context.Context, err error) bool {
+	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	if errors.Is(err, store.ErrInvalid) {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return w.store.Ping(ctx) != nil
 }
 
 func (w *Writer) write(ctx context.Context, project int64, spans []store.Span) error {
@@ -216,7 +268,7 @@ func (w *Writer) decode(m jetstream.Msg) (item, error) {
 func (w *Writer) poison(ctx context.Context, m jetstream.Msg, reason error) {
 	w.cfg.Logger.Error("writer: dead-lettering a batch that cannot be stored",
 		"subject", m.Subject(), "reason", reason.Error())
-	if err := w.dead.DeadLetter(ctx, m.Headers().Get(queue.HeaderProject), m.Data(), reason.Error()); err != nil {
+	if err := w.dead.DeadLetter(ctx, m.Headers().Get(queue.HeaderProject), m.Data(), reason.Error(), deliveries(m)); err != nil {
 		w.cfg.Logger.Warn("writer: dead-letter publish failed; batch stays queued", "err", err)
 		_ = m.NakWithDelay(w.backoff(m))
 		return
@@ -227,12 +279,17 @@ func (w *Writer) poison(ctx context.Context, m jetstream.Msg, reason error) {
 
 // backoff doubles with every delivery, from 250 ms to MaxBackoff.
 func (w *Writer) backoff(m jetstream.Msg) time.Duration {
-	n := uint64(1)
-	if md, err := m.Metadata(); err == nil {
-		n = md.NumDelivered
-	}
-	d := 250 * time.Millisecond << min(n-1, 16)
+	d := 250 * time.Millisecond << min(deliveries(m)-1, 16)
 	return min(d, w.cfg.MaxBackoff)
+}
+
+// deliveries is how many times JetStream has delivered m, this time
+// included.
+func deliveries(m jetstream.Msg) uint64 {
+	if md, err := m.Metadata(); err == nil && md.NumDelivered > 0 {
+		return md.NumDelivered
+	}
+	return 1
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -1,0 +1,142 @@
+// Package browsertest drives Tracium's web UI in headless Chromium for
+// tests: the Debian package's chromium (scripts/deps.sh installs it),
+// started with the flags this machine's closed network needs, one fresh
+// profile per test.
+package browsertest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// EnvScreenshots names the folder screenshots are written to; without it
+// they go to the test's temporary folder, so that a test run changes no
+// tracked file. `make screenshots` sets it to docs/screenshots.
+const EnvScreenshots = "TRACIUM_SCREENSHOTS_DIR"
+
+// Browser is one headless Chromium tab.
+type Browser struct {
+	t   testing.TB
+	ctx context.Context
+	dir string
+}
+
+// Start launches Chromium for the test; the test's cleanup closes it.
+func Start(t testing.TB) *Browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumPath(t)), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1440, 960),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(alloc)
+	ctx, cancelTime := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
+	dir := os.Getenv(EnvScreenshots)
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	return &Browser{t: t, ctx: ctx, dir: dir}
+}
+
+func chromiumPath(t testing.TB) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("no Chromium found: run scripts/deps.sh (Debian: apt-get install chromium)")
+	return ""
+}
+
+// Context is the tab's context, for chromedp actions of a test's own.
+func (b *Browser) Context() context.Context { return b.ctx }
+
+// Do runs actions and fails the test, naming what, when one fails.
+func (b *Browser) Do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.t.Fatalf("browser: %s: %v", what, err)
+	}
+}
+
+// Text returns the visible text of the first element matching css.
+func (b *Browser) Text(css string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(css)))
+	if err != nil {
+		b.t.Fatalf("browser: text of %s: %v", css, err)
+	}
+	return s
+}
+
+// Count returns how many elements match css.
+func (b *Browser) Count(css string) int {
+	b.t.Helper()
+	n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+quote(css)+`).length`))
+	if err != nil {
+		b.t.Fatalf("browser: count %s: %v", css, err)
+	}
+	return n
+}
+
+// SignIn signs in at baseURL and waits for the traces list.
+func (b *Browser) SignIn(baseURL, email, password string) {
+	b.t.Helper()
+	b.Do("sign in",
+		chromedp.Navigate(baseURL+"/traces"),
+		chromedp.WaitVisible(chromedp.CSS(`#email`)),
+		chromedp.SendKeys(chromedp.CSS(`#email`), email),
+		chromedp.SendKeys(chromedp.CSS(`#password`), password),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+}
+
+// Screenshot saves the whole page as name (a .png) in the screenshot
+// folder and returns its path.
+func (b *Browser) Screenshot(name string) string {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100)) // quality 100 means PNG
+	path := filepath.Join(b.dir, name)
+	if err == nil {
+		if err = os.MkdirAll(b.dir, 0o755); err == nil {
+			err = os.WriteFile(path, png, 0o644)
+		}
+	}
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	return path
+}
+
+// LoadTime navigates to url and returns how long the page took until its
+// load event, by the browser's Navigation Timing.
+func (b *Browser) LoadTime(url string) time.Duration {
+	b.t.Helper()
+	b.Do("open "+url, chromedp.Navigate(url))
+	ms, err := chromedp.Run(b.ctx, chromedp.Evaluate[float64](
+		`(() => { const n = performance.getEntriesByType('navigation')[0]; return n.loadEventEnd - n.startTime; })()`))
+	if err != nil {
+		b.t.Fatalf("browser: navigation timing of %s: %v", url, err)
+	}
+	return time.Duration(ms * float64(time.Millisecond))
+}
+
+func quote(s string) string {
+	out := []byte{'"'}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			out = append(out, '\\')
+		}
+		out = append(out, s[i])
+	}
+	return string(append(out, '"'))
+}

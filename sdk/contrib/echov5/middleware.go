@@ -1,0 +1,82 @@
+package traciumecho
+
+import (
+	"cmp"
+	"net/http"
+
+	"github.com/labstack/echo/v5"
+
+	tracium "github.com/tracium/tracium/sdk"
+)
+
+// Option configures Middleware; every tracium.RequestOption is one.
+type Option = tracium.RequestOption
+
+// unmatchedRoute stands in for the route template of a request that
+// matched no route, so the span is not named by a raw path.
+const unmatchedRoute = "unmatched"
+
+// Middleware returns echo middleware that traces each request as an http
+// span (see the package documentation). Register it with e.Use after
+// middleware.Recover. The middleware is safe for concurrent use.
+func Middleware(opts ...Option) echo.MiddlewareFunc {
+	t := tracium.NewRequestTracer(opts...)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c *echo.Context) error {
+			r := c.Request()
+			if t.Skip(r.URL.Path) {
+				return next(c)
+			}
+			// echo routes before it runs e.Use middleware, so the
+			// template is known; it is "" when no route matched.
+			route := c.Path()
+			ctx, span := t.Start(r.Context(), r.Method, cmp.Or(route, unmatchedRoute), requestHeader(r.Header))
+			c.SetRequest(r.WithContext(ctx))
+			res := tracium.RequestResult{Method: r.Method, Route: route, Path: r.URL.Path}
+			defer func() {
+				if p := recover(); p != nil {
+					// Recover answers with a 500 after this returns.
+					res.Status, res.ResponseSize, _ = outcome(c, nil)
+					t.EndPanic(span, res, p)
+					panic(p)
+				}
+			}()
+			err := next(c)
+			res.Status, res.ResponseSize, res.Err = outcome(c, err)
+			t.End(span, res)
+			return err
+		}
+	}
+}
+
+// outcome is the status the client gets for a handler that returned err,
+// as echo resolves it, the body size when it is known (negative while
+// the error handler has yet to write it), and the error to record: none
+// for an error that carries a status below 500, which is how echo answers
+// a client's mistake.
+func outcome(c *echo.Context, err error) (status int, size int64, recorded error) {
+	resp, status := echo.ResolveResponseStatus(c.Response(), err)
+	size = -1
+	if resp != nil && resp.Committed {
+		return status, resp.Size, err
+	}
+	if err != nil && status < http.StatusInternalServerError {
+		return status, size, nil
+	}
+	return status, size, err
+}
+
+// requestHeader reads the request's headers for the tracer. traceparent,
+// asked for on every request, is looked up by its canonical spelling:
+// Header.Get would allocate to canonicalize the lower-case name each time.
+func requestHeader(h http.Header) func(key string) string {
+	return func(key string) string {
+		if key == tracium.TraceparentHeader {
+			if v := h["Traceparent"]; len(v) > 0 {
+				return v[0]
+			}
+			return ""
+		}
+		return h.Get(key)
+	}
+}

@@ -1,0 +1,150 @@
+package llmtest
+
+import (
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/chromedp/chromedp"
+
+	"github.com/tracium/tracium/internal/browsertest"
+)
+
+// uiClient is a signed-in web UI session over plain HTTP.
+type uiClient struct {
+	base string
+	hc   *http.Client
+}
+
+func signIn(t *testing.T, base string) *uiClient {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	u := &uiClient{base: base, hc: &http.Client{Jar: jar}}
+	doc, _ := u.page(t, "/login")
+	token, _ := doc.Find(`input[name=csrf]`).Attr("value")
+	resp, err := u.hc.PostForm(base+"/login", url.Values{"email": {demoAdmin}, "password": {demoPassword}, "csrf": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Path != "/traces" {
+		t.Fatalf("sign-in ended on %s", resp.Request.URL)
+	}
+	return u
+}
+
+func (u *uiClient) page(t *testing.T, path string) (*goquery.Document, int) {
+	t.Helper()
+	resp, err := u.hc.Get(u.base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc, resp.StatusCode
+}
+
+// TestUIShowsCapturedCalls opens each captured call's span on the trace
+// page and finds the answer and its tool calls rendered as chat messages,
+// not only inside the raw JSON.
+func TestUIShowsCapturedCalls(t *testing.T) {
+	t.Parallel()
+	d := recordDemo(t)
+	u := signIn(t, d.c.URL)
+
+	// With no span asked for, the page opens on the agent run under the
+	// HTTP root, which has something to show.
+	doc, code := u.page(t, "/traces/"+d.traceID)
+	if code != http.StatusOK {
+		t.Fatalf("trace page: %d", code)
+	}
+	agent := d.span(t, "agent")
+	if got := doc.Find(".tree-row.selected").AttrOr("id", ""); got != "span-"+agent.SpanID {
+		t.Errorf("the page opens on %q, want the agent span %s", got, agent.SpanID)
+	}
+	if !strings.Contains(doc.Find("aside.detail").Text(), demoQuestion) {
+		t.Errorf("the opening detail does not show the agent's input")
+	}
+	root := d.span(t, "http")
+	doc, _ = u.page(t, "/traces/"+d.traceID+"?span="+root.SpanID)
+	for _, want := range []string{"Method", "POST", "Route", "/ask", "Status", "200"} {
+		if !strings.Contains(doc.Find("aside.detail dl").Text(), want) {
+			t.Errorf("the HTTP span's detail lacks %q: %q", want, doc.Find("aside.detail dl").Text())
+		}
+	}
+	// The header lists the models; llm rows show model and tokens.
+	if models := doc.Find(".summary .models").Text(); !strings.Contains(models, openAIAnswerModel) || !strings.Contains(models, anthropicAnswerModel) {
+		t.Errorf("header models: %q", models)
+	}
+	for _, c := range d.calls {
+		row := doc.Find("#span-" + c.spanID)
+		if row.Find(".model").Length() == 0 || row.Find(".tokens").Length() == 0 {
+			t.Errorf("%s: the tree row does not show model and tokens: %q", c.label, row.Text())
+		}
+	}
+
+	for _, c := range d.calls {
+		doc, code := u.page(t, "/traces/"+d.traceID+"?span="+c.spanID)
+		if code != http.StatusOK {
+			t.Fatalf("%s: %d", c.label, code)
+		}
+		out := doc.Find("aside.detail .messages.output .msg.assistant")
+		if got := strings.TrimSpace(out.Find("pre.text").Text()); got != c.reply {
+			t.Errorf("%s: the answer renders as %q, want %q", c.label, got, c.reply)
+		}
+		if c.toolCall != "" && !strings.Contains(out.Find(".toolcall").Text(), c.toolCall) {
+			t.Errorf("%s: the tool call %s is not shown: %q", c.label, c.toolCall, out.Text())
+		}
+		if in := doc.Find("aside.detail .messages.input .msg.user").Text(); !strings.Contains(in, prompt) {
+			t.Errorf("%s: the prompt is not shown as a user message: %q", c.label, in)
+		}
+		if doc.Find("aside.detail .span-tokens").Length() == 0 {
+			t.Errorf("%s: no token counts", c.label)
+		}
+	}
+}
+
+// TestBrowserShowsCapturedCalls drives the same trace in headless
+// Chromium: sign in, the traces list, the trace page with each call
+// selected, the dashboard; the screenshots are the README's (make
+// screenshots writes them to docs/screenshots).
+func TestBrowserShowsCapturedCalls(t *testing.T) {
+	t.Parallel()
+	d := recordDemo(t)
+	b := browsertest.Start(t)
+	b.SignIn(d.c.URL, demoAdmin, demoPassword)
+	b.Do("open the traces list", chromedp.Navigate(d.c.URL+"/traces"), chromedp.WaitVisible(chromedp.CSS(`table.traces`)))
+	if list := b.Text(`table.traces`); !strings.Contains(list, "support-agent") || !strings.Contains(list, "POST /ask") {
+		t.Errorf("traces list: %q", list)
+	}
+	b.Screenshot("traces.png")
+
+	for i, c := range d.calls {
+		b.Do("select "+c.label,
+			chromedp.Navigate(d.c.URL+"/traces/"+d.traceID),
+			chromedp.WaitVisible(chromedp.CSS(`section.tree`)),
+			chromedp.Click(chromedp.CSS(`#span-`+c.spanID+` .span-name > a:not(.toggle)`)),
+			chromedp.WaitVisible(chromedp.CSS(`aside.detail .messages.output`)))
+		out := b.Text(`aside.detail .messages.output`)
+		if !strings.Contains(out, c.reply) {
+			t.Errorf("%s: the browser shows %q, want the answer %q", c.label, out, c.reply)
+		}
+		if c.toolCall != "" && !strings.Contains(out, c.toolCall) {
+			t.Errorf("%s: the browser does not show the tool call %s: %q", c.label, c.toolCall, out)
+		}
+		if i == len(d.calls)-3 { // the streamed Anthropic answer with its tool call
+			b.Screenshot("trace.png")
+		}
+	}
+	b.Do("open the dashboard", chromedp.Navigate(d.c.URL+"/dashboard"), chromedp.WaitVisible(chromedp.CSS(`.charts svg`)))
+	if n := b.Count(`.charts svg`); n != 8 {
+		t.Errorf("dashboard draws %d charts, want 8", n)
+	}
+	b.Screenshot("dashboard.png")
+}
