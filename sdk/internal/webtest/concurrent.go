@@ -13,8 +13,9 @@ import (
 
 // Concurrent checks that 1,000 requests in flight at once each keep their
 // own trace: the span a handler starts with the Request's context lands
-// under its own request's span. A framework whose handlers have more than
-// one context to trace with runs it for each that is shared state.
+// under its own request's span. A framework whose handlers have a
+// context of its own besides the request's (gin's *gin.Context) runs it
+// with that one too.
 func Concurrent(t *testing.T, fw Framework) {
 	t.Helper()
 	const n = 1000

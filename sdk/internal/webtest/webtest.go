@@ -93,6 +93,7 @@ func (r Reply) Answer(write func(status int, body string) error) error {
 // type can be told from a plain error's.
 type QuotaError struct{ Tenant string }
 
+// Error says whose quota ran out.
 func (e *QuotaError) Error() string { return "quota exceeded for " + e.Tenant }
 
 // Bundle is one test's tracing world: a collector, a client sending to
