@@ -3,7 +3,6 @@ package traciumgin_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"testing"
@@ -67,26 +66,27 @@ func serve(t *testing.T, opts []tracium.RequestOption, register func(*gin.Engine
 	return webtest.ServeHTTP(t, e)
 }
 
+// The shared scenarios trace with *gin.Context itself, a context.Context
+// whose Value reads c.Keys (ContextWithFallback is off by default).
 func TestSharedScenarios(t *testing.T) {
 	t.Parallel()
-	webtest.Run(t, requestContext)
+	webtest.Run(t, ginContext)
 }
 
-// *gin.Context is a context.Context whose Value reads c.Keys unless
-// ContextWithFallback is on, and then c.Request.Context() too: the span
-// is found either way, under load as well.
-func TestGinContextCarriesTheSpan(t *testing.T) {
+// The span is found through c.Request.Context() too, and through
+// *gin.Context with ContextWithFallback on, when its Value reads
+// c.Request.Context() as well.
+func TestEveryContextCarriesTheSpan(t *testing.T) {
 	t.Parallel()
-	for _, fallback := range []bool{false, true} {
-		t.Run(fmt.Sprint("fallback ", fallback), func(t *testing.T) {
+	for name, fw := range map[string]framework{
+		"request context":           requestContext,
+		"gin context with fallback": {ctx: ginContext.ctx, fallback: true},
+	} {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			webtest.Nest(t, framework{ctx: ginContext.ctx, fallback: fallback})
+			webtest.Nest(t, fw)
 		})
 	}
-	t.Run("concurrent", func(t *testing.T) {
-		t.Parallel()
-		webtest.Concurrent(t, ginContext)
-	})
 }
 
 func TestRecordsContextErrors(t *testing.T) {
