@@ -36,3 +36,5 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
 	echo "deps: installing Chromium for the browser test" >&2
 	apt_install chromium
 fi
+
+if [ -z "${TRACIUM_TEST_REDIS_URL:-}" ] && ! command -v redis-server >/dev/null 2>&1 && ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then echo "deps: installing Redis for the test harness" >&2; apt_install redis-server; fi

@@ -1,3 +1,3 @@
 module github.com/tracium/tracium/sdk
 
-go 1.26
+go 1.26.0

@@ -105,6 +105,7 @@ type Server struct {
 	store   store.Store
 	queue   *queue.Queue
 	metrics *metrics.Registry
+	prices  *pricing.Table
 	auth    *auth.Authenticator
 	ingest  *ingest.Handler
 	writers []*writer.Writer
@@ -159,6 +160,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	for range cfg.Writers {
 		s.writers = append(s.writers, writer.New(writer.Config{Logger: s.log, Metrics: wm, MaxDeliveries: cfg.MaxDeliveries}, cons, s.store, prices, s.queue))
 	}
+	s.prices = prices
 	s.auth = auth.NewAuthenticator(s.store)
 	if s.ingest, err = ingest.New(s.ingestConfig(), s.auth, s.queue); err != nil {
 		return nil, err
@@ -187,6 +189,7 @@ func (s *Server) Run(ctx context.Context) error {
 	for _, w := range s.writers {
 		wg.Go(func() { _ = w.Run(writeCtx) })
 	}
+	wg.Go(func() { s.expireSessions(writeCtx) })
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	s.log.Info("tracium listening", "addr", s.ln.Addr().String())
@@ -240,3 +243,23 @@ func (s *Server) ingestConfig() ingest.Config {
 
 // SetReady sets the function told the address once the server serves.
 func (s *Server) SetReady(f func(net.Addr)) { s.cfg.Ready = f }
+
+// expireSessions deletes expired web sessions every hour until ctx is
+// done; a session is refused once expired anyway, this only keeps the
+// table small.
+func (s *Server) expireSessions(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.store.DeleteExpiredSessions(ctx, time.Now()); err != nil {
+				s.log.Warn("sessions: cannot delete expired ones", "err", err)
+			} else if n > 0 {
+				s.log.Info("sessions: expired ones deleted", "count", n)
+			}
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -63,12 +65,13 @@ func Fold(s string) string {
 // reads at most what the cut keeps, whatever the size of the input and
 // output.
 func SearchText(s *Span) string {
-	w := searchWriter{buf: make([]byte, 0, 256)}
+	w := searchWriter{}
+	w.buf.Grow(min(len(s.Name)+len(s.ErrorMessage)+len(s.Input)+len(s.Output), MaxSpanSearchBytes))
 	w.add([]byte(s.Name))
 	w.add([]byte(s.ErrorMessage))
 	w.json(s.Input)
 	w.json(s.Output)
-	return w.String()
+	return w.buf.String()
 }
 
 // JoinSearchText appends a span's search text to a trace's, by the rule in
@@ -99,25 +102,52 @@ func cutRunes(s string, n int) string {
 	return s
 }
 
+// searchJoiner joins span texts into a trace's as JoinSearchText does,
+// one after the other, in time linear in what it keeps.
+type searchJoiner struct {
+	buf   strings.Builder
+	runes int
+}
+
+func (j *searchJoiner) add(text string) {
+	if j.runes >= MaxTraceSearchRunes {
+		return
+	}
+	if j.buf.Len() > 0 {
+		j.buf.WriteByte('\n')
+		j.runes++
+	}
+	for i := range text {
+		if j.runes == MaxTraceSearchRunes {
+			j.buf.WriteString(text[:i])
+			return
+		}
+		j.runes++
+	}
+	j.buf.WriteString(text)
+}
+
 // searchWriter gathers folded pieces until it holds MaxSpanSearchBytes.
 type searchWriter struct {
-	buf     []byte
+	buf     strings.Builder
 	scratch []byte
 }
 
-func (w *searchWriter) full() bool { return len(w.buf) >= MaxSpanSearchBytes }
+func (w *searchWriter) full() bool { return w.buf.Len() >= MaxSpanSearchBytes }
 
-// add appends a piece of text, folded, after a newline.
+// add appends a piece of text, folded, after a newline, cut where the
+// writer fills up (on a character boundary).
 func (w *searchWriter) add(piece []byte) {
 	if len(piece) == 0 || w.full() {
 		return
 	}
-	if len(w.buf) > 0 {
-		w.buf = append(w.buf, '\n')
+	if w.buf.Len() > 0 {
+		w.buf.WriteByte('\n')
 	}
+	room := MaxSpanSearchBytes - w.buf.Len()
 	// Folding can shrink text threefold at most (the Kelvin sign, three
 	// bytes, folds to "k"), so this much of the piece fills the rest.
-	if limit := 3*(MaxSpanSearchBytes-len(w.buf)) + utf8.UTFMax; len(piece) > limit {
+	if limit := 3*room + utf8.UTFMax; len(piece) > limit {
 		piece = piece[:limit]
 		for len(piece) > 0 && !utf8.RuneStart(piece[len(piece)-1]) {
 			piece = piece[:len(piece)-1]
@@ -134,40 +164,38 @@ func (w *searchWriter) add(piece []byte) {
 		}
 	}
 	if ascii {
-		for _, ch := range piece {
-			if 'A' <= ch && ch <= 'Z' {
+		for _, ch := range piece[:min(len(piece), room)] {
+			switch {
+			case 'A' <= ch && ch <= 'Z':
 				ch += 'a' - 'A'
-			} else if ch == 0 {
+			case ch == 0:
 				ch = ' ' // PostgreSQL's text cannot hold NUL
 			}
-			w.buf = append(w.buf, ch)
+			w.buf.WriteByte(ch)
 		}
 		return
 	}
 	folded := folder.Bytes(piece)
+	if len(folded) > room {
+		cut := room
+		for cut > 0 && !utf8.RuneStart(folded[cut]) {
+			cut--
+		}
+		folded = folded[:cut]
+	}
 	for i, ch := range folded {
 		if ch == 0 {
 			folded[i] = ' '
 		}
 	}
-	w.buf = append(w.buf, folded...)
-}
-
-// String returns the text cut at MaxSpanSearchBytes on a character
-// boundary, as valid UTF-8.
-func (w *searchWriter) String() string {
-	b := w.buf
-	if len(b) > MaxSpanSearchBytes {
-		cut := MaxSpanSearchBytes
-		for cut > 0 && !utf8.RuneStart(b[cut]) {
-			cut--
+	if !utf8.Valid(folded) {
+		folded = []byte(strings.ToValidUTF8(string(folded), "\uFFFD"))
+		for len(folded) > room { // a replacement may be longer than what it replaced
+			_, size := utf8.DecodeLastRune(folded)
+			folded = folded[:len(folded)-size]
 		}
-		b = b[:cut]
 	}
-	if !utf8.Valid(b) {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
-	}
-	return string(b)
+	w.buf.Write(folded)
 }
 
 // json adds the string values of a JSON document, skipping keys and the
@@ -289,4 +317,25 @@ func unquote(b []byte, at int, dst []byte, max int) ([]byte, int) {
 		}
 	}
 	return dst, -1
+}
+
+// SearchWords is what a trigram index needs of a search text: its
+// distinct words, split on white space as QueryWords splits a query,
+// sorted and joined by spaces. Each word of a query that a text holds lies
+// within one word of that text, so the words of the text hold it too: an
+// index of the words finds the same candidates as one of the whole text,
+// from a fraction of it (a word repeated is indexed once).
+func SearchWords(text string) string {
+	words := strings.Fields(text)
+	slices.Sort(words)
+	return strings.Join(slices.Compact(words), " ")
+}
+
+// QueryWords returns the distinct words of a folded query, longest first:
+// what a backend looks up in an index of SearchWords before checking the
+// search text for the query itself.
+func QueryWords(folded string) []string {
+	words := strings.Fields(folded)
+	slices.SortFunc(words, func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), strings.Compare(a, b)) })
+	return slices.Compact(words)
 }

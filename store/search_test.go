@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -177,4 +178,54 @@ func BenchmarkSearchText(b *testing.B) {
 	for b.Loop() {
 		SearchText(&s)
 	}
+}
+
+func TestSearchJoinerIsJoinSearchText(t *testing.T) {
+	t.Parallel()
+	pieces := []string{"a", "", "ünïcödé " + strings.Repeat("€", 3000), strings.Repeat("x", 4000), "😀😀", "end"}
+	var joined string
+	var j searchJoiner
+	for i := range 60 {
+		p := pieces[i%len(pieces)]
+		joined = JoinSearchText(joined, p)
+		j.add(p)
+		if got := j.buf.String(); got != joined {
+			t.Fatalf("after %d pieces the joiner has %d characters, JoinSearchText %d", i+1, utf8.RuneCountInString(got), utf8.RuneCountInString(joined))
+		}
+	}
+	if utf8.RuneCountInString(joined) != MaxTraceSearchRunes {
+		t.Errorf("the pieces did not reach the cut")
+	}
+}
+
+func TestSearchWords(t *testing.T) {
+	t.Parallel()
+	if got := SearchWords("b a\nb  c\ta"); got != "a b c" {
+		t.Errorf("SearchWords = %q", got)
+	}
+	if got := QueryWords("to be or not to be"); !slices.Equal(got, []string{"not", "be", "or", "to"}) {
+		t.Errorf("QueryWords = %q", got)
+	}
+}
+
+// FuzzSearchWords checks the property the trigram indexes rely on: every
+// word of any substring of a text lies within the text's SearchWords.
+func FuzzSearchWords(f *testing.F) {
+	f.Add("the quick brown fox\njumps over", 4, 14)
+	f.Add("a  b\tc", 0, 6)
+	f.Fuzz(func(t *testing.T, text string, i, j int) {
+		if !utf8.ValidString(text) || i < 0 || j > len(text) || i > j {
+			return
+		}
+		q := text[i:j]
+		if !utf8.ValidString(q) {
+			return
+		}
+		words := SearchWords(text)
+		for _, w := range QueryWords(q) {
+			if !strings.Contains(words, w) {
+				t.Fatalf("word %q of %q, a substring of %q, is not in %q", w, q, text, words)
+			}
+		}
+	})
 }

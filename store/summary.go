@@ -24,14 +24,39 @@ type TraceDelta struct {
 	SearchText string
 }
 
+// SpanIndex is what a store keeps of a span beside its fields, for model
+// filters and text search. A write computes it once per span (IndexSpan)
+// and hands it to SummarizeIndexed.
+type SpanIndex struct {
+	ModelKeys  []string // SpanModelKeys
+	SearchText string   // SearchText
+}
+
+// IndexSpan returns s's SpanIndex.
+func IndexSpan(s *Span) SpanIndex {
+	return SpanIndex{ModelKeys: SpanModelKeys(s.Model, s.RequestModel), SearchText: SearchText(s)}
+}
+
 // Summarize folds spans of one trace, given in the order the store
 // received them. Where they disagree on a trace-level field, the root
 // wins, then the earliest start; the order only decides the order of
 // their search texts. spans must not be empty.
 func Summarize(spans []Span) TraceDelta {
-	var text string
+	index := make([]SpanIndex, len(spans))
 	for i := range spans {
-		text = JoinSearchText(text, SearchText(&spans[i]))
+		index[i] = IndexSpan(&spans[i])
+	}
+	return SummarizeIndexed(spans, index)
+}
+
+// SummarizeIndexed is Summarize with each span's IndexSpan given:
+// index[i] is that of spans[i].
+func SummarizeIndexed(spans []Span, index []SpanIndex) TraceDelta {
+	var text searchJoiner
+	var keys []string
+	for i := range spans {
+		text.add(index[i].SearchText)
+		keys = append(keys, index[i].ModelKeys...)
 	}
 	ordered := make([]*Span, len(spans))
 	for i := range spans {
@@ -48,12 +73,12 @@ func Summarize(spans []Span) TraceDelta {
 	})
 	first := ordered[0]
 	d := TraceDelta{Trace: Trace{TraceID: first.TraceID, Name: first.Name, StartTime: first.StartTime, EndTime: first.EndTime},
-		SearchText: text}
+		SearchText: text.buf.String()}
 	if first.IsRoot() {
 		d.Root = first
 		d.RootSpanID, d.Input, d.Output = first.SpanID, first.Input, first.Output
 	}
-	var tags, models, keys []string
+	var tags, models []string
 	for _, s := range ordered {
 		d.StartTime, d.EndTime = minTime(d.StartTime, s.StartTime), maxTime(d.EndTime, s.EndTime)
 		d.SpanCount++
@@ -70,7 +95,6 @@ func Summarize(spans []Span) TraceDelta {
 		if m := cmp.Or(s.Model, s.RequestModel); m != "" {
 			models = append(models, m)
 		}
-		keys = append(keys, SpanModelKeys(s.Model, s.RequestModel)...)
 		d.AgentName = cmp.Or(d.AgentName, s.AgentName)
 		d.UserID = cmp.Or(d.UserID, s.UserID)
 		d.SessionID = cmp.Or(d.SessionID, s.SessionID)

@@ -17,7 +17,8 @@ type Trace struct {
 	// requested model when it has none.
 	Models []string `json:"models"`
 	// ModelKeys are the names the trace is found by (TraceFilter.Model):
-	// the union of its spans' SpanModelKeys.
+	// the union of its spans' SpanModelKeys. Summarize and Merge keep it
+	// for the stores; reads leave it empty.
 	ModelKeys []string `json:"-"`
 	UserID    string   `json:"user_id,omitempty"`
 	SessionID string   `json:"session_id,omitempty"`

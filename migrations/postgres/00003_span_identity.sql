@@ -16,6 +16,12 @@ ALTER TABLE traces ALTER COLUMN trace_day SET NOT NULL;
 ALTER TABLE traces ADD COLUMN model_keys text[] NOT NULL DEFAULT '{}';
 DROP INDEX traces_models;
 CREATE INDEX traces_model_keys ON traces USING gin (model_keys);
+-- The trigram index moves from the search text to its distinct words
+-- (search_words): the same trigrams, from less text, since pg_trgm's
+-- trigrams are those of each word. A query's words find the candidates
+-- there; the search text itself then decides.
+DROP INDEX traces_search;
+ALTER TABLE traces ADD COLUMN search_words text NOT NULL DEFAULT '';
 
 CREATE TABLE spans (
     project_id            bigint NOT NULL,
@@ -109,7 +115,8 @@ UPDATE traces t SET
     input_tokens = s.input_tokens, output_tokens = s.output_tokens, cached_tokens = s.cached_tokens,
     cache_creation_tokens = s.cache_creation_tokens, reasoning_tokens = s.reasoning_tokens,
     total_tokens = s.total_tokens, cost_usd = s.cost_usd, start_time = s.start_time, end_time = s.end_time,
-    models = s.models, search_text = s.search_text
+    models = s.models, search_text = s.search_text,
+    search_words = array_to_string(ARRAY(SELECT DISTINCT w FROM regexp_split_to_table(s.search_text, '\s+') AS w WHERE w <> ''), ' ')
 FROM (
     SELECT project_id, trace_id, count(*) AS span_count, count(*) FILTER (WHERE status = 'error') AS error_count,
         least(sum(input_tokens), 9223372036854775807)::bigint AS input_tokens,
@@ -126,6 +133,8 @@ FROM (
     FROM spans GROUP BY project_id, trace_id
 ) s
 WHERE t.project_id = s.project_id AND t.trace_id = s.trace_id;
+
+CREATE INDEX traces_search ON traces USING gin (search_words gin_trgm_ops);
 
 -- +goose Down
 ALTER TABLE spans RENAME TO spans_v2;
@@ -191,6 +200,9 @@ FROM spans_v2;
 DROP TABLE spans_v2;
 
 UPDATE traces SET search_text = lower(left(name || ' ' || coalesce(input::text, '') || ' ' || coalesce(output::text, ''), 32768));
+DROP INDEX traces_search;
+ALTER TABLE traces DROP COLUMN search_words;
+CREATE INDEX traces_search ON traces USING gin (search_text gin_trgm_ops);
 DROP INDEX traces_model_keys;
 ALTER TABLE traces DROP COLUMN model_keys;
 ALTER TABLE traces DROP COLUMN trace_day;

@@ -73,6 +73,7 @@ CREATE INDEX spans_project_start ON spans (project_id, start_time);
 -- Traces are rebuilt too, for the same reason: summary columns first,
 -- then the search text, then the root's input and output.
 CREATE TABLE traces_v2 (
+    id                    INTEGER PRIMARY KEY, -- the rowid traces_fts refers to, stable across VACUUM
     project_id            INTEGER NOT NULL,
     trace_id              TEXT NOT NULL,
     root_span_id          TEXT NOT NULL DEFAULT '',
@@ -96,9 +97,10 @@ CREATE TABLE traces_v2 (
     cost_usd              REAL NOT NULL DEFAULT 0,
     model_keys            TEXT NOT NULL DEFAULT '[]', -- JSON array, store.Trace.ModelKeys
     search_text           TEXT NOT NULL DEFAULT '',   -- store.JoinSearchText of its spans'
+    search_words          TEXT NOT NULL DEFAULT '',   -- store.SearchWords of it, what traces_fts indexes
     input                 TEXT,
     output                TEXT,
-    PRIMARY KEY (project_id, trace_id)
+    UNIQUE (project_id, trace_id)
 );
 -- The display list of models now names a span's requested model when it
 -- has no answering one; the search text covers every span.
@@ -122,6 +124,34 @@ CREATE INDEX traces_recent ON traces (project_id, start_time DESC, trace_id DESC
 CREATE INDEX traces_agent ON traces (project_id, agent_name, start_time DESC, trace_id DESC);
 CREATE INDEX traces_user ON traces (project_id, user_id, start_time DESC, trace_id DESC);
 CREATE INDEX traces_session ON traces (project_id, session_id, start_time DESC, trace_id DESC);
+
+-- q= on a trace: an FTS5 trigram index of the distinct words of the
+-- (already folded) search text, which finds the traces holding every
+-- trigram of a query's words; the query then checks the substring in the
+-- text itself. detail=none keeps the index to which rows hold a trigram,
+-- not where: the check does the rest. Queries without a word of three
+-- characters scan. Old rows index their whole text: the same trigrams.
+UPDATE traces SET search_words = search_text;
+CREATE VIRTUAL TABLE traces_fts USING fts5(search_words, content = 'traces', content_rowid = 'id',
+    tokenize = 'trigram case_sensitive 1', detail = none);
+INSERT INTO traces_fts (traces_fts) VALUES ('rebuild');
+-- +goose StatementBegin
+CREATE TRIGGER traces_fts_insert AFTER INSERT ON traces BEGIN
+    INSERT INTO traces_fts (rowid, search_words) VALUES (new.id, new.search_words);
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER traces_fts_delete AFTER DELETE ON traces BEGIN
+    INSERT INTO traces_fts (traces_fts, rowid, search_words) VALUES ('delete', old.id, old.search_words);
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER traces_fts_update AFTER UPDATE OF search_words ON traces
+WHEN old.search_words <> new.search_words BEGIN
+    INSERT INTO traces_fts (traces_fts, rowid, search_words) VALUES ('delete', old.id, old.search_words);
+    INSERT INTO traces_fts (rowid, search_words) VALUES (new.id, new.search_words);
+END;
+-- +goose StatementEnd
 
 -- +goose Down
 CREATE TABLE spans_v1 (
@@ -170,5 +200,39 @@ FROM spans;
 DROP TABLE spans;
 ALTER TABLE spans_v1 RENAME TO spans;
 CREATE INDEX spans_project_start ON spans (project_id, start_time);
-ALTER TABLE traces DROP COLUMN search_text;
-ALTER TABLE traces DROP COLUMN model_keys;
+DROP TABLE traces_fts;
+CREATE TABLE traces_v1 (
+    project_id            INTEGER NOT NULL,
+    trace_id              TEXT NOT NULL,
+    root_span_id          TEXT NOT NULL DEFAULT '',
+    name                  TEXT NOT NULL DEFAULT '',
+    agent_name            TEXT NOT NULL DEFAULT '',
+    tags                  TEXT NOT NULL DEFAULT '[]',
+    models                TEXT NOT NULL DEFAULT '[]',
+    user_id               TEXT NOT NULL DEFAULT '',
+    session_id            TEXT NOT NULL DEFAULT '',
+    metadata              TEXT,
+    start_time            INTEGER NOT NULL,
+    end_time              INTEGER NOT NULL,
+    span_count            INTEGER NOT NULL DEFAULT 0,
+    error_count           INTEGER NOT NULL DEFAULT 0,
+    input_tokens          INTEGER NOT NULL DEFAULT 0,
+    output_tokens         INTEGER NOT NULL DEFAULT 0,
+    cached_tokens         INTEGER NOT NULL DEFAULT 0,
+    cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+    reasoning_tokens      INTEGER NOT NULL DEFAULT 0,
+    total_tokens          INTEGER NOT NULL DEFAULT 0,
+    cost_usd              REAL NOT NULL DEFAULT 0,
+    input                 TEXT,
+    output                TEXT,
+    PRIMARY KEY (project_id, trace_id)
+);
+INSERT INTO traces_v1 SELECT project_id, trace_id, root_span_id, name, agent_name, tags, models, user_id, session_id,
+    metadata, start_time, end_time, span_count, error_count, input_tokens, output_tokens, cached_tokens,
+    cache_creation_tokens, reasoning_tokens, total_tokens, cost_usd, input, output FROM traces;
+DROP TABLE traces;
+ALTER TABLE traces_v1 RENAME TO traces;
+CREATE INDEX traces_recent ON traces (project_id, start_time DESC, trace_id DESC);
+CREATE INDEX traces_agent ON traces (project_id, agent_name, start_time DESC, trace_id DESC);
+CREATE INDEX traces_user ON traces (project_id, user_id, start_time DESC, trace_id DESC);
+CREATE INDEX traces_session ON traces (project_id, session_id, start_time DESC, trace_id DESC);

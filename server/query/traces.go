@@ -90,7 +90,7 @@ const DefaultUsageWindow = 24 * time.Hour
 func (h *Handler) usage(w http.ResponseWriter, r *http.Request) {
 	p := &params{v: r.URL.Query()}
 	since, until := p.timeRange()
-	g := store.GroupBy(p.str("group_by"))
+	g, model := store.GroupBy(p.str("group_by")), p.str("model")
 	if g == "" {
 		g = store.GroupByModel
 	}
@@ -107,7 +107,7 @@ func (h *Handler) usage(w http.ResponseWriter, r *http.Request) {
 	if since.IsZero() {
 		since = until.Add(-DefaultUsageWindow)
 	}
-	rows, err := h.store.UsageMetrics(r.Context(), projectID(r), store.UsageQuery{Since: since, Until: until, GroupBy: g})
+	rows, err := h.store.UsageMetrics(r.Context(), projectID(r), store.UsageQuery{Since: since, Until: until, GroupBy: g, Model: model})
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -61,20 +61,26 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.throttle.succeed(account)
-	projects, err := h.store.ListProjects(r.Context())
-	if err != nil || len(projects) == 0 {
-		h.serverError(w, r, errors.New("no project to show"))
+	projects, err := h.store.ListUserProjects(r.Context(), u.ID)
+	if err != nil {
+		h.storeError(w, r, err)
 		return
 	}
-	if err := h.sessions.issue(w, r, u.ID, projects[0].ID); err != nil {
-		h.serverError(w, r, err)
+	var first int64
+	if len(projects) > 0 {
+		first = projects[0].Project.ID
+	}
+	if err := h.sessions.start(w, r, u.ID, first); err != nil {
+		h.storeError(w, r, err)
 		return
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
-	h.sessions.clear(w, r)
+	if err := h.sessions.end(w, r); err != nil {
+		h.log.Warn("ui: sign-out could not revoke the session", "err", err)
+	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
@@ -83,13 +89,13 @@ func (h *Handler) switchProject(w http.ResponseWriter, r *http.Request) {
 	s := sessionOf(r)
 	id, err := parseID(r.PostFormValue("project"))
 	if err == nil {
-		_, err = h.store.GetProject(r.Context(), id)
+		_, err = h.store.GetMembership(r.Context(), s.user.ID, id)
 	}
 	if err != nil {
-		h.errorPage(w, r, http.StatusBadRequest, "No such project.")
+		h.errorPage(w, r, http.StatusBadRequest, "No such project among yours.")
 		return
 	}
-	if err := h.sessions.issue(w, r, s.user.ID, id); err != nil {
+	if err := h.sessions.moveTo(w, r, s.claims, id); err != nil {
 		h.serverError(w, r, err)
 		return
 	}

@@ -11,11 +11,15 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tracium/tracium/store"
 )
 
-// Sessions are signed JWTs in an HttpOnly cookie: the server keeps no
-// session table, and a restart (with the same secret) keeps users signed
-// in. Every form carries a CSRF token derived from the session's id.
+// Sessions are signed JWTs in an HttpOnly cookie whose id names a session
+// kept by the store (only its SHA-256): signing out, disabling or removing
+// the user ends it at once, and a cookie that outlives its session is
+// worth nothing. A restart keeps users signed in. Every form carries a
+// CSRF token derived from the session's id.
 
 const (
 	sessionCookie = "tracium_session"
@@ -33,11 +37,14 @@ type claims struct {
 type sessions struct {
 	secret []byte
 	now    func() time.Time
+	store  store.SessionStore
 }
 
 var errNoSession = errors.New("no valid session")
 
-func (s *sessions) issue(w http.ResponseWriter, r *http.Request, userID, projectID int64) error {
+// start begins a session for the user looking at projectID: a new id,
+// stored by its hash, and the cookie.
+func (s *sessions) start(w http.ResponseWriter, r *http.Request, userID, projectID int64) error {
 	now := s.now()
 	c := claims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -49,17 +56,66 @@ func (s *sessions) issue(w http.ResponseWriter, r *http.Request, userID, project
 		},
 		ProjectID: projectID,
 	}
+	if err := s.store.CreateSession(r.Context(), store.Session{IDHash: sessionHash(c.ID), UserID: userID,
+		CreatedAt: now, ExpiresAt: now.Add(sessionTTL)}); err != nil {
+		return err
+	}
+	return s.write(w, r, c)
+}
+
+// moveTo re-signs the session c for another project; the session stays
+// the same.
+func (s *sessions) moveTo(w http.ResponseWriter, r *http.Request, c claims, projectID int64) error {
+	c.ProjectID = projectID
+	return s.write(w, r, c)
+}
+
+func (s *sessions) write(w http.ResponseWriter, r *http.Request, c claims) error {
 	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.secret)
 	if err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
-		Secure: secure(r), SameSite: http.SameSiteLaxMode, Expires: now.Add(sessionTTL)})
+		Secure: secure(r), SameSite: http.SameSiteLaxMode, Expires: c.ExpiresAt.Time})
 	return nil
 }
 
-// read returns the request's session, or errNoSession.
+// sessionHash is what the store keeps of a session id.
+func sessionHash(id string) []byte {
+	h := sha256.Sum256([]byte("tracium-session|" + id))
+	return h[:]
+}
+
+// end revokes the request's session, if any, and clears the cookie.
+func (s *sessions) end(w http.ResponseWriter, r *http.Request) error {
+	var err error
+	if c, rerr := s.verify(r); rerr == nil {
+		err = s.store.RevokeSession(r.Context(), sessionHash(c.ID))
+	}
+	s.clear(w, r)
+	return err
+}
+
+// read returns the request's session, or errNoSession when it has none,
+// its cookie is not ours, or the store no longer holds it (signed out,
+// expired, the user disabled or removed). Other store failures are
+// returned as they are.
 func (s *sessions) read(r *http.Request) (claims, error) {
+	c, err := s.verify(r)
+	if err != nil {
+		return claims{}, err
+	}
+	if _, err := s.store.GetSession(r.Context(), sessionHash(c.ID)); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return claims{}, errNoSession
+		}
+		return claims{}, err
+	}
+	return c, nil
+}
+
+// verify checks the cookie's signature and claims only.
+func (s *sessions) verify(r *http.Request) (claims, error) {
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return claims{}, errNoSession

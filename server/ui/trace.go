@@ -101,7 +101,10 @@ func (h *Handler) tracePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := sessionOf(r)
-	d, err := h.store.GetTrace(r.Context(), s.project.ID, chi.URLParam(r, "traceID"))
+	// The tree's columns only: the selected span's payloads are read on
+	// their own below, so a 10,000-span trace does not read 12 MB to
+	// draw 500 rows.
+	d, err := h.store.GetTraceTree(r.Context(), s.project.ID, chi.URLParam(r, "traceID"))
 	if errors.Is(err, store.ErrNotFound) {
 		h.errorPage(w, r, http.StatusNotFound, "No such trace in this project.")
 		return
@@ -133,7 +136,12 @@ func (h *Handler) tracePage(w http.ResponseWriter, r *http.Request) {
 		sel, ok = t.opening()
 	}
 	if ok {
-		v.Detail = spanDetail(&d.Spans[sel], form.Get("full") != "")
+		sp, err := h.store.GetSpan(r.Context(), s.project.ID, d.TraceID, d.Spans[sel].SpanID)
+		if err != nil {
+			h.storeError(w, r, err)
+			return
+		}
+		v.Detail = spanDetail(&sp, form.Get("full") != "")
 		v.Detail.FullURL = st.with("span", d.Spans[sel].SpanID) + "&full=1"
 		for i := range v.Rows {
 			v.Rows[i].Selected = v.Rows[i].ID == d.Spans[sel].SpanID
@@ -173,7 +181,11 @@ func (t *tree) opening() (int, bool) {
 	return root, true
 }
 
-func hasPayload(s *store.Span) bool { return len(s.Input) > 0 || len(s.Output) > 0 }
+// hasPayload reports whether a span of the tree read recorded input or
+// output.
+func hasPayload(s *store.Span) bool {
+	return s.PayloadBytes > 0 || len(s.Input) > 0 || len(s.Output) > 0
+}
 
 // notes say what newTree had to do to the data.
 func (t *tree) notes() []string {

@@ -30,6 +30,15 @@ type Store interface {
 	store.ProjectStore
 	store.APIKeyStore
 	store.UserStore
+	store.MemberStore
+	store.SessionStore
+}
+
+// Prices says which price table the collector bills with, for settings.
+type Prices interface {
+	AsOf() string
+	Source() string
+	Len() int
 }
 
 // Config is what the UI needs.
@@ -38,7 +47,9 @@ type Config struct {
 	Secret []byte // signs sessions
 	// Keys is told about revoked keys, so that they stop working at once
 	// in this process.
-	Keys   *auth.Authenticator
+	Keys *auth.Authenticator
+	// Prices is the table costs come from; nil shows none.
+	Prices Prices
 	Logger *slog.Logger
 }
 
@@ -50,6 +61,7 @@ type Handler struct {
 	log         *slog.Logger
 	throttle    *loginThrottle
 	bcryptSlots chan struct{}
+	prices      Prices
 }
 
 // New returns the UI.
@@ -57,7 +69,7 @@ func New(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Handler{store: cfg.Store, sessions: &sessions{secret: cfg.Secret, now: time.Now}, keys: cfg.Keys, log: cfg.Logger,
+	return &Handler{store: cfg.Store, sessions: &sessions{secret: cfg.Secret, now: time.Now, store: cfg.Store}, keys: cfg.Keys, log: cfg.Logger, prices: cfg.Prices,
 		throttle: newLoginThrottle(time.Now), bcryptSlots: make(chan struct{}, max(2, runtime.NumCPU()/2))}
 }
 
@@ -92,46 +104,76 @@ func (h *Handler) routes(r chi.Router) {
 		r.Post("/settings/projects", h.createProject)
 		r.Post("/settings/keys", h.createKey)
 		r.Post("/settings/keys/{keyID}/revoke", h.revokeKey)
+		r.Post("/settings/members", h.addMember)
+		r.Post("/settings/members/{userID}/remove", h.removeMember)
 		r.Post("/settings/users", h.createUser)
+		r.Post("/settings/users/{userID}/{action}", h.changeUser)
 	})
 }
 
 // ProjectOfSession resolves a request's session to the project it is
-// looking at, for the query API.
+// looking at, for the query API: only a live session of a user who is a
+// member of that project gets it.
 func (h *Handler) ProjectOfSession(r *http.Request) (int64, error) {
 	c, err := h.sessions.read(r)
+	if errors.Is(err, errNoSession) {
+		return 0, auth.ErrUnauthorized
+	}
+	if err != nil {
+		return 0, err
+	}
+	uid, err := strconv.ParseInt(c.Subject, 10, 64)
 	if err != nil {
 		return 0, auth.ErrUnauthorized
+	}
+	if _, err := h.store.GetMembership(r.Context(), uid, c.ProjectID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, auth.ErrUnauthorized
+		}
+		return 0, err
 	}
 	return c.ProjectID, nil
 }
 
 type sessionKey struct{}
 
-// session is the signed-in user and what every page's frame shows.
+// session is the signed-in user, the project they look at with their role
+// in it, and what every page's frame shows.
 type session struct {
 	claims   claims
 	user     store.User
 	project  store.Project
-	projects []store.Project
+	role     store.Role
+	projects []store.ProjectRole
 	csrf     string
 }
+
+// errNoProject: the user belongs to no project.
+var errNoProject = errors.New("no project")
 
 func (h *Handler) requireSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := h.sessions.read(r)
-		if err != nil {
+		if errors.Is(err, errNoSession) {
+			h.sessions.clear(w, r)
 			http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
-		s, err := h.loadSession(r.Context(), c)
-		if errors.Is(err, store.ErrNotFound) { // the user or project is gone
-			h.sessions.clear(w, r)
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
+		if err != nil {
+			h.storeError(w, r, err)
 			return
 		}
-		if err != nil {
-			h.serverError(w, r, err)
+		s, err := h.loadSession(r.Context(), c)
+		switch {
+		case errors.Is(err, store.ErrNotFound): // the user is gone
+			_ = h.sessions.end(w, r)
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		case errors.Is(err, errNoProject):
+			h.errorPage(w, r, http.StatusForbidden, "Your account belongs to no project yet. Ask an admin to add you to one.")
+			return
+		case err != nil:
+			h.storeError(w, r, err)
 			return
 		}
 		if r.Method == http.MethodPost && !h.sessions.checkCSRF(r, c) {
@@ -151,16 +193,32 @@ func (h *Handler) loadSession(ctx context.Context, c claims) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := h.store.GetProject(ctx, c.ProjectID)
+	if u.Disabled {
+		return nil, store.ErrNotFound
+	}
+	ps, err := h.store.ListUserProjects(ctx, uid)
 	if err != nil {
 		return nil, err
 	}
-	ps, err := h.store.ListProjects(ctx)
-	if err != nil {
-		return nil, err
+	if len(ps) == 0 {
+		return nil, errNoProject
 	}
-	return &session{claims: c, user: u, project: p, projects: ps, csrf: h.sessions.csrfToken(c)}, nil
+	// The project the session names, while the user still belongs to it;
+	// else their first.
+	cur := ps[0]
+	for _, p := range ps {
+		if p.Project.ID == c.ProjectID {
+			cur = p
+		}
+	}
+	c.ProjectID = cur.Project.ID
+	return &session{claims: c, user: u, project: cur.Project, role: cur.Role, projects: ps, csrf: h.sessions.csrfToken(c)}, nil
 }
+
+// can reports whether the session's role in its project is at least r.
+func (s *session) can(r store.Role) bool { return roleRank[s.role] >= roleRank[r] }
+
+var roleRank = map[store.Role]int{store.RoleViewer: 1, store.RoleMember: 2, store.RoleAdmin: 3}
 
 func sessionOf(r *http.Request) *session { return r.Context().Value(sessionKey{}).(*session) }
 
@@ -169,7 +227,7 @@ func (s *session) frame(title, nav string) Frame {
 	f := Frame{Title: title, Nav: nav, UserEmail: s.user.Email, IsAdmin: s.user.InstanceAdmin,
 		ProjectID: s.project.ID, ProjectName: s.project.Name, CSRF: s.csrf}
 	for _, p := range s.projects {
-		f.Projects = append(f.Projects, ProjectOption{ID: p.ID, Name: p.Name})
+		f.Projects = append(f.Projects, ProjectOption{ID: p.Project.ID, Name: p.Project.Name})
 	}
 	return f
 }

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tracium/tracium/server/auth"
+	"github.com/tracium/tracium/server/query"
 	"github.com/tracium/tracium/server/ui"
 	"github.com/tracium/tracium/store"
 	"github.com/tracium/tracium/store/sqlite"
@@ -87,8 +88,11 @@ func setup(t *testing.T) *testBundle {
 	b.otherID = o[0].TraceID
 
 	r := chi.NewRouter()
-	ui.New(ui.Config{Store: st, Secret: []byte("test-secret-test-secret-test-secret"), Keys: auth.NewAuthenticator(st),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Routes(r)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	pages := ui.New(ui.Config{Store: st, Secret: []byte("test-secret-test-secret-test-secret"), Keys: auth.NewAuthenticator(st), Logger: logger})
+	pages.Routes(r)
+	// The REST API with sessions, as server/routes.go mounts it.
+	query.New(st, pages.ProjectOfSession, logger).Routes(r)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	b.url = srv.URL

@@ -30,8 +30,9 @@ type Config struct {
 	DataDir string
 	// AutoMigrate applies pending migrations on open.
 	AutoMigrate bool
-	// Window is the start-time window ingest accepts; the store refuses
-	// writes outside Window.ForWrites.
+	// Window is the start-time window ingest accepts (zero fields take
+	// store's defaults). The store refuses writes outside the wider
+	// Window.ForWrites, which bounds the partitions PostgreSQL creates.
 	Window store.Window
 }
 
@@ -74,6 +75,9 @@ func OpenSQL(cfg Config) (*sql.DB, migrations.Dialect, error) {
 	}
 	path, err := cfg.sqlitePath()
 	if err != nil {
+		return nil, "", err
+	}
+	if err := sqlite.CreatePrivateFile(path); err != nil {
 		return nil, "", err
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)")

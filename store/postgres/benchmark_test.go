@@ -120,15 +120,24 @@ func loadReadFixture(b *testing.B) (*postgres.Store, int64, string) {
 	return readFixture.store, readFixture.project, readFixture.bigID
 }
 
-// BenchmarkGetTrace reads one trace of 10,000 spans of about 1 KB each.
+// BenchmarkGetTrace reads one trace of 10,000 spans of about 1 KB each,
+// whole (GetTrace, as the REST API answers) and as the trace page draws
+// its tree (GetTraceTree, no payloads), in one run.
 func BenchmarkGetTrace(b *testing.B) {
 	s, project, id := loadReadFixture(b)
 	ctx := context.Background()
-	for b.Loop() {
-		d, err := s.GetTrace(ctx, project, id)
-		if err != nil || len(d.Spans) != 10_000 {
-			b.Fatalf("GetTrace: %d spans, %v", len(d.Spans), err)
-		}
+	for _, read := range []struct {
+		name string
+		get  func(context.Context, int64, string) (store.TraceDetail, error)
+	}{{"GetTrace", s.GetTrace}, {"GetTraceTree", s.GetTraceTree}} {
+		b.Run(read.name, func(b *testing.B) {
+			for b.Loop() {
+				d, err := read.get(ctx, project, id)
+				if err != nil || len(d.Spans) != 10_000 {
+					b.Fatalf("%s: %d spans, %v", read.name, len(d.Spans), err)
+				}
+			}
+		})
 	}
 }
 

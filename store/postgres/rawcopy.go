@@ -19,7 +19,7 @@ func (s *Store) RawCopy(ctx context.Context, projectID int64, spans []store.Span
 	rows := make([][]any, len(spans))
 	for i, sp := range spans {
 		sp.Normalize()
-		rows[i] = append([]any{projectID}, spanRow(&sp, day(sp.StartTime))...)
+		rows[i] = append([]any{projectID}, spanRow(&sp, store.IndexSpan(&sp), day(sp.StartTime))...)
 	}
 	if _, err := s.pool.CopyFrom(ctx, pgx.Identifier{"spans"}, copyColumns, pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("raw copy: %w", err)

@@ -33,9 +33,9 @@ var (
 	copyColumns  = append([]string{"project_id"}, stageColumns...)
 )
 
-// spanRow lays sp out as the values of stageColumns, in the partition of
-// day (its trace's).
-func spanRow(sp *store.Span, day any) []any {
+// spanRow lays sp out as the values of stageColumns, with its index, in
+// the partition of day (its trace's).
+func spanRow(sp *store.Span, idx store.SpanIndex, day any) []any {
 	var u store.Usage
 	if sp.Usage != nil {
 		u = *sp.Usage
@@ -45,7 +45,7 @@ func spanRow(sp *store.Span, day any) []any {
 		sp.ErrorType, sp.ErrorMessage, sp.Model, sp.RequestModel, sp.Provider, sp.Usage != nil,
 		u.InputTokens, u.OutputTokens, u.CachedTokens, u.CacheCreationTokens, u.ReasoningTokens, u.TotalTokens,
 		sp.CostUSD, sp.TimeToFirstTokenMS, nonNil(sp.Tags), sp.AgentName, sp.UserID, sp.SessionID, jsonArg(sp.Metadata),
-		day, store.SpanModelKeys(sp.Model, sp.RequestModel), int64(len(sp.Input) + len(sp.Output)), store.SearchText(sp),
+		day, idx.ModelKeys, int64(len(sp.Input) + len(sp.Output)), idx.SearchText,
 		jsonArg(sp.Input), jsonArg(sp.Output), jsonArg(sp.RawInput), jsonArg(sp.RawOutput), jsonArg(sp.Attributes),
 	}
 }

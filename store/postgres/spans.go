@@ -47,7 +47,7 @@ CREATE TEMP TABLE IF NOT EXISTS trace_stage (
     start_time timestamptz, end_time timestamptz, span_count bigint, error_count bigint,
     input_tokens bigint, output_tokens bigint, cached_tokens bigint, cache_creation_tokens bigint,
     reasoning_tokens bigint, total_tokens bigint, cost_usd double precision,
-    input json, output json, search_text text,
+    input json, output json, search_text text, search_words text,
     root_agent_name text, root_user_id text, root_session_id text, root_metadata jsonb
 ) ON COMMIT DELETE ROWS`)
 	return err
@@ -90,15 +90,15 @@ func (s *Store) WriteSpans(ctx context.Context, projectID int64, spans []store.S
 	return nil
 }
 
-func (s *Store) writeBatch(ctx context.Context, projectID int64, batch []store.Span, deltas []store.TraceDelta) error {
+func (s *Store) writeBatch(ctx context.Context, projectID int64, batch []indexedSpan, deltas []store.TraceDelta) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		days, err := upsertTraces(ctx, tx, projectID, deltas, mergeTraces)
 		if err != nil {
 			return err
 		}
 		rows := make([][]any, len(batch))
-		for i := range batch {
-			rows[i] = append([]any{projectID}, spanRow(&batch[i], days[batch[i].TraceID].day)...)
+		for i, b := range batch {
+			rows[i] = append([]any{projectID}, spanRow(&b.Span, b.index, days[b.TraceID].day)...)
 		}
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"spans"}, copyColumns, pgx.CopyFromRows(rows))
 		return err
@@ -114,14 +114,14 @@ func (s *Store) writeBatch(ctx context.Context, projectID int64, batch []store.S
 // A trace with no row yet has none of its spans stored, so it is created
 // with the summary of all of them; the other traces are locked, and get
 // the summary of the spans that turn out to be new.
-func writeCarefully(ctx context.Context, tx pgx.Tx, projectID int64, batch []store.Span, deltas []store.TraceDelta) error {
+func writeCarefully(ctx context.Context, tx pgx.Tx, projectID int64, batch []indexedSpan, deltas []store.TraceDelta) error {
 	days, err := upsertTraces(ctx, tx, projectID, deltas, createOrLockTraces)
 	if err != nil {
 		return err
 	}
 	rows := make([][]any, len(batch))
-	for i := range batch {
-		rows[i] = spanRow(&batch[i], days[batch[i].TraceID].day)
+	for i, b := range batch {
+		rows[i] = spanRow(&b.Span, b.index, days[b.TraceID].day)
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"span_stage"}, stageColumns, pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("copy to stage: %w", err)
@@ -137,7 +137,7 @@ func writeCarefully(ctx context.Context, tx pgx.Tx, projectID int64, batch []sto
 	if err != nil {
 		return fmt.Errorf("insert: %w", err)
 	}
-	fresh := slices.DeleteFunc(slices.Clone(batch), func(sp store.Span) bool {
+	fresh := slices.DeleteFunc(slices.Clone(batch), func(sp indexedSpan) bool {
 		return days[sp.TraceID].created || !inserted[key{sp.TraceID, sp.SpanID}]
 	})
 	if len(fresh) == 0 {
@@ -150,12 +150,19 @@ func writeCarefully(ctx context.Context, tx pgx.Tx, projectID int64, batch []sto
 	return err
 }
 
+// indexedSpan is a span of a batch with its index, computed once.
+type indexedSpan struct {
+	store.Span
+	index store.SpanIndex
+}
+
 // prepareBatch validates and normalises a copy of spans, refuses spans
-// outside the write window w around now, and drops the repeats of a span
-// within the batch (the first stays). The spans keep their order: a
-// trace's search text joins its spans' in the order they arrived.
-func prepareBatch(spans []store.Span, now time.Time, w store.Window) ([]store.Span, error) {
-	batch := make([]store.Span, 0, len(spans)) // Normalize must not touch the caller's slice
+// outside the write window w around now, drops the repeats of a span
+// within the batch (the first stays) and indexes the rest. The spans keep
+// their order: a trace's search text joins its spans' in the order they
+// arrived.
+func prepareBatch(spans []store.Span, now time.Time, w store.Window) ([]indexedSpan, error) {
+	batch := make([]indexedSpan, 0, len(spans)) // Normalize must not touch the caller's slice
 	type key struct{ trace, span string }
 	seen := make(map[key]bool, len(spans))
 	for i := range spans {
@@ -171,8 +178,11 @@ func prepareBatch(spans []store.Span, now time.Time, w store.Window) ([]store.Sp
 		}
 		if k := (key{sp.TraceID, sp.SpanID}); !seen[k] {
 			seen[k] = true
-			batch = append(batch, sp)
+			batch = append(batch, indexedSpan{Span: sp})
 		}
+	}
+	for i := range batch {
+		batch[i].index = store.IndexSpan(&batch[i].Span)
 	}
 	return batch, nil
 }
@@ -181,14 +191,23 @@ func prepareBatch(spans []store.Span, now time.Time, w store.Window) ([]store.Sp
 // in trace id order: the order in which the writers of every process take
 // the traces' row locks, so that they do not deadlock. Each trace's spans
 // keep the order given.
-func summarize(spans []store.Span) []store.TraceDelta {
-	byTrace := map[string][]store.Span{}
+func summarize(spans []indexedSpan) []store.TraceDelta {
+	type group struct {
+		spans []store.Span
+		index []store.SpanIndex
+	}
+	byTrace := map[string]*group{}
 	for _, sp := range spans {
-		byTrace[sp.TraceID] = append(byTrace[sp.TraceID], sp)
+		g := byTrace[sp.TraceID]
+		if g == nil {
+			g = &group{}
+			byTrace[sp.TraceID] = g
+		}
+		g.spans, g.index = append(g.spans, sp.Span), append(g.index, sp.index)
 	}
 	out := make([]store.TraceDelta, 0, len(byTrace))
-	for _, group := range byTrace {
-		out = append(out, store.Summarize(group))
+	for _, g := range byTrace {
+		out = append(out, store.SummarizeIndexed(g.spans, g.index))
 	}
 	slices.SortFunc(out, func(a, b store.TraceDelta) int { return cmp.Compare(a.TraceID, b.TraceID) })
 	return out

@@ -15,7 +15,7 @@ var traceStageColumns = []string{
 	"trace_id", "trace_day", "root_span_id", "name", "agent_name", "tags", "models", "model_keys", "user_id", "session_id",
 	"metadata", "start_time", "end_time", "span_count", "error_count", "input_tokens", "output_tokens", "cached_tokens",
 	"cache_creation_tokens", "reasoning_tokens", "total_tokens", "cost_usd", "input", "output", "search_text",
-	"root_agent_name", "root_user_id", "root_session_id", "root_metadata",
+	"search_words", "root_agent_name", "root_user_id", "root_session_id", "root_metadata",
 }
 
 // insertTraces creates the staged traces that have no row yet; the two
@@ -23,10 +23,12 @@ var traceStageColumns = []string{
 const insertTraces = `
 INSERT INTO traces AS t (project_id, trace_id, trace_day, root_span_id, name, agent_name, tags, models, model_keys,
     user_id, session_id, metadata, start_time, end_time, span_count, error_count, input_tokens, output_tokens,
-    cached_tokens, cache_creation_tokens, reasoning_tokens, total_tokens, cost_usd, input, output, search_text)
+    cached_tokens, cache_creation_tokens, reasoning_tokens, total_tokens, cost_usd, input, output, search_text,
+    search_words)
 SELECT $1, trace_id, trace_day, root_span_id, name, agent_name, tags, models, model_keys,
     user_id, session_id, metadata, start_time, end_time, span_count, error_count, input_tokens, output_tokens,
-    cached_tokens, cache_creation_tokens, reasoning_tokens, total_tokens, cost_usd, input, output, search_text
+    cached_tokens, cache_creation_tokens, reasoning_tokens, total_tokens, cost_usd, input, output, search_text,
+    search_words
 FROM trace_stage
 ON CONFLICT (project_id, trace_id) DO UPDATE SET `
 
@@ -44,7 +46,8 @@ const createOrLockTraces = insertTraces + `trace_day = t.trace_day` + returning
 // trace-level fields the root carries win over what earlier spans said;
 // otherwise the first non-empty value seen is kept; the search text grows
 // by store.JoinSearchText (left and char_length count characters, as it
-// does). A trace keeps its day. Rows were staged in trace id order, which
+// does), and its words by the delta's while it grows. A trace keeps its
+// day. Rows were staged in trace id order, which
 // is the order their locks are taken in.
 var mergeTraces = insertTraces + fmt.Sprintf(`
     start_time = least(t.start_time, excluded.start_time),
@@ -67,6 +70,8 @@ var mergeTraces = insertTraces + fmt.Sprintf(`
     search_text = CASE WHEN t.search_text = '' THEN left(excluded.search_text, %[2]d)
         WHEN char_length(t.search_text) >= %[2]d THEN t.search_text
         ELSE left(t.search_text || E'\n' || excluded.search_text, %[2]d) END,
+    search_words = CASE WHEN char_length(t.search_text) >= %[2]d THEN t.search_words
+        ELSE t.search_words || ' ' || excluded.search_words END,
     root_span_id = CASE WHEN t.root_span_id = '' THEN excluded.root_span_id ELSE t.root_span_id END,
     name = CASE WHEN t.root_span_id = '' AND excluded.root_span_id <> '' THEN excluded.name ELSE t.name END,
     input = CASE WHEN t.root_span_id = '' AND excluded.root_span_id <> '' THEN excluded.input ELSE t.input END,
@@ -108,7 +113,7 @@ func upsertTraces(ctx context.Context, tx pgx.Tx, projectID int64, deltas []stor
 			d.TraceID, day(d.StartTime), d.RootSpanID, d.Name, d.AgentName, d.Tags, d.Models, d.ModelKeys, d.UserID, d.SessionID,
 			jsonArg(d.Metadata), d.StartTime, d.EndTime, d.SpanCount, d.ErrorCount, d.Usage.InputTokens, d.Usage.OutputTokens,
 			d.Usage.CachedTokens, d.Usage.CacheCreationTokens, d.Usage.ReasoningTokens, d.Usage.TotalTokens, d.CostUSD,
-			jsonArg(d.Input), jsonArg(d.Output), d.SearchText, root.AgentName, root.UserID, root.SessionID, jsonArg(root.Metadata),
+			jsonArg(d.Input), jsonArg(d.Output), d.SearchText, store.SearchWords(d.SearchText), root.AgentName, root.UserID, root.SessionID, jsonArg(root.Metadata),
 		}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"trace_stage"}, traceStageColumns, pgx.CopyFromRows(rows)); err != nil {

@@ -1,8 +1,10 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -124,15 +126,33 @@ func (q *query) filter(f store.TraceFilter) {
 		q.where("duration_ms >= %s", float64(f.MinDuration)/float64(time.Millisecond))
 	}
 	if f.Query != "" {
-		q.where(`search_text LIKE %s`, containsPattern(f.Query))
+		folded := store.Fold(f.Query)
+		for _, w := range queryWords(folded) {
+			q.where(`search_words LIKE %s`, likeContains(w))
+		}
+		q.where(`search_text LIKE %s`, likeContains(folded))
 	}
 }
 
-// containsPattern is the LIKE pattern of a text query: its folded form
-// anywhere, with %, _ and the escape character matching themselves.
-func containsPattern(query string) string {
-	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(store.Fold(query)) + "%"
+// maxQueryWords bounds the words of a query the trigram index is asked
+// for: the longest few narrow the candidates as well as all of them.
+const maxQueryWords = 4
+
+// queryWords are the longest words of a folded query (store.QueryWords).
+func queryWords(folded string) []string {
+	words := store.QueryWords(folded)
+	return words[:min(len(words), maxQueryWords)]
 }
+
+// likeContains is the LIKE pattern of s anywhere, with %, _ and the escape
+// character matching themselves.
+func likeContains(s string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
+}
+
+// containsPattern is the LIKE pattern of a text query: its folded form
+// anywhere.
+func containsPattern(query string) string { return likeContains(store.Fold(query)) }
 
 // GetTrace returns the trace and its whole spans, read from the trace's
 // one partition.
@@ -144,6 +164,10 @@ func (s *Store) GetTrace(ctx context.Context, projectID int64, traceID string) (
 func (s *Store) GetTraceTree(ctx context.Context, projectID int64, traceID string) (store.TraceDetail, error) {
 	return s.traceDetail(ctx, projectID, traceID, scanTree)
 }
+
+// maxSpansHint bounds the room made for a trace's spans before reading
+// them: the count comes from the database.
+const maxSpansHint = 100_000
 
 func (s *Store) traceDetail(ctx context.Context, projectID int64, traceID string, kind spanScan) (store.TraceDetail, error) {
 	traceID = strings.ToLower(traceID)
@@ -168,16 +192,21 @@ func (s *Store) traceDetail(ctx context.Context, projectID int64, traceID string
 	if kind == scanTree {
 		columns = spanTreeList
 	}
+	// No ORDER BY: it would tempt the planner to walk the partition's
+	// start time index past other traces; the primary key finds exactly
+	// this trace's spans, and Go sorts them.
 	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM spans
-WHERE project_id = $1 AND trace_id = $2 AND trace_day = $3
-ORDER BY start_time, span_id`, projectID, traceID, day)
+WHERE project_id = $1 AND trace_id = $2 AND trace_day = $3`, projectID, traceID, day)
 	if err != nil {
 		return d, fmt.Errorf("get spans of %s: %w", traceID, mapError(err))
 	}
-	d.Spans, err = pgx.CollectRows(rows, kind.scan)
+	d.Spans, err = pgx.AppendRows(make([]store.Span, 0, min(t.SpanCount, maxSpansHint)), rows, kind.scan)
 	if err != nil {
 		return d, fmt.Errorf("get spans of %s: %w", traceID, mapError(err))
 	}
+	slices.SortFunc(d.Spans, func(a, b store.Span) int {
+		return cmp.Or(a.StartTime.Compare(b.StartTime), strings.Compare(a.SpanID, b.SpanID))
+	})
 	return d, nil
 }
 

@@ -25,8 +25,9 @@ func (w *where) add(cond string, args ...any) {
 
 func (w *where) String() string { return strings.Join(w.conds, " AND ") }
 
-// traceWhere turns a ListTraces filter into conditions on traces.
-func traceWhere(projectID int64, f store.TraceFilter) *where {
+// traceWhere turns a ListTraces filter into conditions on traces; t is
+// how its text query is found.
+func traceWhere(projectID int64, f store.TraceFilter, t textSearch) *where {
 	w := newWhere(projectID)
 	if !f.Since.IsZero() {
 		w.add("start_time >= ?", micros(f.Since))
@@ -61,7 +62,7 @@ func traceWhere(projectID int64, f store.TraceFilter) *where {
 		w.add("end_time - start_time >= ?", float64(f.MinDuration)/float64(time.Microsecond))
 	}
 	if f.Query != "" {
-		w.add("instr(search_text, ?) > 0", store.Fold(f.Query))
+		t.add(w)
 	}
 	return w
 }

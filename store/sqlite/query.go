@@ -20,12 +20,17 @@ type queryer interface {
 // queryAll runs query and scans every row with scan. It returns an empty
 // slice, not nil, when there are no rows.
 func queryAll[T any](ctx context.Context, db queryer, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	return appendAll(ctx, db, []T{}, scan, query, args...)
+}
+
+// appendAll is queryAll appending to out, whose capacity may be sized for
+// the rows expected.
+func appendAll[T any](ctx context.Context, db queryer, out []T, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []T{}
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {

@@ -41,36 +41,47 @@ func (s *Store) WriteSpans(ctx context.Context, projectID int64, spans []store.S
 	return nil
 }
 
-// normalize returns normalized copies of spans, or an ErrInvalid naming
-// the first span that cannot be stored or starts outside w (the store's
-// write window) around now. The caller's slice is untouched.
-func normalize(spans []store.Span, now time.Time, w store.Window) ([]store.Span, error) {
-	out := slices.Clone(spans)
-	for i := range out {
-		out[i].Tags = slices.Clone(out[i].Tags) // Normalize sorts tags in place
-		out[i].Normalize()
-		err := out[i].Validate()
+// indexedSpan is a span of a batch with its index, computed once.
+type indexedSpan struct {
+	store.Span
+	index store.SpanIndex
+}
+
+// normalize returns normalized, indexed copies of spans, or an ErrInvalid
+// naming the first span that cannot be stored or starts outside w (the
+// store's write window) around now. The caller's slice is untouched.
+func normalize(spans []store.Span, now time.Time, w store.Window) ([]indexedSpan, error) {
+	out := make([]indexedSpan, len(spans))
+	for i := range spans {
+		sp := spans[i]
+		sp.Tags = slices.Clone(sp.Tags) // Normalize sorts tags in place
+		sp.Normalize()
+		err := sp.Validate()
 		if err == nil {
-			err = w.Check(now, out[i].StartTime)
+			err = w.Check(now, sp.StartTime)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: span %d: %v", store.ErrInvalid, i, err)
 		}
+		out[i].Span = sp
+	}
+	for i := range out {
+		out[i].index = store.IndexSpan(&out[i].Span)
 	}
 	return out, nil
 }
 
 // insertSpans inserts spans in order and returns those that were new. Of
 // two spans with one id, in the batch or across batches, the first stays.
-func insertSpans(ctx context.Context, tx *sql.Tx, projectID int64, spans []store.Span) ([]*store.Span, error) {
+func insertSpans(ctx context.Context, tx *sql.Tx, projectID int64, spans []indexedSpan) ([]*indexedSpan, error) {
 	stmt, err := tx.PrepareContext(ctx, insertSpan)
 	if err != nil {
 		return nil, fmt.Errorf("prepare insert: %w", err)
 	}
 	defer stmt.Close()
-	var inserted []*store.Span
+	var inserted []*indexedSpan
 	for i := range spans {
-		res, err := stmt.ExecContext(ctx, spanArgs(projectID, &spans[i])...)
+		res, err := stmt.ExecContext(ctx, spanArgs(projectID, &spans[i].Span, spans[i].index)...)
 		if err != nil {
 			return nil, fmt.Errorf("insert span %d: %w", i, err)
 		}
@@ -87,13 +98,13 @@ func insertSpans(ctx context.Context, tx *sql.Tx, projectID int64, spans []store
 
 // byTrace groups spans by trace id, traces in id order and each trace's
 // spans in the order given (the order their search texts join in).
-func byTrace(spans []*store.Span) [][]*store.Span {
-	groups := map[string][]*store.Span{}
+func byTrace(spans []*indexedSpan) [][]*indexedSpan {
+	groups := map[string][]*indexedSpan{}
 	for _, sp := range spans {
 		groups[sp.TraceID] = append(groups[sp.TraceID], sp)
 	}
 	ids := slices.Sorted(maps.Keys(groups))
-	out := make([][]*store.Span, len(ids))
+	out := make([][]*indexedSpan, len(ids))
 	for i, id := range ids {
 		out[i] = groups[id]
 	}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -28,6 +29,10 @@ type Config struct {
 	MaxReadConns int
 	// SkipMigrate leaves the schema alone: Open then expects it current.
 	SkipMigrate bool
+	// BusyTimeout is how long a connection waits for another process's
+	// lock before failing with ErrUnavailable; DefaultBusyTimeout when
+	// zero.
+	BusyTimeout time.Duration
 	// Window is the start-time window ingest accepts (zero fields take
 	// store's defaults); WriteSpans refuses spans outside the wider
 	// Window.ForWrites.
@@ -38,12 +43,12 @@ type Config struct {
 // zero. WAL lets readers run beside the one writer.
 const DefaultMaxReadConns = 8
 
-// busyTimeoutMS is how long a connection waits for another process's lock
-// before failing with SQLITE_BUSY.
-const busyTimeoutMS = 10_000
+// DefaultBusyTimeout is Config.BusyTimeout when zero.
+const DefaultBusyTimeout = 10 * time.Second
 
 func (c *Config) validate() error {
 	c.MaxReadConns = cmp.Or(c.MaxReadConns, DefaultMaxReadConns)
+	c.BusyTimeout = cmp.Or(c.BusyTimeout, DefaultBusyTimeout)
 	switch {
 	case c.Path == "":
 		return errors.New("sqlite: Path is required")
@@ -67,6 +72,8 @@ type Store struct {
 	read *sql.DB
 	// window bounds the start times WriteSpans accepts.
 	window store.Window
+	// textPlan is when ListTraces reads text candidates by id (textsearch.go).
+	textPlan textPlan
 }
 
 var _ store.Store = (*Store)(nil)
@@ -77,10 +84,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if err := createPrivate(cfg.Path); err != nil {
+	if err := CreatePrivateFile(cfg.Path); err != nil {
 		return nil, err
 	}
-	write, err := sql.Open("sqlite", dsn(cfg.Path, "_txlock=immediate"))
+	write, err := sql.Open("sqlite", dsn(cfg, "_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -92,14 +99,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("sqlite: %w", err)
 		}
 	}
-	read, err := sql.Open("sqlite", dsn(cfg.Path, "_pragma=query_only(1)"))
+	read, err := sql.Open("sqlite", dsn(cfg, "_pragma=query_only(1)"))
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	read.SetMaxOpenConns(cfg.MaxReadConns)
 	read.SetMaxIdleConns(cfg.MaxReadConns)
-	s := &Store{write: write, read: read, window: cfg.Window.ForWrites()}
+	s := &Store{write: write, read: read, window: cfg.Window.ForWrites(), textPlan: defaultTextPlan}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -111,7 +118,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // before SQLite opens it: SQLite gives the -wal and -shm files the mode of
 // the database file, so they are private too. A file that exists is made
 // private as well: it holds password and key hashes and every trace.
-func createPrivate(path string) error {
+func CreatePrivateFile(path string) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("sqlite: create %s: %w", path, err)
@@ -134,19 +141,24 @@ func createPrivate(path string) error {
 	return nil
 }
 
-// dsn is the modernc connection string for path: every connection gets
-// the same pragmas, plus extra.
-func dsn(path, extra string) string {
+// dsn is the modernc connection string for cfg.Path: every connection
+// gets the same pragmas, plus extra.
+func dsn(cfg Config, extra string) string {
 	q := []string{
-		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeoutMS),
+		fmt.Sprintf("_pragma=busy_timeout(%d)", cfg.BusyTimeout.Milliseconds()),
 		"_pragma=journal_mode(WAL)",
 		"_pragma=foreign_keys(1)",
 		"_pragma=synchronous(NORMAL)",
+		// Reads through a memory map rather than a read call per page:
+		// five times faster over a database bigger than the page cache.
+		// The map costs address space; the pages are the kernel's file
+		// cache, shared and reclaimable, not the process's own memory.
+		"_pragma=mmap_size(1073741824)",
 		extra,
 	}
 	// A file: URI so that a '?' or '#' in the path is not read as the
 	// start of the parameters.
-	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + strings.Join(q, "&")
+	return "file:" + (&url.URL{Path: cfg.Path}).EscapedPath() + "?" + strings.Join(q, "&")
 }
 
 // Ping reports whether the database answers, through both pools.

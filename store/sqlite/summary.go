@@ -15,12 +15,13 @@ import (
 // the write transaction, which holds the database's one write lock. The
 // search text is appended in SQL, by store.JoinSearchText's rule, so that
 // the trace's 64 KiB of it is never read back into Go.
-func foldTrace(ctx context.Context, tx *sql.Tx, projectID int64, group []*store.Span) error {
+func foldTrace(ctx context.Context, tx *sql.Tx, projectID int64, group []*indexedSpan) error {
 	spans := make([]store.Span, len(group))
+	index := make([]store.SpanIndex, len(group))
 	for i, sp := range group {
-		spans[i] = *sp
+		spans[i], index[i] = sp.Span, sp.index
 	}
-	d := store.Summarize(spans)
+	d := store.SummarizeIndexed(spans, index)
 	var keys string
 	t, err := scanTrace(tx.QueryRowContext(ctx,
 		`SELECT `+traceColumns+`, model_keys FROM traces WHERE project_id = ? AND trace_id = ?`, projectID, d.TraceID), &keys)

@@ -55,14 +55,14 @@ func summaryArgs(t *store.Trace) []any {
 		t.Usage.ReasoningTokens, t.Usage.TotalTokens, t.CostUSD}
 }
 
-var insertTraceSQL = `INSERT INTO traces (project_id, ` + traceColumns + `, model_keys, search_text, input, output)
-VALUES (?` + repeatPlaceholders(20+4) + `)`
+var insertTraceSQL = `INSERT INTO traces (project_id, ` + traceColumns + `, model_keys, search_text, search_words, input, output)
+VALUES (?` + repeatPlaceholders(20+5) + `)`
 
 func repeatPlaceholders(n int) string { return strings.Repeat(", ?", n) }
 
 func insertTrace(ctx context.Context, tx *sql.Tx, projectID int64, d store.TraceDelta) error {
 	args := append([]any{projectID}, summaryArgs(&d.Trace)...)
-	args = append(args, encodeStrings(d.ModelKeys), d.SearchText, jsonArg(d.Input), jsonArg(d.Output))
+	args = append(args, encodeStrings(d.ModelKeys), d.SearchText, store.SearchWords(d.SearchText), jsonArg(d.Input), jsonArg(d.Output))
 	if _, err := tx.ExecContext(ctx, insertTraceSQL, args...); err != nil {
 		return fmt.Errorf("insert trace: %w", err)
 	}
@@ -71,7 +71,8 @@ func insertTrace(ctx context.Context, tx *sql.Tx, projectID int64, d store.Trace
 
 // updateTraceSQL rewrites the summary and appends to the search text by
 // store.JoinSearchText's rule: substr and length count characters, as
-// JoinSearchText does; ?21 is the delta's text, used twice. Input and
+// JoinSearchText does; ?21 is the delta's text, used twice, ?22 its words,
+// appended while the text grows (SET reads the old values). Input and
 // output are sent only when the root has just arrived: otherwise they stay
 // as stored, unread.
 var updateTraceSQL = fmt.Sprintf(`UPDATE traces SET
@@ -81,13 +82,15 @@ var updateTraceSQL = fmt.Sprintf(`UPDATE traces SET
     cost_usd = ?, model_keys = ?,
     search_text = CASE WHEN search_text = '' THEN substr(?21, 1, %[1]d)
         WHEN length(search_text) >= %[1]d THEN search_text
-        ELSE substr(search_text || char(10) || ?21, 1, %[1]d) END
+        ELSE substr(search_text || char(10) || ?21, 1, %[1]d) END,
+    search_words = CASE WHEN length(search_text) >= %[1]d THEN search_words
+        ELSE search_words || ' ' || ?22 END
 WHERE project_id = ? AND trace_id = ?`, store.MaxTraceSearchRunes)
 
 const updateTraceIOSQL = `UPDATE traces SET input = ?, output = ? WHERE project_id = ? AND trace_id = ?`
 
 func updateTrace(ctx context.Context, tx *sql.Tx, projectID int64, t store.Trace, text string, withIO bool) error {
-	args := append(summaryArgs(&t)[1:], encodeStrings(t.ModelKeys), text, projectID, t.TraceID) // [1:]: the id is the key, not set
+	args := append(summaryArgs(&t)[1:], encodeStrings(t.ModelKeys), text, store.SearchWords(text), projectID, t.TraceID) // [1:]: the id is the key, not set
 	if _, err := tx.ExecContext(ctx, updateTraceSQL, args...); err != nil {
 		return fmt.Errorf("update trace: %w", err)
 	}

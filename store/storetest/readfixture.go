@@ -61,5 +61,6 @@ func ReadFilters(now time.Time) []ReadFilter {
 		{"user", store.TraceFilter{UserID: "user-77"}},
 		{"since+agent+min_duration", store.TraceFilter{Since: now.Add(-3 * 24 * time.Hour), AgentName: "agent-5", MinDuration: 1500 * time.Millisecond}},
 		{"text", store.TraceFilter{Query: "question 4242:"}},
+		{"text in a child span", store.TraceFilter{Query: "429 too many"}},
 	}
 }

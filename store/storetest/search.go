@@ -44,6 +44,7 @@ func testSearch(t *testing.T, newStore NewStore) {
 	trace("geocode", "geocode-lookup", "", "Done.", 3*time.Minute)
 	trace("greek", "chat", "", "ΟΔΟΣ ΣΟΦΊΑΣ", 4*time.Minute)
 	trace("french", "chat", "", "ÉCOLE Straße ŋ qz", 5*time.Minute)
+	trace("quote", "chat", "", `He said "yes" twice`, 6*time.Minute)
 
 	for _, tt := range []struct {
 		q    string
@@ -58,12 +59,14 @@ func testSearch(t *testing.T, newStore NewStore) {
 		{"STRASSE", []string{"french"}},                  // ß folds to ss
 		{"ŋ", []string{"french"}},                        // one character
 		{"qz", []string{"french"}},                       // two
-		{"post /v1/run", []string{"french", "greek", "geocode", "timeout", "lisbon"}},
+		{"post /v1/run", []string{"quote", "french", "greek", "geocode", "timeout", "lisbon"}},
+		{`said "yes"`, []string{"quote"}}, // a quote is text like any other
+		{`"`, []string{"quote"}},
 		{"role", nil},          // a key of the chat shape
 		{"content", nil},       // another
 		{"assistant", nil},     // the value of a structural key
 		{"stop", nil},          // another (finish_reason)
-		{`"`, nil},             // JSON's punctuation is not text
+		{"{", nil},             // JSON's punctuation is not text
 		{"lisbon.\ndone", nil}, // texts of two traces do not run together
 	} {
 		got := b.traceKeys(t, store.TraceFilter{Query: tt.q})

@@ -7,6 +7,11 @@ require (
 	github.com/tracium/tracium/sdk v0.0.0
 )
 
-require golang.org/x/time v0.15.0 // indirect
+require (
+	github.com/stretchr/testify v1.12.1 // indirect
+	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
+)
 
 replace github.com/tracium/tracium/sdk => ../..
