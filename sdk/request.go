@@ -24,8 +24,21 @@ type requestConfig struct {
 	skip     []string
 	skipFunc func(path string) bool
 	name     func(method, route string) string
-	headers  []string // lower-case
+	headers  []recordedHeader
 }
+
+// recordedHeader is a request header WithRequestHeaders records, with both
+// spellings worked out once: lookups by the canonical name cost
+// http.Header.Get no allocation, and the attribute key is not rebuilt per
+// request.
+type recordedHeader struct {
+	name string // canonical: "X-Tenant"
+	attr string // AttrHTTPRequestHeaderPrefix + the lower-case name
+}
+
+// traceparentKey is TraceparentHeader in canonical form, the spelling
+// Start asks the header function for.
+const traceparentKey = "Traceparent"
 
 // WithSkipPaths leaves requests for these exact paths untraced (health
 // checks, metrics scrapes).
@@ -44,18 +57,19 @@ func WithSpanName(name func(method, route string) string) RequestOption {
 }
 
 // WithRequestHeaders records these request headers as attributes
-// (AttrHTTPRequestHeaderPrefix + the lower-cased name). Headers that carry
+// (AttrHTTPRequestHeaderPrefix + the lower-cased name); names are matched
+// in any case, as HTTP's are. Headers that carry
 // credentials are never recorded: Authorization, Cookie and
 // Proxy-Authorization are ignored here.
 func WithRequestHeaders(names ...string) RequestOption {
 	return func(c *requestConfig) {
 		for _, n := range names {
-			n = strings.ToLower(strings.TrimSpace(n))
+			n = http.CanonicalHeaderKey(strings.TrimSpace(n))
 			switch n {
-			case "", "authorization", "cookie", "proxy-authorization":
+			case "", "Authorization", "Cookie", "Proxy-Authorization":
 				continue
 			}
-			c.headers = append(c.headers, n)
+			c.headers = append(c.headers, recordedHeader{name: n, attr: AttrHTTPRequestHeaderPrefix + strings.ToLower(n)})
 		}
 	}
 }
@@ -90,19 +104,22 @@ func (t *RequestTracer) Skip(path string) bool {
 
 // Start begins the span of a request: it continues the trace named by the
 // request's traceparent, read through header (a nil header reads none), or
-// starts a trace on the tracer's client. route is the route template when
+// starts a trace on the tracer's client. header is asked for names in
+// canonical form ("Traceparent", "X-Tenant"), so an http.Header's Get
+// method serves as it is, without allocating, and a case-insensitive
+// lookup (fasthttp's) finds them too. route is the route template when
 // it is known before the handler runs ("/users/:id"), else the raw path,
 // which End replaces. The returned context carries the span; handlers
 // nest their spans and LLM calls under it.
 func (t *RequestTracer) Start(ctx context.Context, method, route string, header func(key string) string) (context.Context, *Span) {
 	if header != nil {
-		ctx = ContextWithTraceparent(ctx, header(TraceparentHeader))
+		ctx = ContextWithTraceparent(ctx, header(traceparentKey))
 	}
 	ctx, s := startSpan(ctx, t.cfg.client, SpanHTTP, t.spanName(method, route))
 	if len(t.cfg.headers) > 0 && header != nil && s.IsRecording() {
 		for _, h := range t.cfg.headers {
-			if v := header(h); v != "" {
-				s.SetAttribute(AttrHTTPRequestHeaderPrefix+h, v)
+			if v := header(h.name); v != "" {
+				s.SetAttribute(h.attr, v)
 			}
 		}
 	}

@@ -30,7 +30,7 @@ func Middleware(opts ...Option) echo.MiddlewareFunc {
 			// echo routes before it runs e.Use middleware, so the
 			// template is known; it is "" when no route matched.
 			route := c.Path()
-			ctx, span := t.Start(r.Context(), r.Method, cmp.Or(route, unmatchedRoute), requestHeader(r.Header))
+			ctx, span := t.Start(r.Context(), r.Method, cmp.Or(route, unmatchedRoute), r.Header.Get)
 			c.SetRequest(r.WithContext(ctx))
 			res := tracium.RequestResult{Method: r.Method, Route: route, Path: r.URL.Path}
 			defer func() {
@@ -73,19 +73,4 @@ func outcome(resp *echo.Response, err error) (status int, size int64, recorded e
 		return he.Code, -1, nil
 	}
 	return he.Code, -1, err
-}
-
-// requestHeader reads the request's headers for the tracer. traceparent,
-// asked for on every request, is looked up by its canonical spelling:
-// Header.Get would allocate to canonicalize the lower-case name each time.
-func requestHeader(h http.Header) func(key string) string {
-	return func(key string) string {
-		if key == tracium.TraceparentHeader {
-			if v := h["Traceparent"]; len(v) > 0 {
-				return v[0]
-			}
-			return ""
-		}
-		return h.Get(key)
-	}
 }

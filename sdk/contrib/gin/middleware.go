@@ -3,7 +3,6 @@ package traciumgin
 import (
 	"cmp"
 	"errors"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 
@@ -31,7 +30,7 @@ func Middleware(opts ...Option) gin.HandlerFunc {
 		// gin routes before it runs the handler chain, so the template is
 		// already known; it is "" when no route matched.
 		route := c.FullPath()
-		ctx, span := t.Start(r.Context(), r.Method, cmp.Or(route, unmatchedRoute), requestHeader(r.Header))
+		ctx, span := t.Start(r.Context(), r.Method, cmp.Or(route, unmatchedRoute), r.Header.Get)
 		c.Request = r.WithContext(ctx)
 		c.Set(tracium.ContextSpanKey, span)
 		defer func() {
@@ -77,19 +76,4 @@ func handlerErrors(errs []*gin.Error) error {
 		all[i] = e.Err
 	}
 	return errors.Join(all...)
-}
-
-// requestHeader reads the request's headers for the tracer. traceparent,
-// asked for on every request, is looked up by its canonical spelling:
-// Header.Get would allocate to canonicalize the lower-case name each time.
-func requestHeader(h http.Header) func(key string) string {
-	return func(key string) string {
-		if key == tracium.TraceparentHeader {
-			if v := h["Traceparent"]; len(v) > 0 {
-				return v[0]
-			}
-			return ""
-		}
-		return h.Get(key)
-	}
 }
