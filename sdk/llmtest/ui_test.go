@@ -89,6 +89,22 @@ func TestUIShowsCapturedCalls(t *testing.T) {
 		}
 	}
 
+	// The run drawn as a graph: a box per step, repeated calls counted,
+	// each box a link to its span that stays in the graph view.
+	doc, _ = u.page(t, "/traces/"+d.traceID+"?view=graph")
+	svg := doc.Find("section.graph-view svg.flow")
+	if svg.Length() != 1 {
+		t.Fatalf("no graph view")
+	}
+	for _, want := range []string{"support-agent", "chat " + anthropicModel, "2 visits", "POST /ask"} {
+		if !strings.Contains(svg.Text(), want) {
+			t.Errorf("the graph lacks %q: %q", want, svg.Text())
+		}
+	}
+	if href, _ := svg.Find("a").First().Attr("href"); !strings.Contains(href, "view=graph") || !strings.Contains(href, "span=") {
+		t.Errorf("a graph box links to %q", href)
+	}
+
 	for _, c := range d.calls {
 		doc, code := u.page(t, "/traces/"+d.traceID+"?span="+c.spanID)
 		if code != http.StatusOK {
@@ -142,6 +158,9 @@ func TestBrowserShowsCapturedCalls(t *testing.T) {
 			b.Screenshot("trace.png")
 		}
 	}
+	b.Do("open the graph view", chromedp.Navigate(d.c.URL+"/traces/"+d.traceID+"?view=graph"),
+		chromedp.WaitVisible(chromedp.CSS(`svg.flow`)))
+	b.Screenshot("graph.png")
 	b.Do("open the dashboard", chromedp.Navigate(d.c.URL+"/dashboard"), chromedp.WaitVisible(chromedp.CSS(`.charts svg`)))
 	if n := b.Count(`.charts svg`); n != 8 {
 		t.Errorf("dashboard draws %d charts, want 8", n)

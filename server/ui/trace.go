@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	tracium "github.com/tracium/tracium/sdk"
+	"github.com/tracium/tracium/server/ui/chart"
 	"github.com/tracium/tracium/store"
 )
 
@@ -37,6 +39,10 @@ type TraceView struct {
 	// duplicate span ids left out.
 	Notes  []string
 	Detail *SpanDetail
+	// Graph is the run drawn as a graph (?view=graph), else empty;
+	// TreeURL and GraphURL switch between the views.
+	Graph             template.HTML
+	TreeURL, GraphURL string
 }
 
 // TokensView is a usage in the page's one format.
@@ -131,6 +137,10 @@ func (h *Handler) tracePage(w http.ResponseWriter, r *http.Request) {
 		v.AllRowsURL = st.with("rows", strconv.Itoa(maxRows))
 	}
 	v.Notes = t.notes()
+	v.TreeURL, v.GraphURL = st.without("view"), st.with("view", "graph")
+	if form.Get("view") == "graph" {
+		v.Graph = h.graphOf(r, s.project.ID, d, t, st)
+	}
 	sel, ok := t.index[form.Get("span")]
 	if !ok {
 		sel, ok = t.opening()
@@ -148,6 +158,25 @@ func (h *Handler) tracePage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.render(w, r, http.StatusOK, TracePage(v))
+}
+
+// graphOf draws the trace's run; graph spans' recorded edges are read
+// from their attributes, for at most maxGraphSpans of them.
+func (h *Handler) graphOf(r *http.Request, projectID int64, d store.TraceDetail, t *tree, st treeState) template.HTML {
+	moves := map[int][]graphMove{}
+	for i := range d.Spans {
+		if d.Spans[i].Type != store.SpanGraph || len(moves) >= maxGraphSpans {
+			continue
+		}
+		sp, err := h.store.GetSpan(r.Context(), projectID, d.TraceID, d.Spans[i].SpanID)
+		if err != nil {
+			h.log.Warn("ui: graph span", "err", err)
+			continue
+		}
+		moves[i] = graphMoves(sp.Attributes)
+	}
+	flow := runFlow(t, func(i int) []graphMove { return moves[i] }, func(id string) string { return st.with("span", id) })
+	return chart.Graph("The run of "+d.Name+" as a graph", flow)
 }
 
 // opening picks the span the page opens on when none is asked for: the
@@ -230,6 +259,15 @@ func (st treeState) isOpen(id string, depth int, shut, open []string) bool {
 		return true
 	}
 	return st.all || depth < 1
+}
+
+func (st treeState) without(key string) string {
+	v := cloneValues(st.form)
+	v.Del(key)
+	if len(v) == 0 {
+		return st.base
+	}
+	return st.base + "?" + v.Encode()
 }
 
 func (st treeState) with(key, value string) string {
