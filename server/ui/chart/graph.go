@@ -40,7 +40,7 @@ const (
 	flowRowGap = 22.0
 	flowMargin = 16.0
 	flowTop    = 32.0 // room for loops over the first row
-	flowLabel  = 24 // characters of a label drawn
+	flowLabel  = 24   // characters of a label drawn
 )
 
 // Graph draws f left to right: each node in the column of its longest
