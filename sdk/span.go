@@ -160,6 +160,9 @@ func newChildSpan(parent *Span, spanType SpanType, name string) *Span {
 }
 
 // StartSpan starts a span and returns it with a context that carries it.
+// A span that would not be sent — its trace was not sampled, or its client
+// is disabled — is not made: StartSpan returns ctx as it is and a nil
+// *Span, whose methods do nothing, at the cost of a few loads.
 // The span nests under the span or trace ctx carries, in that trace's
 // client; under a context from Extract it continues the remote trace; with
 // neither it begins a new trace on the default client, named after the
@@ -175,10 +178,19 @@ func startSpan(ctx context.Context, c *Client, spanType SpanType, name string) (
 	parent := spanFromContext(ctx)
 	var s *Span
 	if parent != nil && !parent.remote {
+		if !parent.ts.sampled || parent.ts.client.exp == nil {
+			// Nothing under this parent is sent: no span, no context,
+			// no allocation. The parent stays in ctx, so its trace (and
+			// its sampling decision) still propagates.
+			return ctx, nil
+		}
 		s = newChildSpan(parent, spanType, name)
 	} else {
 		if c == nil {
 			c = DefaultClient()
+		}
+		if c.exp == nil {
+			return ctx, nil // a disabled client records nothing
 		}
 		s = newRootSpan(c, parent, spanType, name, c.cfg.defaultAgentName)
 	}
@@ -218,8 +230,8 @@ func (s *Span) IsRecording() bool {
 // lock takes the span's lock unless the span is nil or ended; callers
 // that get true must unlock.
 func (s *Span) lock() bool {
-	if s == nil || s.remote {
-		return false
+	if s == nil || s.remote || !s.ts.sampled {
+		return false // nothing of an unsampled span is sent
 	}
 	s.mu.Lock()
 	if s.ended {

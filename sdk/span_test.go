@@ -236,7 +236,7 @@ func TestEndEncodesValuesAtEnd(t *testing.T) {
 // TestSpanDataMatchesFastEncoding keeps the two encoders in agreement.
 func TestSpanDataMatchesFastEncoding(t *testing.T) {
 	t.Parallel()
-	c := newNoopClient()
+	c := setup(t).client
 	_, at := c.AgentTrace(t.Context(), "agent", WithTags("a"), WithUserID("u"), WithMetadata(map[string]any{"k": 1}))
 	s := at.RootSpan()
 	s.SetAttribute("s", "x\"\n\t<\x01é\xff")
@@ -360,5 +360,33 @@ func TestErrorTypeName(t *testing.T) {
 		if got := errorTypeName(tt.err); got != tt.want {
 			t.Errorf("errorTypeName(%v) = %q, want %q", tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestUnrecordedSpansCostNothing: under an unsampled trace or a disabled
+// client, a span is not made: no allocation, no span in the context, and
+// the trace's traceparent (sampled flag off) still propagates. Not
+// parallel: AllocsPerRun forbids it.
+func TestUnrecordedSpansCostNothing(t *testing.T) {
+	for name, c := range map[string]*Client{
+		"unsampled": setup(t, WithSampleRate(0)).client,
+		"disabled":  newNoopClient(),
+	} {
+		ctx, root := c.AgentTrace(context.Background(), "agent")
+		allocs := testing.AllocsPerRun(100, func() {
+			cctx, s := StartSpan(ctx, SpanTool, "op")
+			s.SetAttribute("k", 1)
+			s.End()
+			if cctx != ctx || s != nil {
+				t.Fatalf("%s: a span was made", name)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per unrecorded span", name, allocs)
+		}
+		if name == "unsampled" && !strings.HasSuffix(Traceparent(ctx), "-00") {
+			t.Errorf("unsampled: traceparent %q does not carry the decision", Traceparent(ctx))
+		}
+		root.End()
 	}
 }

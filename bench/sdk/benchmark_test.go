@@ -14,6 +14,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	tracium "github.com/tracium/tracium/sdk"
 )
@@ -70,5 +72,57 @@ func BenchmarkSpan(b *testing.B) {
 				attribute.Int("attempt", 3), attribute.Bool("cached", true))
 			s.End()
 		}
+	})
+}
+
+// BenchmarkUnrecordedSpan is the same work for a span nobody will see: in
+// an unsampled trace, and under a disabled client, beside OpenTelemetry's
+// non-recording span (a NeverSample sampler) and its no-op provider.
+func BenchmarkUnrecordedSpan(b *testing.B) {
+	work := func(b *testing.B, ctx context.Context) {
+		b.Helper()
+		b.ReportAllocs()
+		for b.Loop() {
+			_, s := tracium.StartSpan(ctx, tracium.SpanTool, "op")
+			s.SetAttribute("http.method", "GET")
+			s.SetAttribute("user", "u-42")
+			s.SetAttribute("attempt", 3)
+			s.SetAttribute("cached", true)
+			s.End()
+		}
+	}
+	b.Run("tracium-unsampled", func(b *testing.B) {
+		c := tracium.NewClient(tracium.WithAPIKey(key), tracium.WithEndpoint("http://collector.test"), tracium.WithSampleRate(0),
+			tracium.WithHTTPClient(&http.Client{Transport: accepted{}}), tracium.WithErrorHandler(func(error) {}))
+		defer c.Shutdown(context.Background())
+		ctx, root := c.AgentTrace(context.Background(), "bench")
+		defer root.End()
+		work(b, ctx)
+	})
+	b.Run("tracium-disabled", func(b *testing.B) {
+		c := tracium.NewClient(tracium.WithErrorHandler(func(error) {})) // no API key: disabled
+		ctx, root := c.AgentTrace(context.Background(), "bench")
+		defer root.End()
+		work(b, ctx)
+	})
+	otelWork := func(b *testing.B, tracer trace.Tracer) {
+		b.Helper()
+		ctx, root := tracer.Start(context.Background(), "bench")
+		defer root.End()
+		b.ReportAllocs()
+		for b.Loop() {
+			_, s := tracer.Start(ctx, "op")
+			s.SetAttributes(attribute.String("http.method", "GET"), attribute.String("user", "u-42"),
+				attribute.Int("attempt", 3), attribute.Bool("cached", true))
+			s.End()
+		}
+	}
+	b.Run("otel-non-recording", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()), sdktrace.WithBatcher(noopExporter{}))
+		defer tp.Shutdown(context.Background())
+		otelWork(b, tp.Tracer("bench"))
+	})
+	b.Run("otel-noop-provider", func(b *testing.B) {
+		otelWork(b, noop.NewTracerProvider().Tracer("bench"))
 	})
 }
