@@ -48,9 +48,10 @@
 // node.
 //
 // Graph edges come from the declared edges and branches, which Eino hands
-// only to compile callbacks: Register installs one with
-// compose.InitGraphCompileCallbacks, which replaces any list set before
-// it, so a program that sets its own compile callbacks sets them first and
-// calls Register after. A graph compiled before Register ran records no
-// edges; everything else is recorded.
+// only to compile callbacks: Register installs one
+// (compose.InitGraphCompileCallbacks, replacing the list set before it). A
+// program with compile callbacks of its own includes CompileCallback in
+// its list; one that traces with Handler alone passes it to Compile
+// (compose.WithGraphCompileCallbacks). A graph compiled without it records
+// no edges; everything else is recorded.
 package traciumeino

@@ -29,6 +29,15 @@ func Register() {
 	})
 }
 
+// CompileCallback returns the compile callback Register installs, which
+// keeps each compiled graph's declared edges and branches so that its runs
+// can record the edges they took. Eino keeps one global list of compile
+// callbacks and Register replaces it; a program that sets its own list
+// with compose.InitGraphCompileCallbacks includes this one in it, and one
+// that traces with Handler alone passes it to Compile with
+// compose.WithGraphCompileCallbacks.
+func CompileCallback() compose.GraphCompileCallback { return shapes }
+
 // Handler returns the Tracium callback handler for one run:
 // runnable.Invoke(ctx, in, compose.WithCallbacks(traciumeino.Handler())).
 // It is the handler Register installs; a run that has both records each
@@ -93,7 +102,7 @@ func (h *handler) OnEndWithStreamOutput(ctx context.Context, info *callbacks.Run
 		output.Close()
 		return ctx
 	}
-	r.logEnd(false)
+	r.logEnd(true)
 	go r.readOutputStream(output)
 	return ctx
 }

@@ -167,6 +167,16 @@ func assemble(chunks []any) any {
 		if m, err := schema.ConcatMessages(msgs); err == nil {
 			return m
 		}
+	case map[string]any:
+		// Eino merges the keyed outputs of parallel nodes this way.
+		m := map[string]any{}
+		for _, c := range chunks {
+			cm, _ := c.(map[string]any)
+			for k, v := range cm {
+				m[k] = v
+			}
+		}
+		return m
 	case string:
 		var b strings.Builder
 		for _, c := range chunks {
