@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -106,11 +107,19 @@ func weatherTools(t *testing.T) []tool.BaseTool {
 // Handler's documentation.
 func withTracium() compose.Option { return compose.WithCallbacks(traciumeino.Handler()) }
 
-// compileTraced compiles g with the compile callback Register installs,
-// which the tests pass per graph so that they need not register globally.
+// TestMain installs the compile callback Register installs, without the
+// global handler: the tests pass Handler per run, so that each records into
+// its own client. Eino reads the list whenever a graph compiles, so it is
+// set before any test runs.
+func TestMain(m *testing.M) {
+	compose.InitGraphCompileCallbacks([]compose.GraphCompileCallback{traciumeino.CompileCallback()})
+	os.Exit(m.Run())
+}
+
+// compileTraced compiles g under name.
 func compileTraced[I, O any](t *testing.T, g *compose.Graph[I, O], name string) compose.Runnable[I, O] {
 	t.Helper()
-	r, err := g.Compile(context.Background(), compose.WithGraphName(name), compose.WithGraphCompileCallbacks(traciumeino.CompileCallback()))
+	r, err := g.Compile(context.Background(), compose.WithGraphName(name))
 	if err != nil {
 		t.Fatal(err)
 	}
