@@ -240,7 +240,11 @@ func (r *run) endSpans() {
 // fail marks the run's spans failed with err and ends them.
 func (r *run) fail(err error) {
 	r.logEnd(false)
-	r.span.SetError(err)
+	if !r.span.LLMCallRecorded() {
+		// A captured HTTP call that failed carries the provider's own
+		// error type and message, which the client's error only wraps.
+		r.span.SetError(err)
+	}
 	if r.node != r.span {
 		r.node.SetError(err)
 	}
