@@ -60,7 +60,7 @@ func TestReActAgent(t *testing.T) {
 
 func checkAgentTrace(t *testing.T, b *testBundle, stream bool) {
 	t.Helper()
-	spans := b.trace(t)
+	spans := b.trace(t, 7)
 	if len(spans) != 7 {
 		t.Errorf("%d spans, want 7 (agent, 3 nodes, 2 llm, 1 tool):\n%s", len(spans), describe(spans))
 	}

@@ -33,7 +33,7 @@ func TestNodeFails(t *testing.T) {
 	if _, err := r.Invoke(b.ctx, question, withTracium()); !errors.Is(err, errNoForecast) {
 		t.Fatalf("Invoke: %v, want %v", err, errNoForecast)
 	}
-	spans := b.trace(t)
+	spans := b.trace(t, 3)
 	if len(spans) != 3 {
 		t.Fatalf("%d spans, want 3:\n%s", len(spans), describe(spans))
 	}
@@ -64,7 +64,7 @@ func TestModelFails(t *testing.T) {
 	if _, err := r.Invoke(b.ctx, []*schema.Message{schema.UserMessage(question)}, withTracium()); err == nil {
 		t.Fatal("Invoke succeeded against a failing provider")
 	}
-	spans := b.trace(t)
+	spans := b.trace(t, 3)
 	if len(spans) != 3 {
 		t.Fatalf("%d spans, want 3 (graph, node, llm):\n%s", len(spans), describe(spans))
 	}
@@ -109,7 +109,7 @@ func TestSubgraph(t *testing.T) {
 	if err != nil || out != "HI!" {
 		t.Fatalf("Invoke: %q, %v", out, err)
 	}
-	spans := b.trace(t)
+	spans := b.trace(t, 5)
 	if len(spans) != 5 {
 		t.Fatalf("%d spans, want 5:\n%s", len(spans), describe(spans))
 	}

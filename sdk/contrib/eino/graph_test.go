@@ -162,7 +162,7 @@ func concat[T any](t *testing.T, chunks []T) T {
 
 func checkWeatherTrace(t *testing.T, b *testBundle, stream bool) {
 	t.Helper()
-	spans := b.trace(t)
+	spans := b.trace(t, 9)
 	if n := len(ofType(spans, tracium.SpanLLM)); n != 1 {
 		t.Fatalf("%d llm spans, want 1:\n%s", n, describe(spans))
 	}

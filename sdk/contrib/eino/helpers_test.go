@@ -42,18 +42,29 @@ func setup(t *testing.T, opts fakellm.Options) *testBundle {
 	return &testBundle{spans: spans, client: client, llm: fakellm.New(t, opts), ctx: ctx, root: root}
 }
 
-// trace ends the root, flushes and returns the trace's spans but the root.
-func (b *testBundle) trace(t *testing.T) []tracium.SpanData {
+// trace ends the root and returns the trace's spans but the root once
+// there are want of them: the spans of a streamed run end when the
+// handler's copy of the stream is read, a moment after the caller's.
+func (b *testBundle) trace(t *testing.T, want int) []tracium.SpanData {
 	t.Helper()
 	b.root.End()
-	spantest.Flush(t, b.client)
-	var out []tracium.SpanData
-	for _, s := range b.spans.Trace(b.root.TraceID()) {
-		if s.SpanID != b.root.SpanID() {
-			out = append(out, s)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		spantest.Flush(t, b.client)
+		var out []tracium.SpanData
+		for _, s := range b.spans.Trace(b.root.TraceID()) {
+			if s.SpanID != b.root.SpanID() {
+				out = append(out, s)
+			}
 		}
+		if len(out) >= want || time.Now().After(deadline) {
+			if len(out) != want {
+				t.Fatalf("%d spans, want %d:\n%s", len(out), want, describe(out))
+			}
+			return out
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	return out
 }
 
 // chatModel is eino-ext's OpenAI model pointed at the fake.
