@@ -16,6 +16,12 @@ const framework = "eino"
 
 var registerOnce sync.Once
 
+// Eino's global registrations, which the test of Register counts.
+var (
+	appendGlobalHandlers = callbacks.AppendGlobalHandlers
+	setCompileCallbacks  = compose.InitGraphCompileCallbacks
+)
+
 // Register makes every Eino run in the process traced: it appends the
 // handler to Eino's global callback handlers and installs the compile
 // callback that reads each graph's edges. Call it once in main after
@@ -24,8 +30,8 @@ var registerOnce sync.Once
 // runs.
 func Register() {
 	registerOnce.Do(func() {
-		callbacks.AppendGlobalHandlers(theHandler)
-		compose.InitGraphCompileCallbacks([]compose.GraphCompileCallback{shapes})
+		appendGlobalHandlers(theHandler)
+		setCompileCallbacks([]compose.GraphCompileCallback{shapes})
 	})
 }
 
