@@ -66,7 +66,9 @@ func BenchmarkGraph(b *testing.B) {
 	// costs by itself.
 	noop := compose.WithCallbacks(callbacks.NewHandlerBuilder().
 		OnStartFn(func(ctx context.Context, _ *callbacks.RunInfo, _ callbacks.CallbackInput) context.Context { return ctx }).
-		OnEndFn(func(ctx context.Context, _ *callbacks.RunInfo, _ callbacks.CallbackOutput) context.Context { return ctx }).
+		OnEndFn(func(ctx context.Context, _ *callbacks.RunInfo, _ callbacks.CallbackOutput) context.Context {
+			return ctx
+		}).
 		Build())
 	run := func(b *testing.B, handler string, invoke func(ctx context.Context, opts ...compose.Option) error) {
 		b.ReportAllocs()
