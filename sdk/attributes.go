@@ -42,6 +42,22 @@ const (
 	// ("langchaingo", "eino").
 	AttrFramework = "framework"
 
+	// Tool spans (OpenTelemetry GenAI names).
+	AttrToolName   = "gen_ai.tool.name"
+	AttrToolCallID = "gen_ai.tool.call.id"
+
+	// LLM request parameters, as the SDK and the framework integrations
+	// record them.
+	AttrTemperature         = "temperature"
+	AttrTopP                = "top_p"
+	AttrMaxTokens           = "max_tokens"
+	AttrMaxCompletionTokens = "max_completion_tokens"
+	AttrMaxOutputTokens     = "max_output_tokens"
+	AttrStop                = "stop"
+	AttrTools               = "tools"       // the names of the tools offered
+	AttrToolChoice          = "tool_choice" // "auto", "required", a tool's name, or the provider's JSON
+	AttrResponseFormat      = "response_format"
+
 	// LLM spans.
 	AttrStream            = "stream"
 	AttrStreamClosedEarly = "stream_closed_early" // the caller closed the stream before its end: not an error

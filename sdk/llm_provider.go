@@ -93,19 +93,19 @@ func (p *llmParams) record(s *Span) {
 			s.SetAttribute(key, *v)
 		}
 	}
-	setFloat("temperature", p.temperature)
-	setFloat("top_p", p.topP)
-	setInt("max_tokens", p.maxTokens)
-	setInt("max_completion_tokens", p.maxCompletion)
-	setInt("max_output_tokens", p.maxOutput)
+	setFloat(AttrTemperature, p.temperature)
+	setFloat(AttrTopP, p.topP)
+	setInt(AttrMaxTokens, p.maxTokens)
+	setInt(AttrMaxCompletionTokens, p.maxCompletion)
+	setInt(AttrMaxOutputTokens, p.maxOutput)
 	if len(p.tools) > 0 {
-		s.SetAttribute("tools", p.tools)
+		s.SetAttribute(AttrTools, p.tools)
 	}
 	if p.toolChoice != "" {
-		s.SetAttribute("tool_choice", p.toolChoice)
+		s.SetAttribute(AttrToolChoice, p.toolChoice)
 	}
 	if p.responseFormat != "" {
-		s.SetAttribute("response_format", p.responseFormat)
+		s.SetAttribute(AttrResponseFormat, p.responseFormat)
 	}
 }
 

@@ -306,6 +306,17 @@ func errorTypeName(err error) string {
 	return "error"
 }
 
+// Failed reports whether the span has been marked failed (SetError, Fail,
+// or the LLM capture's record of a failed call).
+func (s *Span) Failed() bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failed
+}
+
 // Fail marks the span failed with an error type and message that come from
 // no error value: a panic, a 5xx status, a provider's error body. A later
 // SetError or Fail replaces them.
