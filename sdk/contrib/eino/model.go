@@ -85,23 +85,23 @@ func recordRequest(s *tracium.Span, in *model.CallbackInput) {
 				names = append(names, t.Name)
 			}
 		}
-		s.SetAttribute("tools", names)
+		s.SetAttribute(tracium.AttrTools, names)
 	}
 	if in.ToolChoice != nil {
-		s.SetAttribute("tool_choice", toolChoice(*in.ToolChoice))
+		s.SetAttribute(tracium.AttrToolChoice, toolChoice(*in.ToolChoice))
 	}
 	if c := in.Config; c != nil {
 		if c.Temperature != 0 {
-			s.SetAttribute("temperature", float64(c.Temperature))
+			s.SetAttribute(tracium.AttrTemperature, float64(c.Temperature))
 		}
 		if c.TopP != 0 {
-			s.SetAttribute("top_p", float64(c.TopP))
+			s.SetAttribute(tracium.AttrTopP, float64(c.TopP))
 		}
 		if c.MaxTokens != 0 {
-			s.SetAttribute("max_tokens", int64(c.MaxTokens))
+			s.SetAttribute(tracium.AttrMaxTokens, int64(c.MaxTokens))
 		}
 		if len(c.Stop) > 0 {
-			s.SetAttribute("stop", c.Stop)
+			s.SetAttribute(tracium.AttrStop, c.Stop)
 		}
 	}
 }

@@ -14,13 +14,6 @@ import (
 	tracium "github.com/tracium/tracium/sdk"
 )
 
-// Attribute keys of tool spans; OpenTelemetry GenAI's names, which the SDK
-// does not define.
-const (
-	attrToolName   = "gen_ai.tool.name"
-	attrToolCallID = "gen_ai.tool.call.id"
-)
-
 // kind is what a run records, chosen from its component.
 type kind uint8
 
@@ -121,12 +114,12 @@ func (h *handler) start(ctx context.Context, info *callbacks.RunInfo) (context.C
 	case newPlace && seg.Type == compose.AddressSegmentTool:
 		ctx = r.startComponent(ctx, cmp.Or(info.Name, seg.ID))
 		r.span.SetAttribute(tracium.AttrGraphPath, addr.String())
-		r.span.SetAttribute(attrToolCallID, cmp.Or(seg.SubID, compose.GetToolCallID(ctx)))
+		r.span.SetAttribute(tracium.AttrToolCallID, cmp.Or(seg.SubID, compose.GetToolCallID(ctx)))
 	default:
 		ctx = r.startComponent(ctx, cmp.Or(info.Name, info.Type, string(info.Component)))
 		if r.kind == kindTool {
 			if id := compose.GetToolCallID(ctx); id != "" {
-				r.span.SetAttribute(attrToolCallID, id)
+				r.span.SetAttribute(tracium.AttrToolCallID, id)
 			}
 		}
 	}
@@ -185,7 +178,7 @@ func (r *run) startComponent(ctx context.Context, name string) context.Context {
 		r.span.CaptureLLMCall()
 		r.begun = time.Now()
 	case kindTool:
-		r.span.SetAttribute(attrToolName, name)
+		r.span.SetAttribute(tracium.AttrToolName, name)
 	}
 	return ctx
 }
