@@ -348,6 +348,15 @@ func (s *Span) setRawOutput(b []byte) {
 	}
 }
 
+// SetType changes the span's type, for when what the work is shows only
+// after it started (a framework's chain that turns out to be an agent).
+func (s *Span) SetType(t SpanType) {
+	if s.lock() {
+		s.spanType = t
+		s.mu.Unlock()
+	}
+}
+
 // SetName renames the span, for when the right name is known only after
 // it started (a route matched while serving the request).
 func (s *Span) SetName(name string) {

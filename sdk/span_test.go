@@ -390,3 +390,18 @@ func TestUnrecordedSpansCostNothing(t *testing.T) {
 		root.End()
 	}
 }
+
+func TestSetType(t *testing.T) {
+	t.Parallel()
+	tb := setup(t)
+	ctx, run := tb.client.AgentTrace(t.Context(), "a")
+	_, s := StartSpan(ctx, SpanChain, "executor")
+	s.SetType(SpanAgent)
+	s.End()
+	s.SetType(SpanTool) // after End: no effect
+	run.End()
+	tb.flush(t)
+	if got := byName(tb.collector.spans())["executor"]["type"]; got != "agent" {
+		t.Errorf("type %v, want agent", got)
+	}
+}
