@@ -2,6 +2,7 @@ package traciumgrpc
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 
 	"google.golang.org/grpc/codes"
@@ -188,7 +189,7 @@ func (h *clientHandler) HandleConn(context.Context, stats.ConnStats) {}
 // once is ignored, as tracium.Extract ignores a repeated header.
 func incoming(ctx context.Context, key string) string {
 	vs := metadata.ValueFromIncomingContext(ctx, key)
-	if len(vs) == 0 || (len(vs) > 1 && key == tracium.TraceparentHeader) {
+	if len(vs) == 0 || (len(vs) > 1 && strings.EqualFold(key, tracium.TraceparentHeader)) {
 		return ""
 	}
 	return vs[0]
