@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/cases"
@@ -320,16 +321,73 @@ func unquote(b []byte, at int, dst []byte, max int) ([]byte, int) {
 }
 
 // SearchWords is what a trigram index needs of a search text: its
-// distinct words, split on white space as QueryWords splits a query,
-// sorted and joined by spaces. Each word of a query that a text holds lies
-// within one word of that text, so the words of the text hold it too: an
-// index of the words finds the same candidates as one of the whole text,
-// from a fraction of it (a word repeated is indexed once).
+// distinct words, split on white space as QueryWords splits a query
+// (strings.Fields' white space), sorted and joined by spaces. Each word of
+// a query that a text holds lies within one word of that text, so the
+// words of the text hold it too: an index of the words finds the same
+// candidates as one of the whole text, from a fraction of it (a word
+// repeated is indexed once).
+//
+// A trace's text repeats most of its words, so they are told apart with a
+// set before the few distinct ones are sorted.
 func SearchWords(text string) string {
-	words := strings.Fields(text)
+	seen := make(map[string]struct{}, 64)
+	var words []string
+	size := 0
+	for i := 0; i < len(text); {
+		start := i
+		for i < len(text) {
+			if c := text[i]; c < utf8.RuneSelf {
+				if asciiSpace[c] {
+					break
+				}
+				i++
+				continue
+			}
+			r, n := utf8.DecodeRuneInString(text[i:])
+			if unicode.IsSpace(r) {
+				break
+			}
+			i += n
+		}
+		if i > start {
+			w := text[start:i]
+			if _, ok := seen[w]; !ok {
+				seen[w] = struct{}{}
+				words = append(words, w)
+				size += len(w) + 1
+			}
+		}
+		// Past the white space.
+		for i < len(text) {
+			if c := text[i]; c < utf8.RuneSelf {
+				if !asciiSpace[c] {
+					break
+				}
+				i++
+				continue
+			}
+			r, n := utf8.DecodeRuneInString(text[i:])
+			if !unicode.IsSpace(r) {
+				break
+			}
+			i += n
+		}
+	}
 	slices.Sort(words)
-	return strings.Join(slices.Compact(words), " ")
+	var b strings.Builder
+	b.Grow(size)
+	for i, w := range words {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w)
+	}
+	return b.String()
 }
+
+// asciiSpace is strings.Fields' ASCII white space.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 // QueryWords returns the distinct words of a folded query, longest first:
 // what a backend looks up in an index of SearchWords before checking the

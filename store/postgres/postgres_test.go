@@ -40,6 +40,14 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return sharedStore(t) })
 }
 
+// TestConformanceValidatedWrites runs the suite with every write made as
+// the collector's writer makes it: validated as ingest does, then written
+// with WriteValidatedSpans.
+func TestConformanceValidatedWrites(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store { return storetest.ValidatedWrites(sharedStore(t)) })
+}
+
 // TestDropPartitions checks that server-wide retention removes whole days
 // and leaves the rest.
 func TestDropPartitions(t *testing.T) {

@@ -62,10 +62,20 @@ RETURNING trace_id, span_id`
 
 // WriteSpans stores spans and updates their traces in one transaction.
 func (s *Store) WriteSpans(ctx context.Context, projectID int64, spans []store.Span) error {
+	return s.writeSpans(ctx, projectID, spans, (*store.Span).Validate)
+}
+
+// WriteValidatedSpans is WriteSpans for spans validated before
+// (store.SpanWriter).
+func (s *Store) WriteValidatedSpans(ctx context.Context, projectID int64, spans []store.Span) error {
+	return s.writeSpans(ctx, projectID, spans, (*store.Span).CheckValidated)
+}
+
+func (s *Store) writeSpans(ctx context.Context, projectID int64, spans []store.Span, check func(*store.Span) error) error {
 	if len(spans) == 0 {
 		return nil
 	}
-	batch, err := prepareBatch(spans, time.Now(), s.window)
+	batch, err := prepareBatch(spans, time.Now(), s.window, check)
 	if err != nil {
 		return fmt.Errorf("write spans: %w", err)
 	}
@@ -156,20 +166,20 @@ type indexedSpan struct {
 	index store.SpanIndex
 }
 
-// prepareBatch validates and normalises a copy of spans, refuses spans
+// prepareBatch normalises a copy of spans and checks them (Span.Validate
+// or, for spans validated before, Span.CheckValidated), refuses spans
 // outside the write window w around now, drops the repeats of a span
 // within the batch (the first stays) and indexes the rest. The spans keep
 // their order: a trace's search text joins its spans' in the order they
 // arrived.
-func prepareBatch(spans []store.Span, now time.Time, w store.Window) ([]indexedSpan, error) {
+func prepareBatch(spans []store.Span, now time.Time, w store.Window, check func(*store.Span) error) ([]indexedSpan, error) {
 	batch := make([]indexedSpan, 0, len(spans)) // Normalize must not touch the caller's slice
 	type key struct{ trace, span string }
 	seen := make(map[key]bool, len(spans))
 	for i := range spans {
 		sp := spans[i]
-		sp.Tags = slices.Clone(sp.Tags)
 		sp.Normalize()
-		err := sp.Validate()
+		err := check(&sp)
 		if err == nil {
 			err = w.Check(now, sp.StartTime)
 		}
