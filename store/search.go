@@ -118,6 +118,11 @@ func (j *searchJoiner) add(text string) {
 		j.buf.WriteByte('\n')
 		j.runes++
 	}
+	if j.runes+len(text) <= MaxTraceSearchRunes { // a character takes a byte at least: no cut
+		j.buf.WriteString(text)
+		j.runes += utf8.RuneCountInString(text)
+		return
+	}
 	for i := range text {
 		if j.runes == MaxTraceSearchRunes {
 			j.buf.WriteString(text[:i])
@@ -127,6 +132,16 @@ func (j *searchJoiner) add(text string) {
 	}
 	j.buf.WriteString(text)
 }
+
+// foldsASCII marks the ASCII bytes that search text changes: capitals,
+// which fold, and NUL, which becomes a space.
+var foldsASCII = func() (t [256]bool) {
+	for ch := 'A'; ch <= 'Z'; ch++ {
+		t[ch] = true
+	}
+	t[0] = true
+	return t
+}()
 
 // searchWriter gathers folded pieces until it holds MaxSpanSearchBytes.
 type searchWriter struct {
@@ -165,14 +180,25 @@ func (w *searchWriter) add(piece []byte) {
 		}
 	}
 	if ascii {
-		for _, ch := range piece[:min(len(piece), room)] {
-			switch {
-			case 'A' <= ch && ch <= 'Z':
-				ch += 'a' - 'A'
-			case ch == 0:
+		// Runs that fold to themselves go in whole.
+		p := piece[:min(len(piece), room)]
+		for len(p) > 0 {
+			i := 0
+			for i < len(p) && !foldsASCII[p[i]] {
+				i++
+			}
+			w.buf.Write(p[:i])
+			if i == len(p) {
+				break
+			}
+			ch := p[i]
+			if ch == 0 {
 				ch = ' ' // PostgreSQL's text cannot hold NUL
+			} else {
+				ch += 'a' - 'A'
 			}
 			w.buf.WriteByte(ch)
+			p = p[i+1:]
 		}
 		return
 	}
