@@ -2,14 +2,21 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/tracium/tracium/server/respond"
 	"github.com/tracium/tracium/store"
@@ -89,57 +96,62 @@ func readError(err error) error {
 	return fmt.Errorf("%w: %v", respond.ErrBadRequest, err)
 }
 
-// decodeBatch splits a body into its spans, each left raw so that one bad
-// span does not sink the others. A body that is not a JSON object with a
-// "spans" array is an error. It reads the body as a stream and stops at
-// the span past maxSpans, so that a body of a million empty spans costs no
-// more than the limit allows.
+// decodeBatch splits a body into its spans, each left raw (a slice of
+// the body) so that one bad span does not sink the others. A body that is
+// not a JSON object with a "spans" array is an error. It reads the body
+// as a stream and stops at the span past maxSpans, so that a body of a
+// million empty spans costs no more than the limit allows.
 func decodeBatch(body []byte, maxSpans int) ([]json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
+	// The options keep what encoding/json accepted: repeated names (the
+	// last wins) and invalid UTF-8, which the checks of each span refuse
+	// where it matters.
+	dec := jsontext.NewDecoder(bytes.NewBuffer(body), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	notBatch := fmt.Errorf(`%w: the body must be a JSON object with a "spans" array`, errMalformed)
-	if tok, err := dec.Token(); err != nil {
+	if tok, err := dec.ReadToken(); err != nil {
 		return nil, malformed(err)
-	} else if tok != json.Delim('{') {
+	} else if tok.Kind() != '{' {
 		return nil, notBatch
 	}
 	var spans []json.RawMessage
 	found := false
-	for dec.More() {
-		key, err := dec.Token()
+	for dec.PeekKind() != '}' {
+		key, err := dec.ReadToken()
 		if err != nil {
 			return nil, malformed(err)
 		}
-		if key != "spans" {
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
+		if key.String() != "spans" {
+			if err := dec.SkipValue(); err != nil {
 				return nil, malformed(err)
 			}
 			continue
 		}
-		if tok, err := dec.Token(); err != nil {
+		if tok, err := dec.ReadToken(); err != nil {
 			return nil, malformed(err)
-		} else if tok != json.Delim('[') {
+		} else if tok.Kind() != '[' {
 			return nil, notBatch
 		}
 		found, spans = true, spans[:0]
-		for dec.More() {
+		for dec.PeekKind() != ']' {
 			if len(spans) == maxSpans {
 				return nil, errTooManySpans
 			}
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
+			v, err := dec.ReadValue()
+			if err != nil {
 				return nil, malformed(err)
 			}
-			spans = append(spans, raw)
+			// The span as a slice of the body, which outlives the
+			// decoder's buffer.
+			end := int(dec.InputOffset())
+			spans = append(spans, body[end-len(v):end:end])
 		}
-		if _, err := dec.Token(); err != nil { // ]
+		if _, err := dec.ReadToken(); err != nil { // ]
 			return nil, malformed(err)
 		}
 	}
-	if _, err := dec.Token(); err != nil { // }
+	if _, err := dec.ReadToken(); err != nil { // }
 		return nil, malformed(err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	if _, err := dec.ReadToken(); !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%w: data after the batch object", errMalformed)
 	}
 	if !found {
@@ -150,6 +162,15 @@ func decodeBatch(body []byte, maxSpans int) ([]json.RawMessage, error) {
 
 func malformed(err error) error { return fmt.Errorf("%w: %v", errMalformed, err) }
 
+// spanOptions decode a span as encoding/json did: names matched without
+// regard to case (but not to underscores), repeated names, invalid UTF-8
+// in strings read as U+FFFD, and times by its reading of RFC 3339.
+var spanOptions = jsonv2.JoinOptions(
+	jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true),
+	jsonv2.MatchCaseInsensitiveNames(true), jsonv1.MatchCaseSensitiveDelimiter(true),
+	jsonv1.ParseTimeWithLooseRFC3339(true),
+)
+
 // decodeSpans decodes, normalizes and validates each span as ingest does
 // on a span that arrives at now, returning the accepted ones and a
 // rejection for every other.
@@ -157,36 +178,36 @@ func decodeSpans(raw []json.RawMessage, now time.Time, window store.Window) ([]s
 	spans := make([]store.Span, 0, len(raw))
 	var rejected []Rejection
 	for i, r := range raw {
-		var s store.Span
-		if err := json.Unmarshal(r, &s); err != nil {
-			rejected = append(rejected, Rejection{Index: i, Reason: describeJSONError(r, err)})
+		spans = append(spans, store.Span{})
+		s := &spans[len(spans)-1]
+		if err := jsonv2.Unmarshal(r, s, spanOptions); err != nil {
+			spans = spans[:len(spans)-1]
+			rejected = append(rejected, Rejection{Index: i, Reason: describeJSONError(err)})
 			continue
 		}
 		s.Normalize()
 		if err := s.ValidateAt(now, window); err != nil {
+			spans = spans[:len(spans)-1]
 			rejected = append(rejected, Rejection{Index: i, Reason: err.Error()})
 			continue
 		}
-		spans = append(spans, s)
 	}
 	return spans, rejected
 }
 
 // describeJSONError names the field at fault where it can: a client
 // fixing its exporter needs to know which one.
-func describeJSONError(raw json.RawMessage, err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
-		return fmt.Sprintf("field %q: expected %s, got JSON %s", te.Field, te.Type, te.Value)
-	}
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(raw, &fields) == nil {
-		for _, name := range []string{"start_time", "end_time"} {
-			var t time.Time
-			if v, ok := fields[name]; ok && json.Unmarshal(v, &t) != nil {
-				return fmt.Sprintf("field %q: expected an RFC 3339 time string", name)
-			}
+func describeJSONError(err error) string {
+	var se *jsonv2.SemanticError
+	if errors.As(err, &se) && se.JSONPointer != "" {
+		field := strings.Join(slices.Collect(se.JSONPointer.Tokens()), ".")
+		if se.GoType == reflect.TypeFor[time.Time]() {
+			return fmt.Sprintf("field %q: expected an RFC 3339 time string", field)
 		}
+		if se.GoType != nil && se.JSONKind != 0 {
+			return fmt.Sprintf("field %q: expected %s, got JSON %s", field, se.GoType, se.JSONKind)
+		}
+		return fmt.Sprintf("field %q: %v", field, cmp.Or[error](se.Err, se))
 	}
 	return "malformed span: " + err.Error()
 }

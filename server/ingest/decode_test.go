@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tracium/tracium/server/queue/batch"
 	"github.com/tracium/tracium/store"
 )
 
@@ -78,6 +79,8 @@ func TestReadBodyLimits(t *testing.T) {
 	}
 }
 
+// TestEncodeChunks: a batch larger than the queue's payload limit is
+// queued in chunks within it, every span in one of them.
 func TestEncodeChunks(t *testing.T) {
 	t.Parallel()
 	raw, _ := decodeBatch([]byte(`{"spans":[`+strings.Repeat(`{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7","name":"n","start_time":"2026-01-02T03:04:05Z","end_time":"2026-01-02T03:04:06Z"},`, 9)+
@@ -86,20 +89,17 @@ func TestEncodeChunks(t *testing.T) {
 	if len(spans) != 10 || len(rejected) != 0 {
 		t.Fatalf("decoded %d, rejected %v", len(spans), rejected)
 	}
-	chunks, err := encodeChunks(spans, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
+	chunks := batch.Chunks(spans, 1000)
 	total := 0
 	for _, c := range chunks {
 		if len(c) > 1000 {
 			t.Errorf("chunk of %d bytes over the 1000 limit", len(c))
 		}
-		cb, err := decodeBatch(c, 100)
+		cb, err := batch.Decode(c)
 		if err != nil {
 			t.Fatalf("chunk does not decode: %v", err)
 		}
-		total += len(cb)
+		total += len(cb.Spans)
 	}
 	if len(chunks) < 2 || total != 10 {
 		t.Errorf("%d chunks holding %d spans; want several holding 10", len(chunks), total)

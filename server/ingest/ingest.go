@@ -185,13 +185,7 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) {
 		}{respond.ErrorBody{Error: respond.ErrorDetail{Code: "invalid_spans", Message: "no span in the batch is valid"}}, rejected})
 		return
 	}
-	// A batch that was valid throughout goes on as sent: the writer
-	// normalises again, and re-encoding 1 KB prompts costs more than that.
-	var asSent []byte
-	if len(rejected) == 0 && int64(len(body)) <= h.queue.MaxPayload()-4096 {
-		asSent = body
-	}
-	if err := h.publish(r.Context(), key.ProjectID, idempotencyKey(r, key.ProjectID, body), asSent, spans); err != nil {
+	if err := h.publish(r.Context(), key.ProjectID, idempotencyKey(r, key.ProjectID, body), body, spans); err != nil {
 		h.fail(w, r, fmt.Errorf("project %d: %w: %w", key.ProjectID,
 			respond.NewProblem(respond.ErrUnavailable, "", "the span queue is unavailable; nothing was stored, retry later"), err))
 		return
