@@ -65,7 +65,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("postgres: parse URL: %w", err)
 	}
 	pcfg.MaxConns = cfg.MaxConns
-	pcfg.AfterConnect = createStagingTables
+	pcfg.AfterConnect = prepareConn
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", mapError(err))
