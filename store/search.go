@@ -354,50 +354,61 @@ func unquote(b []byte, at int, dst []byte, max int) ([]byte, int) {
 // candidates as one of the whole text, from a fraction of it (a word
 // repeated is indexed once).
 //
-// A trace's text repeats most of its words, so they are told apart with a
-// set before the few distinct ones are sorted.
+// A trace's text repeats whole lines (the conversation so far goes into
+// every call of it) and most of its words: a line seen before is skipped
+// whole, and words are told apart with a set before the few distinct ones
+// are sorted.
 func SearchWords(text string) string {
+	lines := make(map[string]struct{}, 16)
 	seen := make(map[string]struct{}, 64)
 	var words []string
 	size := 0
-	for i := 0; i < len(text); {
-		start := i
-		for i < len(text) {
-			if c := text[i]; c < utf8.RuneSelf {
-				if asciiSpace[c] {
+	for text != "" {
+		line, rest, _ := strings.Cut(text, "\n")
+		text = rest
+		if _, ok := lines[line]; ok {
+			continue
+		}
+		lines[line] = struct{}{}
+		for i := 0; i < len(line); {
+			start := i
+			for i < len(line) {
+				if c := line[i]; c < utf8.RuneSelf {
+					if asciiSpace[c] {
+						break
+					}
+					i++
+					continue
+				}
+				r, n := utf8.DecodeRuneInString(line[i:])
+				if unicode.IsSpace(r) {
 					break
 				}
-				i++
-				continue
+				i += n
 			}
-			r, n := utf8.DecodeRuneInString(text[i:])
-			if unicode.IsSpace(r) {
-				break
+			if i > start {
+				w := line[start:i]
+				if _, ok := seen[w]; !ok {
+					seen[w] = struct{}{}
+					words = append(words, w)
+					size += len(w) + 1
+				}
 			}
-			i += n
-		}
-		if i > start {
-			w := text[start:i]
-			if _, ok := seen[w]; !ok {
-				seen[w] = struct{}{}
-				words = append(words, w)
-				size += len(w) + 1
-			}
-		}
-		// Past the white space.
-		for i < len(text) {
-			if c := text[i]; c < utf8.RuneSelf {
-				if !asciiSpace[c] {
+			// Past the white space.
+			for i < len(line) {
+				if c := line[i]; c < utf8.RuneSelf {
+					if !asciiSpace[c] {
+						break
+					}
+					i++
+					continue
+				}
+				r, n := utf8.DecodeRuneInString(line[i:])
+				if !unicode.IsSpace(r) {
 					break
 				}
-				i++
-				continue
+				i += n
 			}
-			r, n := utf8.DecodeRuneInString(text[i:])
-			if !unicode.IsSpace(r) {
-				break
-			}
-			i += n
 		}
 	}
 	slices.Sort(words)

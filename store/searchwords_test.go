@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // searchWordsByFields is SearchWords by its definition: strings.Fields,
@@ -23,28 +22,6 @@ func FuzzSearchWordsIsFields(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		if got, want := SearchWords(text), searchWordsByFields(text); got != want {
 			t.Fatalf("SearchWords(%q) = %q; want %q", text, got, want)
-		}
-	})
-}
-
-// BenchmarkSearchWords is a trace's search text of ten 1 KB spans, by
-// SearchWords beside its definition.
-func BenchmarkSearchWords(b *testing.B) {
-	var text searchJoiner
-	for i := range 10 {
-		sp := Span{Name: "chat", Input: []byte(`{"q":"question ` + time.Duration(i).String() + `: ` +
-			strings.Repeat("the quick brown fox jumps over the lazy dog ", 23) + `"}`)}
-		text.add(SearchText(&sp))
-	}
-	s := text.buf.String()
-	b.Run("SearchWords", func(b *testing.B) {
-		for b.Loop() {
-			SearchWords(s)
-		}
-	})
-	b.Run("Fields", func(b *testing.B) {
-		for b.Loop() {
-			searchWordsByFields(s)
 		}
 	})
 }
