@@ -235,18 +235,35 @@ func (s *Server) close() {
 }
 
 func (s *Server) registerGauges() {
-	s.metrics.NewGaugeFunc("tracium_writer_pending_batches", "Batches queued and not yet written (writer lag).", func() float64 {
+	s.metrics.NewGaugeFunc("tracium_writer_pending_batches", "Batches queued and not yet written (writer lag).", atMostEvery(time.Second, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		n, _ := s.queue.Pending(ctx)
 		return float64(n)
-	})
-	s.metrics.NewGaugeFunc("tracium_dead_letter_batches", "Batches kept on the dead-letter stream.", func() float64 {
+	}))
+	s.metrics.NewGaugeFunc("tracium_dead_letter_batches", "Batches kept on the dead-letter stream.", atMostEvery(time.Second, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		n, _ := s.queue.DeadCount(ctx)
 		return float64(n)
-	})
+	}))
+}
+
+// atMostEvery calls f at most once per period, answering with its last
+// value in between: the gauges ask JetStream, and however often /metrics
+// is scraped, that stays one stream lookup a second.
+func atMostEvery(period time.Duration, f func() float64) func() float64 {
+	var mu sync.Mutex
+	var last float64
+	var at time.Time
+	return func() float64 {
+		mu.Lock()
+		defer mu.Unlock()
+		if now := time.Now(); at.IsZero() || now.Sub(at) >= period {
+			last, at = f(), now
+		}
+		return last
+	}
 }
 
 func (s *Server) ingestConfig() ingest.Config {

@@ -49,9 +49,21 @@ const firstRead = 32 << 10
 // calls hold with the bytes the growth needs, and stops with hold's error
 // when the budget cannot give them.
 func readBody(body io.Reader, contentEncoding string, limit int64, hold func(int64) error) ([]byte, error) {
+	return readBodySized(body, contentEncoding, -1, limit, hold)
+}
+
+// readBodySized is readBody for a body that declares its size (the
+// Content-Length, -1 when it has none): an uncompressed body of that size
+// is read into one buffer, where one of unknown size grows to its size by
+// doubling.
+func readBodySized(body io.Reader, contentEncoding string, size, limit int64, hold func(int64) error) ([]byte, error) {
 	r := io.LimitReader(body, limit+1)
+	first := int64(firstRead)
 	switch strings.ToLower(strings.TrimSpace(contentEncoding)) {
 	case "", "identity":
+		if size >= 0 {
+			first = size + 1 // room to see the end without growing
+		}
 	case "gzip":
 		zr, err := gzip.NewReader(r)
 		if err != nil {
@@ -65,7 +77,7 @@ func readBody(body io.Reader, contentEncoding string, limit int64, hold func(int
 	var buf []byte
 	for {
 		if len(buf) == cap(buf) {
-			size := min(max(2*int64(cap(buf)), firstRead), limit+1)
+			size := min(max(2*int64(cap(buf)), first), limit+1)
 			if err := hold(readFactor * size); err != nil {
 				return nil, err
 			}

@@ -157,3 +157,23 @@ func TestDecodeBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestReadBodySized: a body that declares its size is read into one
+// buffer of that size, claimed once; one that declares less than it
+// sends is still read whole, within the limit.
+func TestReadBodySized(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("a", 100_000)
+	var holds []int64
+	hold := func(n int64) error { holds = append(holds, n); return nil }
+	got, err := readBodySized(strings.NewReader(big), "", int64(len(big)), 1<<20, hold)
+	if err != nil || len(got) != len(big) || cap(got) != len(big)+1 || len(holds) != 1 {
+		t.Errorf("%d bytes in a buffer of %d after %d claims (%v); want %d in one of %d, one claim", len(got), cap(got), len(holds), err, len(big), len(big)+1)
+	}
+	if got, err := readBodySized(strings.NewReader(big), "", 10, 1<<20, noBudget); err != nil || len(got) != len(big) {
+		t.Errorf("a body past its declared size: %d bytes, %v", len(got), err)
+	}
+	if _, err := readBodySized(strings.NewReader(big), "", int64(len(big)), 1000, noBudget); !errors.Is(err, errTooLarge) {
+		t.Errorf("a declared size over the limit: %v", err)
+	}
+}

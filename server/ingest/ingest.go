@@ -202,7 +202,7 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) {
 // on the budget: the claim grows with the body, then covers its decoding.
 func (h *Handler) read(r *http.Request, c *claim) ([]store.Span, []Rejection, []byte, error) {
 	hold := func(n int64) error { return c.hold(r.Context(), n) }
-	body, err := readBody(r.Body, r.Header.Get("Content-Encoding"), h.cfg.MaxBodyBytes, hold)
+	body, err := readBodySized(r.Body, r.Header.Get("Content-Encoding"), r.ContentLength, h.cfg.MaxBodyBytes, hold)
 	if err != nil {
 		return nil, nil, nil, err
 	}
