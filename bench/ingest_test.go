@@ -194,11 +194,13 @@ func setupServer(b *testing.B, env ...string) (*postgres.Store, string, *serverP
 type serverProcess struct {
 	cmd      *exec.Cmd
 	url      string
+	dataDir  string
 	pprofURL string // when profiling
 }
 
-// startServer builds tracium-server and runs it on dbURL with an embedded
-// NATS, as a separate process so that its CPU and memory can be read.
+// startServer builds tracium-server and runs it on dbURL (empty for the
+// embedded SQLite) with an embedded NATS, as a separate process so that
+// its CPU and memory can be read.
 func startServer(b *testing.B, dbURL, key string, env ...string) *serverProcess {
 	b.Helper()
 	dir := b.TempDir()
@@ -209,12 +211,13 @@ func startServer(b *testing.B, dbURL, key string, env ...string) *serverProcess 
 	}
 	addr := freeAddr(b)
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "TRACIUM_ADDR="+addr, "TRACIUM_DATA_DIR="+filepath.Join(dir, "data"),
+	dataDir := filepath.Join(dir, "data")
+	cmd.Env = append(os.Environ(), "TRACIUM_ADDR="+addr, "TRACIUM_DATA_DIR="+dataDir,
 		"TRACIUM_BOOTSTRAP_API_KEY="+key, "TRACIUM_RATE_LIMIT=-1")
 	if dbURL != "" {
 		cmd.Env = append(cmd.Env, "TRACIUM_DATABASE_URL="+dbURL)
 	}
-	s := &serverProcess{cmd: cmd, url: "http://" + addr}
+	s := &serverProcess{cmd: cmd, url: "http://" + addr, dataDir: dataDir}
 	if profileDir != "" {
 		pprofAddr := freeAddr(b)
 		cmd.Env = append(cmd.Env, "TRACIUM_PPROF_ADDR="+pprofAddr)
