@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/binary"
 	"slices"
 	"strings"
 	"unicode"
@@ -133,6 +135,22 @@ func (j *searchJoiner) add(text string) {
 	j.buf.WriteString(text)
 }
 
+// isASCII reports whether b is all ASCII, eight bytes at a time.
+func isASCII(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, ch := range b {
+		if ch >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // foldsASCII marks the ASCII bytes that search text changes: capitals,
 // which fold, and NUL, which becomes a space.
 var foldsASCII = func() (t [256]bool) {
@@ -172,14 +190,7 @@ func (w *searchWriter) add(piece []byte) {
 			piece = piece[:len(piece)-1] // a rune that may be cut short
 		}
 	}
-	ascii := true
-	for _, ch := range piece {
-		if ch >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
+	if isASCII(piece) {
 		// Runs that fold to themselves go in whole.
 		p := piece[:min(len(piece), room)]
 		for len(p) > 0 {
@@ -284,10 +295,23 @@ func (w *searchWriter) json(b []byte) {
 // decodes to U+FFFD, as encoding/json decodes it; \u0000 to a space.
 func unquote(b []byte, at int, dst []byte, max int) ([]byte, int) {
 	i := at + 1
+	quote := -1 // the next quote at or after i, or len(b)
 	for i < len(b) {
 		start := i
-		for i < len(b) && b[i] != '"' && b[i] != '\\' {
-			i++
+		// The run up to the next quote or backslash, found with
+		// IndexByte, which reads many bytes at a time; the quote is
+		// looked for again only once passed, so many escapes in a long
+		// string cost no more than one pass.
+		if quote < i {
+			if q := bytes.IndexByte(b[i:], '"'); q < 0 {
+				quote = len(b)
+			} else {
+				quote = i + q
+			}
+		}
+		i = quote
+		if e := bytes.IndexByte(b[start:i], '\\'); e >= 0 {
+			i = start + e
 		}
 		if room := max - len(dst); room > 0 {
 			dst = append(dst, b[start:min(i, start+room)]...)

@@ -25,3 +25,15 @@ func FuzzSearchWordsIsFields(f *testing.F) {
 		}
 	})
 }
+
+// TestSearchTextManyEscapes: a long string of escapes is read in one
+// pass; a scan that went back over the string for each escape would not
+// finish within the test timeout.
+func TestSearchTextManyEscapes(t *testing.T) {
+	t.Parallel()
+	in := []byte(`{"content":"` + strings.Repeat(`a\n`, 1<<20) + `"}`)
+	s := Span{Name: "n", Input: in}
+	if got := SearchText(&s); len(got) != MaxSpanSearchBytes || !strings.HasPrefix(got, "n\na\na") {
+		t.Errorf("SearchText of 3 MB of escapes: %d bytes, %.10q", len(got), got)
+	}
+}
