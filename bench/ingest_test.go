@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -151,6 +152,9 @@ func sendAll(b *testing.B, url, key string, bodies [][]byte) {
 					req.Header.Set("Authorization", "Bearer "+key)
 					resp, err := client.Do(req)
 					if err == nil {
+						// Read to its end, as the SDK reads it, so that the
+						// connection is reused.
+						_, _ = io.Copy(io.Discard, resp.Body)
 						resp.Body.Close()
 						if resp.StatusCode == http.StatusAccepted {
 							break
