@@ -225,24 +225,3 @@ WHERE project_id = $1 AND trace_id = $2 AND span_id = $3
 	}
 	return sp, nil
 }
-
-// DeleteTracesBefore deletes the project's traces that started before
-// cutoff, with their spans, in one transaction.
-func (s *Store) DeleteTracesBefore(ctx context.Context, projectID int64, cutoff time.Time) (int64, error) {
-	var n int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `
-WITH gone AS (
-    DELETE FROM traces WHERE project_id = $1 AND start_time < $2
-    RETURNING trace_id, trace_day
-), spans_gone AS (
-    DELETE FROM spans s USING gone g
-    WHERE s.project_id = $1 AND s.trace_id = g.trace_id AND s.trace_day = g.trace_day
-)
-SELECT count(*) FROM gone`, projectID, cutoff).Scan(&n)
-	})
-	if err != nil {
-		return 0, fmt.Errorf("delete traces: %w", mapError(err))
-	}
-	return n, nil
-}
