@@ -104,6 +104,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("queue: the embedded NATS server is one server and keeps 1 replica; %d replicas need an external JetStream cluster (TRACIUM_NATS_URL)", c.Replicas)
 	case c.MaxBytes < 0 || c.MaxAge < 0:
 		return errors.New("queue: the stream's maximum bytes and age must not be negative")
+	case c.AckWait < MinAckWait:
+		return fmt.Errorf("queue: the ack wait (%s) must be at least %s: writers signal progress on a long write every 5s", c.AckWait, MinAckWait)
 	case c.MaxAge > 0 && c.MaxAge < c.DuplicateWindow:
 		return fmt.Errorf("queue: the stream's maximum age (%s) must be at least its duplicate window (%s)", c.MaxAge, c.DuplicateWindow)
 	}
@@ -112,6 +114,9 @@ func (c *Config) validate() error {
 
 // MaxReplicas is the most replicas JetStream keeps of a stream.
 const MaxReplicas = 5
+
+// MinAckWait is the shortest AckWait: twice the writers' progress signal.
+const MinAckWait = 10 * time.Second
 
 // Queue is a connection to the span stream. It is safe for concurrent use.
 type Queue struct {
