@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tracium/tracium/internal/pgtest"
 	"github.com/tracium/tracium/server"
 	"github.com/tracium/tracium/server/auth"
 	"github.com/tracium/tracium/store"
@@ -32,7 +33,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	pgtest.Main(m)
 }
 
 // serverProcess starts the collector as a child process with env.
