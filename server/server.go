@@ -130,22 +130,23 @@ func (c *Config) validate() error {
 
 // Server is a collector: open with New, serve with Run.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	store store.Store
+	cfg     Config
+	log     *slog.Logger
+	store   store.Store
+	queue   *queue.Queue
+	metrics *metrics.Registry
+	prices  *pricing.Table
+	auth    *auth.Authenticator
+	ingest  *ingest.Handler
+	writers []*writer.Writer
+	http    *http.Server
+	ln      net.Listener
+
 	// reads serves the query API and the UI's trace pages: the store, or
 	// replica when there is one.
 	reads     store.TraceReader
 	replica   store.Store
-	queue     *queue.Queue
 	retention *retention.Job
-	metrics   *metrics.Registry
-	prices    *pricing.Table
-	auth      *auth.Authenticator
-	ingest    *ingest.Handler
-	writers   []*writer.Writer
-	http      *http.Server
-	ln        net.Listener
 
 	// Bootstrap is what start-up created or found: the default project and,
 	// when one was generated, its API key.
