@@ -162,6 +162,17 @@ func TestReadReplica(t *testing.T) {
 	if code, body := get(http.DefaultClient, "/api/v1/traces", true); code != 200 || !strings.Contains(body, onReplica[0].TraceID) || strings.Contains(body, ingested[0].TraceID) {
 		t.Errorf("API list: %d %s; want the replica's trace alone", code, body)
 	}
+	// Every read path works on a database that refuses writes (the
+	// replica is opened read-only, as a hot standby would be).
+	for path, want := range map[string]string{
+		"/api/v1/traces?q=only+on+the+replica": onReplica[0].TraceID,
+		"/api/v1/spans?type=llm":               onReplica[0].TraceID,
+		"/api/v1/metrics/usage?group_by=model": "gpt-4o-mini",
+	} {
+		if code, body := get(http.DefaultClient, path, true); code != 200 || !strings.Contains(body, want) {
+			t.Errorf("API %s: %d %s; want %s from the replica", path, code, body, want)
+		}
+	}
 
 	// Sign-in checks the user on the primary; the pages read the replica;
 	// settings write to the primary.
@@ -178,6 +189,9 @@ func TestReadReplica(t *testing.T) {
 	}
 	if code, _ := get(web, "/traces/"+onReplica[0].TraceID, false); code != 200 {
 		t.Errorf("the replica's trace page: %d", code)
+	}
+	if code, _ := get(web, "/dashboard", false); code != 200 {
+		t.Errorf("the dashboard on the replica: %d", code)
 	}
 	_, page = get(web, "/settings", false)
 	resp, err = web.PostForm(b.url+"/settings/retention", url.Values{"days": {"9"}, "csrf": {csrfOf(t, page)}})
