@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tracium/tracium/internal/natstest"
 	"github.com/tracium/tracium/internal/pgtest"
 	"github.com/tracium/tracium/server/auth"
 	"github.com/tracium/tracium/server/queue"
@@ -36,12 +33,8 @@ import (
 // its spans and counts them once, and the database holds no other span.
 func TestClusterSurvivesLosses(t *testing.T) {
 	t.Parallel()
-	nodes := startCluster(t, 3)
-	var urls []string
-	for _, ns := range nodes {
-		urls = append(urls, ns.ClientURL())
-	}
-	natsURL := strings.Join(urls, ",")
+	cluster := natstest.StartCluster(t, 3)
+	natsURL := cluster.URL()
 	dbURL := pgtest.NewDatabase(t)
 	key, _, err := auth.NewKey(0, "cluster")
 	if err != nil {
@@ -98,7 +91,7 @@ func TestClusterSurvivesLosses(t *testing.T) {
 	}
 	waitFor(clients * perClient / 4)
 	leader := streamLeader(t, natsURL)
-	for _, ns := range nodes {
+	for _, ns := range cluster.Nodes {
 		if ns.Name() == leader {
 			ns.Shutdown()
 			t.Logf("shut down %s, the stream's leader, after %d batches", leader, acked.Load())
@@ -172,70 +165,6 @@ func TestClusterSurvivesLosses(t *testing.T) {
 			t.Fatalf("publish %d into a 16 KiB stream: %v; want ErrFull before 100", i, err)
 		}
 	}
-}
-
-// startCluster runs n NATS servers with JetStream, routed into one
-// cluster on loopback ports, and waits until JetStream has a leader.
-func startCluster(t *testing.T, n int) []*natsserver.Server {
-	t.Helper()
-	routes := make([]int, n)
-	for i := range routes {
-		routes[i] = freePort(t)
-	}
-	var nodes []*natsserver.Server
-	for i := range n {
-		var peers []*url.URL
-		for j, p := range routes {
-			if j != i {
-				peers = append(peers, &url.URL{Scheme: "nats", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(p))})
-			}
-		}
-		ns, err := natsserver.NewServer(&natsserver.Options{
-			ServerName: fmt.Sprintf("n%d", i+1), Host: "127.0.0.1", Port: -1,
-			JetStream: true, StoreDir: t.TempDir(), MaxPayload: 8 << 20,
-			Cluster: natsserver.ClusterOpts{Name: "tracium", Host: "127.0.0.1", Port: routes[i]},
-			Routes:  peers, NoSigs: true, NoLog: true,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ns.Start()
-		t.Cleanup(ns.Shutdown)
-		nodes = append(nodes, ns)
-	}
-	for _, ns := range nodes {
-		if !ns.ReadyForConnections(10 * time.Second) {
-			t.Fatal("a NATS node did not start")
-		}
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		nc, err := nats.Connect(nodes[0].ClientURL())
-		if err == nil {
-			js, _ := jetstream.New(nc)
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			_, err = js.AccountInfo(ctx)
-			cancel()
-			nc.Close()
-			if err == nil {
-				return nodes
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the JetStream cluster has no leader")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func streamInfo(t *testing.T, natsURL string) *jetstream.StreamInfo {
