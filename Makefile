@@ -22,6 +22,7 @@ bench:
 screenshots:
 	scripts/deps.sh
 	cd sdk/llmtest && TRACIUM_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestBrowserShowsCapturedCalls' .
+	cd sdk/contrib/eino/e2e && TRACIUM_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestEinoEndToEnd' .
 
 # Regenerates the templ views (server/ui/*_templ.go), which are committed.
 generate:

@@ -93,7 +93,7 @@ type Fact struct{ Label, Value string }
 // links repeat them.
 const (
 	openAllBelow  = 300
-	rowsStep      = 500
+	rowsStep      = 200
 	maxRows       = 10_000
 	rawLimit      = 64 << 10
 	maxStateIDs   = 64

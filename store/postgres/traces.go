@@ -1,10 +1,8 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -204,9 +202,7 @@ WHERE project_id = $1 AND trace_id = $2 AND trace_day = $3`, projectID, traceID,
 	if err != nil {
 		return d, fmt.Errorf("get spans of %s: %w", traceID, mapError(err))
 	}
-	slices.SortFunc(d.Spans, func(a, b store.Span) int {
-		return cmp.Or(a.StartTime.Compare(b.StartTime), strings.Compare(a.SpanID, b.SpanID))
-	})
+	store.SortSpans(d.Spans)
 	return d, nil
 }
 

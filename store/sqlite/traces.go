@@ -1,10 +1,8 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/tracium/tracium/store"
@@ -95,9 +93,7 @@ WHERE project_id = ? AND trace_id = ?`, projectID, traceID)
 	if err != nil {
 		return d, fmt.Errorf("get spans of %s: %w", traceID, mapError(err))
 	}
-	slices.SortFunc(d.Spans, func(a, b store.Span) int {
-		return cmp.Or(a.StartTime.Compare(b.StartTime), strings.Compare(a.SpanID, b.SpanID))
-	})
+	store.SortSpans(d.Spans)
 	return d, nil
 }
 
