@@ -1,0 +1,2 @@
+// Package traciumotel bridges OpenTelemetry and Tracium.
+package traciumotel
