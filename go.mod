@@ -12,7 +12,10 @@ require (
 	modernc.org/sqlite v1.62.0
 )
 
-require github.com/dlclark/regexp2/v2 v2.5.1 // indirect
+require (
+	github.com/dlclark/regexp2/v2 v2.5.1 // indirect
+	go.opentelemetry.io/collector/pdata v1.71.0 // indirect
+)
 
 require (
 	dario.cat/mergo v1.0.2 // indirect
