@@ -76,7 +76,8 @@ func printBanner(w io.Writer, addr net.Addr, b server.Bootstrap) {
 	case b.AdminPasswordFile != "":
 		fmt.Fprintf(w, "  Sign in:     %s, password in %s\n", b.AdminEmail, b.AdminPasswordFile)
 	}
-	fmt.Fprintf(w, "  SDK:         TRACIUM_ENDPOINT=http://%s TRACIUM_API_KEY=<key>\n\n", host)
+	fmt.Fprintf(w, "  SDK:         TRACIUM_ENDPOINT=http://%s TRACIUM_API_KEY=<key>\n", host)
+	fmt.Fprintf(w, "  OTLP:        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://%s/v1/traces\n\n", host)
 }
 
 // setting is one configuration value: a flag and its environment variable.
@@ -106,6 +107,7 @@ func parseConfigWith(fs *flag.FlagSet, args []string, getenv func(string) string
 	var bodyTimeout, ingestConcurrency, ingestMemory, windowBack, windowAhead, maxDeliveries string
 	settings := []setting{
 		{"addr", "TRACIUM_ADDR", server.DefaultAddr, "listen address", &cfg.Addr},
+		{"otlp-grpc-addr", "TRACIUM_OTLP_GRPC_ADDR", "", "OTLP/gRPC listen address (for example :4317); empty turns OTLP/gRPC off", &cfg.OTLPGRPCAddr},
 		{"data-dir", "TRACIUM_DATA_DIR", server.DefaultDataDir, "directory for embedded SQLite, NATS and generated secrets", &cfg.DataDir},
 		{"database-url", "TRACIUM_DATABASE_URL", "", "postgres:// URL; empty for the embedded SQLite store", &cfg.DatabaseURL},
 		{"nats-url", "TRACIUM_NATS_URL", "", "nats:// URL of a JetStream server; empty for an embedded one", &cfg.NATSURL},
