@@ -95,16 +95,23 @@ func following() (*tracium.Client, bool) {
 func (b *spanBridge) onStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 	sc, psc := s.SpanContext(), s.Parent()
 	var info *spanInfo
+	var markers [2]attribute.KeyValue
+	n := 0
 	if tsc, ok := tracium.SpanContextFromContext(parent); ok && traciumIsInner(parent, tsc, psc) {
 		info = &spanInfo{trace: tsc.TraceID, parent: tsc.SpanID, unsampled: !tsc.Sampled}
-		s.SetAttributes(attribute.String(tracium.AttrTraciumParentSpanID, info.parent.String()))
+		markers[n] = attribute.String(tracium.AttrTraciumParentSpanID, info.parent.String())
+		n++
 	} else if psc.IsValid() && !psc.IsRemote() {
 		if p := b.lookup(psc.SpanID()); p != nil {
 			info = &spanInfo{trace: p.trace, parent: psc.SpanID(), unsampled: p.unsampled}
 		}
 	}
 	if info != nil && info.trace != sc.TraceID() {
-		s.SetAttributes(attribute.String(tracium.AttrTraciumTraceID, info.trace.String()))
+		markers[n] = attribute.String(tracium.AttrTraciumTraceID, info.trace.String())
+		n++
+	}
+	if n > 0 {
+		s.SetAttributes(markers[:n]...)
 	}
 	if isLLMCall(s) {
 		if info == nil {
@@ -112,7 +119,9 @@ func (b *spanBridge) onStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 		}
 		info.llm = true
 	}
-	if info != nil {
+	// Only what OpenTelemetry's own ids do not say is kept: another trace
+	// id, an unsampled Tracium trace, an LLM call the transport may adopt.
+	if info != nil && (info.trace != sc.TraceID() || info.unsampled || info.llm) {
 		b.keep(sc.SpanID(), info)
 	}
 }
