@@ -57,13 +57,20 @@ func (b *bundle) flush(t *testing.T) {
 	}
 }
 
-// recorded returns the one span the provider ended under name.
+// recorded returns the one span the provider ended under name, waiting a
+// moment for a server span that ends after its response was written.
 func (b *bundle) recorded(t *testing.T, name string) sdktrace.ReadOnlySpan {
 	t.Helper()
 	var found []sdktrace.ReadOnlySpan
-	for _, s := range b.rec.Ended() {
-		if s.Name() == name {
-			found = append(found, s)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		found = found[:0]
+		for _, s := range b.rec.Ended() {
+			if s.Name() == name {
+				found = append(found, s)
+			}
+		}
+		if len(found) > 0 || time.Now().After(deadline) {
+			break
 		}
 	}
 	if len(found) != 1 {
@@ -104,4 +111,14 @@ func want(t *testing.T, spans map[string]store.Span, name string, typ store.Span
 		t.Errorf("%q: type %s parent %q, want %s under %q", name, s.Type, s.ParentSpanID, typ, parent)
 	}
 	return s
+}
+
+// markerOf returns the string attribute key of a recorded span.
+func markerOf(s sdktrace.ReadOnlySpan, key string) string {
+	for _, kv := range s.Attributes() {
+		if string(kv.Key) == key {
+			return kv.Value.AsString()
+		}
+	}
+	return ""
 }
