@@ -2,7 +2,6 @@ package otlp
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -70,12 +69,17 @@ func genAITrace(r *recorder) ids {
 		attribute.String("gen_ai.request.model", "gpt-4o-mini"),
 		attribute.String("error.type", "rate_limit_exceeded"),
 	))
-	failed.RecordError(errors.New("429 Too Many Requests: rate limit reached for gpt-4o-mini"))
+	failed.RecordError(RateLimitError{"429 Too Many Requests: rate limit reached for gpt-4o-mini"})
 	failed.SetStatus(codes.Error, "rate limit reached for gpt-4o-mini")
 	failed.End(trace.WithTimestamp(start.Add(950 * time.Millisecond)))
 	root.End(trace.WithTimestamp(start.Add(time.Second)))
 	return spanIDs(root, llm, tool, failed, nil)
 }
+
+// RateLimitError is the error a provider client returns past its rate.
+type RateLimitError struct{ msg string }
+
+func (e RateLimitError) Error() string { return e.msg }
 
 // openInferenceTrace records an agent run as OpenInference's
 // instrumentations (Arize Phoenix) record one: flattened message

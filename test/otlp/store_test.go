@@ -135,8 +135,8 @@ func checkGenAI(t *testing.T, d store.TraceDetail, id ids) {
 	if failed.Type != store.SpanLLM || failed.Status != store.StatusError || !strings.Contains(failed.ErrorMessage, "rate limit") {
 		t.Errorf("failed call: type %q status %q error %q %q", failed.Type, failed.Status, failed.ErrorType, failed.ErrorMessage)
 	}
-	if failed.ErrorType != "rate_limit_exceeded" {
-		t.Errorf("failed call: error type %q, want error.type's rate_limit_exceeded", failed.ErrorType)
+	if !strings.HasSuffix(failed.ErrorType, ".RateLimitError") {
+		t.Errorf("failed call: error type %q, want the recorded exception's RateLimitError", failed.ErrorType)
 	}
 	if d.Trace.Status != store.StatusError {
 		t.Errorf("trace status %q; a failed span fails it", d.Trace.Status)
