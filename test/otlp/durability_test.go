@@ -2,15 +2,19 @@ package otlp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/tracium/tracium/internal/collectortest"
 	"github.com/tracium/tracium/server/auth"
@@ -138,4 +142,94 @@ func TestKillNineLosesNothing(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+}
+
+// TestSIGTERMStopsGracefully keeps exporting over OTLP/gRPC and OTLP/HTTP
+// while the collector process is told to stop (SIGTERM): it exits
+// cleanly, each export either was acknowledged or failed with an error
+// the exporter may retry, and after a restart every acknowledged span is
+// stored.
+func TestSIGTERMStopsGracefully(t *testing.T) {
+	t.Parallel()
+	bin := collectortest.BuildServer(t)
+	dir := t.TempDir()
+	key, _, err := auth.NewKey(0, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	grpcAddr := collectortest.FreeAddr(t)
+	env := []string{"TRACIUM_DATA_DIR=" + dir, "TRACIUM_BOOTSTRAP_API_KEY=" + key, "TRACIUM_OTLP_GRPC_ADDR=" + grpcAddr}
+	p := collectortest.StartProcess(t, bin, env...)
+	to := target{url: p.URL, grpcAddr: grpcAddr, key: key, noRetry: true}
+
+	var mu sync.Mutex
+	acked := map[string]int{}
+	var sent sync.WaitGroup
+	firstAcks := make(chan struct{}, 2)
+	for _, em := range []emitter{emitters[0], emitters[4]} {
+		exp := em.new(t, to)
+		sent.Go(func() {
+			for i := 0; ; i++ {
+				r := newRecorder("sigterm")
+				tr := r.tp.Tracer("test")
+				ctx, root := tr.Start(context.Background(), "invoke_agent worker", trace.WithAttributes(attribute.String("gen_ai.operation.name", "invoke_agent")))
+				for j := range 9 {
+					_, s := tr.Start(ctx, fmt.Sprintf("chat %d", j), trace.WithAttributes(attribute.String("gen_ai.operation.name", "chat")))
+					s.End()
+				}
+				root.End()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				err := r.export(ctx, exp)
+				cancel()
+				if err != nil { // the collector has stopped
+					grpc := strings.HasPrefix(em.name, "grpc")
+					if grpc && status.Code(errors.Unwrap(err)) != codes.Unavailable && status.Code(err) != codes.Unavailable ||
+						!grpc && strings.Contains(err.Error(), "failed to send") {
+						t.Errorf("%s: an export during the stop failed with %v; want an error exporters retry", em.name, err)
+					}
+					return
+				}
+				mu.Lock()
+				acked[root.SpanContext().TraceID().String()] = 10
+				mu.Unlock()
+				if i == 5 {
+					firstAcks <- struct{}{}
+				}
+			}
+		})
+	}
+	<-firstAcks
+	<-firstAcks
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Cmd.Wait(); err != nil {
+		t.Errorf("the collector did not exit cleanly on SIGTERM: %v", err)
+	}
+	sent.Wait()
+
+	collectortest.StartProcess(t, bin, env...)
+	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(dir, backend.SQLiteFile), SkipMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	pr, err := st.GetProjectByName(context.Background(), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for id, want := range acked {
+		for {
+			d, err := st.GetTrace(context.Background(), pr.ID, id)
+			if err == nil && len(d.Spans) == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("trace %s: %d of %d spans after restart (%v)", id, len(d.Spans), want, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	t.Logf("%d exports acknowledged before and during the stop", len(acked))
 }
