@@ -7,7 +7,7 @@ replace github.com/tracium/tracium => ../..
 replace github.com/tracium/tracium/sdk => ../../sdk
 
 require (
-	github.com/tracium/tracium v0.0.0-00010101000000-000000000000
+	github.com/tracium/tracium v0.0.0
 	github.com/tracium/tracium/sdk v0.0.0
 	go.opentelemetry.io/collector/pdata v1.71.0
 	go.opentelemetry.io/otel v1.47.0
