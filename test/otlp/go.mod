@@ -7,6 +7,7 @@ replace github.com/tracium/tracium => ../..
 replace github.com/tracium/tracium/sdk => ../../sdk
 
 require (
+	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/tracium/tracium v0.0.0
 	github.com/tracium/tracium/sdk v0.0.0
 	go.opentelemetry.io/collector/pdata v1.71.0
@@ -75,7 +76,6 @@ require (
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.3-0.20250322232337-35a7c28c31ee // indirect
 	github.com/nats-io/jwt/v2 v2.8.2 // indirect
-	github.com/nats-io/nats-server/v2 v2.15.2 // indirect
 	github.com/nats-io/nats.go v1.55.0 // indirect
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
