@@ -78,7 +78,9 @@ func (h *Handler) admitExport(ctx context.Context, info *tap.Info) (context.Cont
 		}
 	}
 	if err != nil {
-		return nil, h.grpcError(err)
+		err = h.grpcError(err)
+		h.requests.Inc(endpointOTLPGRPC, status.Code(err).String())
+		return nil, err
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	a := &admission{key: key, claim: c}

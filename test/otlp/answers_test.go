@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	natsserver "github.com/nats-io/nats-server/v2/server"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -336,4 +337,57 @@ func mustProto(t *testing.T, c captured) []byte {
 		t.Fatal(err)
 	}
 	return raw
+}
+
+// TestQueueUnavailable stops the collector's external NATS: OTLP/HTTP
+// answers 503 with Retry-After and OTLP/gRPC Unavailable with RetryInfo,
+// both saying nothing was stored, which exporters retry.
+func TestQueueUnavailable(t *testing.T) {
+	t.Parallel()
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+		MaxPayload: 8 << 20, NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	t.Cleanup(ns.Shutdown)
+	c := collectortest.Start(t, collectortest.WithOTLPGRPC(), func(cfg *server.Config) { cfg.NATSURL = ns.ClientURL() })
+	sent := capture(t)
+	if a := postRaw(t, c.URL, c.APIKey, sent.contentType, sent.body); a.status != 200 {
+		t.Fatalf("with NATS up: status %d %s", a.status, a.body)
+	}
+	ns.Shutdown()
+	ns.WaitForShutdown()
+
+	a := postRaw(t, c.URL, c.APIKey, sent.contentType, sent.body)
+	if a.status != http.StatusServiceUnavailable || a.header.Get("Retry-After") == "" {
+		t.Errorf("with NATS down: status %d, Retry-After %q; want 503 with Retry-After", a.status, a.header.Get("Retry-After"))
+	}
+	if st := rpcStatus(t, a); !strings.Contains(st.GetMessage(), "nothing was stored") {
+		t.Errorf("503 message %q", st.GetMessage())
+	}
+
+	conn, err := grpc.NewClient(c.OTLPGRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	req := ptraceotlp.NewExportRequest()
+	if err := req.UnmarshalProto(sent.body); err != nil {
+		t.Fatal(err)
+	}
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+c.APIKey)
+	_, err = ptraceotlp.NewGRPCClient(conn).Export(ctx, req)
+	st := status.Convert(err)
+	retry := false
+	for _, d := range st.Details() {
+		_, ok := d.(*errdetails.RetryInfo)
+		retry = retry || ok
+	}
+	if st.Code() != codes.Unavailable || !retry {
+		t.Errorf("gRPC with NATS down: %v (details %v); want Unavailable with RetryInfo", err, st.Details())
+	}
 }
