@@ -217,7 +217,9 @@ func fieldRows() []precedenceRow {
 			func(s store.Span) string { return attrString(s, "gen_ai.tool.name") + "|" + attrString(s, "tool.name") }, "get_weather|", ""),
 		str("", "attribute `gen_ai.tool.call.id`", map[string]any{"ai.operationId": "ai.toolCall", "ai.toolCall.id": "call_1",
 			"ai.toolCall.name": "search"},
-			func(s store.Span) string { return attrString(s, "gen_ai.tool.call.id") + "|" + attrString(s, "gen_ai.tool.name") }, "call_1|search", ""),
+			func(s store.Span) string {
+				return attrString(s, "gen_ai.tool.call.id") + "|" + attrString(s, "gen_ai.tool.name")
+			}, "call_1|search", ""),
 		{id: "field:`error_type`", span: spanOpts{name: "op", status: ptrace.StatusCodeError, message: "upstream timed out",
 			attrs:  map[string]any{"error.type": "timeout"},
 			events: []eventOpts{{name: "exception", attrs: map[string]any{"exception.type": "httpx.ReadTimeout", "exception.stacktrace": "Traceback…"}}}},
