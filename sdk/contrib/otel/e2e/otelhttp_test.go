@@ -48,7 +48,14 @@ func TestOTelHTTPHandlerAroundAgentTrace(t *testing.T) {
 	if traceID != server.SpanContext().TraceID().String() {
 		t.Fatalf("agent trace %s, want the otelhttp server span's %s", traceID, server.SpanContext().TraceID())
 	}
-	stored := byName(t, b.c.WaitTrace(t, traceID, 2, 10*time.Second).Spans)
+	all := b.c.WaitTrace(t, traceID, 3, 10*time.Second).Spans
+	if len(all) != 3 {
+		t.Fatalf("%d spans stored, want the server span, the agent and one llm span:\n%s", len(all), describe(all))
+	}
+	stored := byName(t, all)
+	if h := want(t, stored, "inbound", store.SpanHTTP, ""); h.SpanID != server.SpanContext().SpanID().String() {
+		t.Errorf("server span stored as %s, want %s", h.SpanID, server.SpanContext().SpanID())
+	}
 	want(t, stored, "support", store.SpanAgent, server.SpanContext().SpanID().String())
 	llm := want(t, stored, "chat "+fakellm.AnthropicModel, store.SpanLLM, agentID)
 	if llm.SpanID != b.recorded(t, "anthropic.messages.create").SpanContext().SpanID().String() || llm.Usage == nil || llm.Usage.TotalTokens != fakellm.AnthropicTotal {
@@ -100,6 +107,10 @@ func TestHTTPMiddlewareAroundOTelClient(t *testing.T) {
 	if tp, wantTP := <-got, "00-"+requestSpan.TraceID()+"-"+cs.SpanID().String()+"-01"; tp != wantTP {
 		t.Errorf("downstream got traceparent %q, want %q", tp, wantTP)
 	}
-	stored := byName(t, b.c.WaitTrace(t, requestSpan.TraceID(), 1, 10*time.Second).Spans)
+	all := b.c.WaitTrace(t, requestSpan.TraceID(), 2, 10*time.Second).Spans
+	stored := byName(t, all)
 	want(t, stored, "GET /order", store.SpanHTTP, "")
+	if c := want(t, stored, "HTTP GET", store.SpanHTTP, requestSpan.SpanID()); c.SpanID != cs.SpanID().String() || len(all) != 2 {
+		t.Errorf("client span stored as %s (%d spans), want %s:\n%s", c.SpanID, len(all), cs.SpanID(), describe(all))
+	}
 }
