@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/tracium/tracium/server/auth"
 	"github.com/tracium/tracium/server/ingest"
 	"github.com/tracium/tracium/server/metrics"
@@ -47,6 +49,10 @@ type Config struct {
 	// RetentionInterval is how often the retention job runs across the
 	// collectors; retention.DefaultInterval.
 	RetentionInterval time.Duration
+
+	// OTLPGRPCAddr is where OTLP/gRPC (TraceService/Export) listens;
+	// empty turns it off. OTLP/HTTP is always on Addr (/v1/traces).
+	OTLPGRPCAddr string
 
 	BootstrapAPIKey string // ensures project "default" has this key
 	AdminEmail      string // first web UI user
@@ -141,6 +147,8 @@ type Server struct {
 	writers []*writer.Writer
 	http    *http.Server
 	ln      net.Listener
+	grpc    *grpc.Server // nil when OTLP/gRPC is off
+	grpcLn  net.Listener
 
 	// reads serves the query API and the UI's trace pages: the store, or
 	// replica when there is one.
@@ -216,11 +224,26 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	// No ReadTimeout: it would also cancel the context of a handler that
 	// works past it. bodyDeadline bounds the body instead.
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: headerTimeout, IdleTimeout: 2 * time.Minute}
+	if cfg.OTLPGRPCAddr != "" {
+		if s.grpcLn, err = net.Listen("tcp", cfg.OTLPGRPCAddr); err != nil {
+			s.ln.Close()
+			return nil, fmt.Errorf("OTLP/gRPC listener: %w", err)
+		}
+		s.grpc = s.ingest.NewGRPCServer()
+	}
 	return s, nil
 }
 
 // Addr is the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// OTLPGRPCAddr is the address OTLP/gRPC listens on, or nil when it is off.
+func (s *Server) OTLPGRPCAddr() net.Addr {
+	if s.grpcLn == nil {
+		return nil
+	}
+	return s.grpcLn.Addr()
+}
 
 // Run serves until ctx is done, then drains: in-flight requests finish,
 // writers finish the batches in hand, and only then do the queue and the
@@ -235,19 +258,29 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	wg.Go(func() { s.expireSessions(writeCtx) })
 	wg.Go(func() { _ = s.retention.Run(writeCtx) })
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	s.log.Info("tracium listening", "addr", s.ln.Addr().String())
+	if s.grpc != nil {
+		go func() { errc <- s.grpc.Serve(s.grpcLn) }()
+		s.log.Info("OTLP/gRPC listening", "addr", s.grpcLn.Addr().String())
+	}
 	if s.cfg.Ready != nil {
 		s.cfg.Ready(s.ln.Addr())
 	}
 	var err error
 	select {
-	case err = <-errc:
+	case err = <-errc: // a listener failed: stop serving on the other
+		_ = s.http.Close()
+		if s.grpc != nil {
+			s.grpc.Stop()
+		}
 	case <-ctx.Done():
 		s.log.Info("shutting down: draining requests and writer batches")
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		stopped := s.stopGRPC(shutdownCtx)
 		err = s.http.Shutdown(shutdownCtx)
+		<-stopped
 		cancel()
 	}
 	stopWriters()
@@ -276,6 +309,29 @@ func (s *Server) streamStats() func() queue.Stats {
 		last, at = st, time.Now()
 		return last
 	}
+}
+
+// stopGRPC stops OTLP/gRPC gracefully (exports in flight finish and are
+// answered), or at once when ctx ends first; the channel closes when it
+// has stopped.
+func (s *Server) stopGRPC(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	if s.grpc == nil {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		graceful := make(chan struct{})
+		go func() { s.grpc.GracefulStop(); close(graceful) }()
+		select {
+		case <-graceful:
+		case <-ctx.Done():
+			s.grpc.Stop()
+			<-graceful
+		}
+	}()
+	return done
 }
 
 func (s *Server) close() {
@@ -333,7 +389,8 @@ func (s *Server) ingestConfig() ingest.Config {
 	return ingest.Config{MaxBodyBytes: s.cfg.MaxBodyBytes, MaxSpans: s.cfg.MaxBatchSpans,
 		RateLimit: s.cfg.RateLimit, RateBurst: int(2 * s.cfg.RateLimit),
 		MaxConcurrent: s.cfg.IngestConcurrency, MemoryBytes: s.cfg.IngestMemoryBytes, Window: s.cfg.SpanWindow,
-		Logger: s.log, Metrics: s.metrics}
+		BodyTimeout: s.cfg.BodyTimeout,
+		Logger:      s.log, Metrics: s.metrics}
 }
 
 // SetReady sets the function told the address once the server serves.

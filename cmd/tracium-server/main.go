@@ -77,7 +77,8 @@ func printBanner(w io.Writer, addr net.Addr, b server.Bootstrap) {
 	case b.AdminPasswordFile != "":
 		fmt.Fprintf(w, "  Sign in:     %s, password in %s\n", b.AdminEmail, b.AdminPasswordFile)
 	}
-	fmt.Fprintf(w, "  SDK:         TRACIUM_ENDPOINT=http://%s TRACIUM_API_KEY=<key>\n\n", host)
+	fmt.Fprintf(w, "  SDK:         TRACIUM_ENDPOINT=http://%s TRACIUM_API_KEY=<key>\n", host)
+	fmt.Fprintf(w, "  OTLP:        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://%s/v1/traces\n\n", host)
 }
 
 // setting is one configuration value: a flag and its environment variable.
@@ -108,6 +109,7 @@ func parseConfigWith(fs *flag.FlagSet, args []string, getenv func(string) string
 	var replicas, queueMaxBytes, queueMaxAge, queueAckWait, retentionDays string
 	settings := []setting{
 		{"addr", "TRACIUM_ADDR", server.DefaultAddr, "listen address", &cfg.Addr},
+		{"otlp-grpc-addr", "TRACIUM_OTLP_GRPC_ADDR", "", "OTLP/gRPC listen address (for example :4317); empty turns OTLP/gRPC off", &cfg.OTLPGRPCAddr},
 		{"data-dir", "TRACIUM_DATA_DIR", server.DefaultDataDir, "directory for embedded SQLite, NATS and generated secrets", &cfg.DataDir},
 		{"database-url", "TRACIUM_DATABASE_URL", "", "postgres:// URL; empty for the embedded SQLite store", &cfg.DatabaseURL},
 		{"read-database-url", "TRACIUM_READ_DATABASE_URL", "", "postgres:// URL of a read replica for the REST API and the UI's trace pages; empty reads the primary", &cfg.ReadDatabaseURL},

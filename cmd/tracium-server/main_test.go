@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/tracium/tracium/internal/pgtest"
 	"github.com/tracium/tracium/server"
+	"github.com/tracium/tracium/internal/collectortest"
 	"github.com/tracium/tracium/server/auth"
 	"github.com/tracium/tracium/store"
 	"github.com/tracium/tracium/store/backend"
@@ -36,41 +36,12 @@ func TestMain(m *testing.M) {
 	pgtest.Main(m)
 }
 
-// serverProcess starts the collector as a child process with env.
+// serverProcess starts the collector as a child process (this test
+// binary, running main) with env.
 func serverProcess(t *testing.T, env ...string) (*exec.Cmd, string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), append(env, runServerEnv+"=1", "TRACIUM_ADDR="+addr, "TRACIUM_RATE_LIMIT=-1")...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("server output:\n%s", out.String())
-		}
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			return cmd, "http://" + addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not come up: %v\n%s", err, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	p := collectortest.StartProcess(t, os.Args[0], append(env, runServerEnv+"=1")...)
+	return p.Cmd, p.URL
 }
 
 // TestKillNineLosesNothing sends batches from several clients, kills the
@@ -172,7 +143,7 @@ func TestParseConfig(t *testing.T) {
 		"TRACIUM_BODY_TIMEOUT", "TRACIUM_INGEST_CONCURRENCY", "TRACIUM_INGEST_MEMORY_BYTES",
 		"TRACIUM_SPAN_WINDOW_BACK", "TRACIUM_SPAN_WINDOW_AHEAD", "TRACIUM_MAX_DELIVERIES", "dead-letters",
 		"TRACIUM_READ_DATABASE_URL", "TRACIUM_NATS_REPLICAS", "TRACIUM_QUEUE_MAX_BYTES", "TRACIUM_QUEUE_MAX_AGE",
-		"TRACIUM_QUEUE_ACK_WAIT", "TRACIUM_RETENTION_DAYS"} {
+		"TRACIUM_QUEUE_ACK_WAIT", "TRACIUM_RETENTION_DAYS", "TRACIUM_OTLP_GRPC_ADDR"} {
 		if !bytes.Contains(help.Bytes(), []byte(name)) {
 			t.Errorf("--help does not list %s", name)
 		}
