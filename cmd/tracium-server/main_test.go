@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tracium/tracium/internal/collectortest"
 	"github.com/tracium/tracium/internal/pgtest"
 	"github.com/tracium/tracium/server"
-	"github.com/tracium/tracium/internal/collectortest"
 	"github.com/tracium/tracium/server/auth"
 	"github.com/tracium/tracium/store"
 	"github.com/tracium/tracium/store/backend"
