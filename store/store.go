@@ -37,10 +37,8 @@ type Store interface {
 	UserStore
 	MemberStore
 	SessionStore
+	RetentionStore
 
-	// DeleteTracesBefore removes the project's traces that started before
-	// cutoff, with all their spans, and returns how many traces went.
-	DeleteTracesBefore(ctx context.Context, projectID int64, cutoff time.Time) (int64, error)
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

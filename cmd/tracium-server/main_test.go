@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/tracium/tracium/internal/collectortest"
+	"github.com/tracium/tracium/internal/pgtest"
+	"github.com/tracium/tracium/server"
 	"github.com/tracium/tracium/server/auth"
 	"github.com/tracium/tracium/store"
 	"github.com/tracium/tracium/store/backend"
@@ -31,7 +33,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	pgtest.Main(m)
 }
 
 // serverProcess starts the collector as a child process (this test
@@ -139,7 +141,9 @@ func TestParseConfig(t *testing.T) {
 		"TRACIUM_BOOTSTRAP_API_KEY", "TRACIUM_ADMIN_EMAIL", "TRACIUM_ADMIN_PASSWORD", "TRACIUM_SECRET",
 		"TRACIUM_MAX_BODY_BYTES", "TRACIUM_PRICES_FILE", "TRACIUM_AUTO_MIGRATE", "TRACIUM_RATE_LIMIT",
 		"TRACIUM_BODY_TIMEOUT", "TRACIUM_INGEST_CONCURRENCY", "TRACIUM_INGEST_MEMORY_BYTES",
-		"TRACIUM_SPAN_WINDOW_BACK", "TRACIUM_SPAN_WINDOW_AHEAD", "TRACIUM_MAX_DELIVERIES", "TRACIUM_OTLP_GRPC_ADDR", "dead-letters"} {
+		"TRACIUM_SPAN_WINDOW_BACK", "TRACIUM_SPAN_WINDOW_AHEAD", "TRACIUM_MAX_DELIVERIES", "dead-letters",
+		"TRACIUM_READ_DATABASE_URL", "TRACIUM_NATS_REPLICAS", "TRACIUM_QUEUE_MAX_BYTES", "TRACIUM_QUEUE_MAX_AGE",
+		"TRACIUM_QUEUE_ACK_WAIT", "TRACIUM_RETENTION_DAYS", "TRACIUM_OTLP_GRPC_ADDR"} {
 		if !bytes.Contains(help.Bytes(), []byte(name)) {
 			t.Errorf("--help does not list %s", name)
 		}
@@ -155,7 +159,21 @@ func TestParseConfig(t *testing.T) {
 		cfg.IngestConcurrency != 64 || cfg.IngestMemoryBytes != 256<<20 || cfg.MaxDeliveries != 10 {
 		t.Errorf("defaults: %+v", cfg)
 	}
-	for _, bad := range [][]string{{"--body-timeout", "0s"}, {"--span-window-back", "-3d"}, {"--ingest-memory-bytes", "lots"}, {"--max-deliveries", "0"}} {
+	if cfg.Queue != (server.QueueConfig{Replicas: 1, MaxBytes: 8 << 30, AckWait: 15 * time.Second}) || cfg.RetentionDays != 0 || cfg.ReadDatabaseURL != "" {
+		t.Errorf("scaling defaults: %+v, retention %d, replica %q", cfg.Queue, cfg.RetentionDays, cfg.ReadDatabaseURL)
+	}
+	env = map[string]string{"TRACIUM_NATS_REPLICAS": "3", "TRACIUM_QUEUE_MAX_BYTES": "1048576", "TRACIUM_QUEUE_MAX_AGE": "3d",
+		"TRACIUM_QUEUE_ACK_WAIT": "20s", "TRACIUM_RETENTION_DAYS": "30", "TRACIUM_READ_DATABASE_URL": "postgres://replica/db"}
+	cfg, err = parseConfig(nil, func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Queue != (server.QueueConfig{Replicas: 3, MaxBytes: 1 << 20, MaxAge: 72 * time.Hour, AckWait: 20 * time.Second}) ||
+		cfg.RetentionDays != 30 || cfg.ReadDatabaseURL != "postgres://replica/db" {
+		t.Errorf("scaling settings: %+v, retention %d, replica %q", cfg.Queue, cfg.RetentionDays, cfg.ReadDatabaseURL)
+	}
+	for _, bad := range [][]string{{"--body-timeout", "0s"}, {"--span-window-back", "-3d"}, {"--ingest-memory-bytes", "lots"}, {"--max-deliveries", "0"},
+		{"--nats-replicas", "0"}, {"--nats-replicas", "6"}, {"--queue-max-bytes", "0"}, {"--queue-max-age", "-1h"}, {"--retention-days", "-1"}, {"--queue-ack-wait", "soon"}} {
 		if _, err := parseConfig(bad, func(string) string { return "" }, &bytes.Buffer{}); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tracium/tracium/server/auth"
 	"github.com/tracium/tracium/server/metrics"
+	"github.com/tracium/tracium/server/queue"
 	"github.com/tracium/tracium/server/respond"
 	"github.com/tracium/tracium/store"
 )
@@ -262,6 +263,8 @@ func (h *Handler) problem(endpoint string, err error) error {
 		err = respond.NewProblem(respond.ErrTooLarge, "too_many_spans", fmt.Sprintf("more than %d spans in one request", h.cfg.MaxSpans))
 	case errors.Is(err, errSlowBody):
 		err = respond.NewProblem(respond.ErrRequestTimeout, "body_timeout", "the body did not arrive within the read deadline")
+	case errors.Is(err, queue.ErrFull):
+		err = queueFull(err)
 	case errors.Is(err, respond.ErrOverloaded):
 		h.refused.Inc(endpoint)
 	case errors.Is(err, errMalformed):
