@@ -97,6 +97,7 @@ func flatIndex(s string) (int, string, bool) {
 func (c *chat) flatMessage(entries []flatEntry, role string) {
 	var role0, name, callID, finish, fnName, fnArgs string
 	var content pcommon.Value
+	hasContent := false
 	var calls, parts []byte // JSON of the tool calls and typed contents
 	type item struct{ id, name, args, typ, text, url string }
 	var cur item
@@ -157,7 +158,7 @@ func (c *chat) flatMessage(entries []flatEntry, role string) {
 			case "role":
 				role0 = v
 			case "content":
-				content = e.val
+				content, hasContent = e.val, true
 			case "name":
 				name = v
 			case "tool_call_id":
@@ -196,6 +197,7 @@ func (c *chat) flatMessage(entries []flatEntry, role string) {
 		b = append(b, `,"content":[`...)
 		b = append(b, parts[1:]...)
 		b = append(b, ']')
+	case !hasContent:
 	case content.Type() == pcommon.ValueTypeStr:
 		b = append(b, `,"content":`...)
 		s := strings.TrimSpace(content.Str())

@@ -127,6 +127,12 @@ func (m *mapper) mapTool(s *store.Span) {
 			break
 		}
 	}
+	// A Genkit tool action is named by its tool; genkit:name stays.
+	if _, ok := a.value(kGenAIToolName); !ok && s.Type == store.SpanTool && m.attrs.present(kGenkitType) {
+		if name, ok := a.str(kGenkitName); ok && !a.present(kToolName) && !a.present(kAIToolCallName) {
+			m.extra = append(m.extra, extraAttr{tracium.AttrToolName, appendString(nil, name)})
+		}
+	}
 }
 
 // mapTiming sets the time to first token: gen_ai.response.time_to_first_chunk

@@ -58,8 +58,7 @@ func cleanString(s string) string {
 // fieldString is s cleaned and cut to n bytes for a span field; cut says
 // it did not fit.
 func fieldString(s string, n int) (out string, cut bool) {
-	s, cut = cutString(strings.TrimSpace(s), n)
-	return cleanString(s), cut
+	return cutString(cleanString(strings.TrimSpace(s)), n)
 }
 
 const hexDigits = "0123456789abcdef"

@@ -161,7 +161,7 @@ func (m *mapper) mapIdentity(s *store.Span) error {
 	if y := s.StartTime.Year(); y < 2000 || y > 9999 {
 		return fmt.Errorf("start_time %s is out of range", s.StartTime.Format(time.RFC3339))
 	}
-	if end < start {
+	if end < start || s.EndTime.Before(s.StartTime) {
 		return errors.New("end_time_unix_nano is before start_time_unix_nano")
 	}
 	return nil

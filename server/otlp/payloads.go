@@ -69,10 +69,11 @@ var outputRules = []payloadRule{
 func (m *mapper) mapPayloads(s *store.Span) {
 	s.Input = m.payload(inputRules, s.Provider, false)
 	s.Output = m.payload(outputRules, s.Provider, true)
-	if s.Output != nil {
+	// A MIME type goes with the value it describes.
+	if m.attrs.isUsed(kOutputValue) {
 		m.attrs.use(kOutputMimeType)
 	}
-	if s.Input != nil {
+	if m.attrs.isUsed(kInputValue) {
 		m.attrs.use(kInputMimeType)
 	}
 }

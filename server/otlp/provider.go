@@ -53,7 +53,8 @@ var providerNames = map[string]string{
 }
 
 // frameworkProviders are "providers" that name a framework rather than a
-// model's provider (ADK's gen_ai.system); the model's name tells.
+// model's provider (ADK's gen_ai.system, and its instrumentation scope);
+// the model's name tells.
 var frameworkProviders = map[string]bool{"gcp.vertex.agent": true}
 
 // normalizeProvider maps a convention's provider name to the recorded
@@ -98,8 +99,12 @@ func providerFromModel(model string) string {
 
 // The model and provider precedence, first match wins.
 var (
-	modelKeys = []key{kGenAIResponseModel, kGenAIRequestModel, kLLMResponseModelName, kLLMModelName,
-		kAIResponseModel, kAIModelID, kEmbeddingModelName}
+	// modelKeys: every convention's model that answered before any
+	// convention's model asked for, so that a span carrying two
+	// conventions (the AI SDK's ai.* beside gen_ai.request.model) records
+	// the one that answered.
+	modelKeys = []key{kGenAIResponseModel, kLLMResponseModelName, kAIResponseModel,
+		kGenAIRequestModel, kLLMModelName, kAIModelID, kEmbeddingModelName}
 	requestModelKeys = []key{kGenAIRequestModel, kLLMRequestModelName, kLLMModelName, kAIModelID}
 	providerKeys     = []key{kGenAIProviderName, kGenAISystem, kLLMProvider, kLLMSystem, kAIModelProvider}
 )
@@ -123,6 +128,10 @@ func (m *mapper) mapModel(s *store.Span) {
 		model = requested
 	}
 	s.Model, s.RequestModel = model, requested
+	if frameworkProviders[m.scope.Name()] {
+		// ADK for Go names no provider on its spans, only its scope.
+		s.Provider = providerFromModel(model)
+	}
 	for _, k := range providerKeys {
 		name, ok := m.attrs.str(k)
 		if !ok {
