@@ -32,6 +32,7 @@ var (
 type Store interface {
 	SpanWriter
 	TraceReader
+	ConversationReader
 	ProjectStore
 	APIKeyStore
 	UserStore
@@ -79,6 +80,11 @@ type TraceReader interface {
 	// UsageMetrics aggregates LLM and embedding spans. Sums saturate at
 	// math.MaxInt64.
 	UsageMetrics(ctx context.Context, projectID int64, q UsageQuery) ([]UsageRow, error)
+	// ReadSpanBatch reads the next whole spans of a list of traces, for
+	// ExportSpans: at most the batch's limit, stopping after the span
+	// that brings their ExportedBytes to its byte bound; more says
+	// whether any span follows the last one returned.
+	ReadSpanBatch(ctx context.Context, projectID int64, batch SpanBatch) (spans []Span, more bool, err error)
 }
 
 // ProjectStore keeps projects.
