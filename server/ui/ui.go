@@ -27,6 +27,7 @@ import (
 // Store is what the pages read and change.
 type Store interface {
 	store.TraceReader
+	store.ConversationReader
 	store.ProjectStore
 	store.APIKeyStore
 	store.UserStore
@@ -99,6 +100,9 @@ func (h *Handler) routes(r chi.Router) {
 		r.Post("/project", h.switchProject)
 		r.Get("/traces", h.tracesPage)
 		r.Get("/traces/{traceID}", h.tracePage)
+		r.Get("/sessions", h.conversationsPage)
+		r.Get("/sessions/{sessionID}", h.conversationPage)
+		r.Get("/users", h.endUsersPage)
 		r.Get("/dashboard", h.dashboardPage)
 		r.Get("/settings", h.settingsPage)
 		r.Post("/settings/projects", h.createProject)
