@@ -16,7 +16,6 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,13 +39,10 @@ type exportBench struct {
 	peer     func(b *testing.B) (rows int64)
 }
 
-var exportBenches sync.Map // backend -> *exportBench
-
+// loadExportBench loads the fixture into a new store of backend, for the
+// benchmarks run under b.
 func loadExportBench(b *testing.B, backend string) *exportBench {
 	b.Helper()
-	if v, ok := exportBenches.Load(backend); ok {
-		return v.(*exportBench)
-	}
 	ctx := context.Background()
 	var st store.Store
 	var err error
@@ -139,7 +135,6 @@ func loadExportBench(b *testing.B, backend string) *exportBench {
 			return n
 		}
 	}
-	exportBenches.Store(backend, e)
 	return e
 }
 
@@ -224,39 +219,42 @@ func procStatus(field string) uint64 {
 // (see memoryPeaks): flat memory means the two heap peaks match.
 func BenchmarkExport(b *testing.B) {
 	for _, backend := range []string{"sqlite", "postgres"} {
-		for _, format := range []string{"jsonl", "csv"} {
-			b.Run(backend+"/"+format, func(b *testing.B) {
-				e := loadExportBench(b, backend)
-				var ours, peer time.Duration
-				var spans, peerRows, sent int64
-				var heap, early, anon, rss uint64
-				for b.Loop() {
-					m := startMemoryPeaks()
-					start := time.Now()
-					n, size := e.download(b, format, m.mark)
-					ours += time.Since(start)
-					h, he, a, r := m.end()
-					heap, early, anon, rss = max(heap, h), max(early, he), max(anon, a), max(rss, r)
-					spans, sent = spans+n, sent+size
-					start = time.Now()
-					peerRows += e.peer(b)
-					peer += time.Since(start)
-				}
-				if spans != peerRows || spans != int64(b.N)*storetest.ReadFixtureSpans {
-					b.Fatalf("exported %d spans, the peer read %d, want %d each", spans, peerRows, int64(b.N)*storetest.ReadFixtureSpans)
-				}
-				oursRate, peerRate := float64(spans)/ours.Seconds(), float64(peerRows)/peer.Seconds()
-				b.ReportMetric(oursRate, "spans/s")
-				b.ReportMetric(peerRate, "peer-spans/s")
-				b.ReportMetric(oursRate/peerRate, "ratio")
-				b.ReportMetric(float64(sent)/float64(b.N)/(1<<20), "MB-sent")
-				b.ReportMetric(float64(sent)/ours.Seconds()/(1<<20), "MB/s")
-				b.ReportMetric(float64(early)/(1<<20), "peak-heap-first-100k-MB")
-				b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MB")
-				b.ReportMetric(float64(anon)/(1<<20), "peak-anon-RSS-MB")
-				b.ReportMetric(float64(rss)/(1<<20), "peak-RSS-MB")
-			})
-		}
+		b.Run(backend, func(b *testing.B) { benchmarkExport(b, loadExportBench(b, backend)) })
+	}
+}
+
+func benchmarkExport(b *testing.B, e *exportBench) {
+	for _, format := range []string{"jsonl", "csv"} {
+		b.Run(format, func(b *testing.B) {
+			var ours, peer time.Duration
+			var spans, peerRows, sent int64
+			var heap, early, anon, rss uint64
+			for b.Loop() {
+				m := startMemoryPeaks()
+				start := time.Now()
+				n, size := e.download(b, format, m.mark)
+				ours += time.Since(start)
+				h, he, a, r := m.end()
+				heap, early, anon, rss = max(heap, h), max(early, he), max(anon, a), max(rss, r)
+				spans, sent = spans+n, sent+size
+				start = time.Now()
+				peerRows += e.peer(b)
+				peer += time.Since(start)
+			}
+			if spans != peerRows || spans != int64(b.N)*storetest.ReadFixtureSpans {
+				b.Fatalf("exported %d spans, the peer read %d, want %d each", spans, peerRows, int64(b.N)*storetest.ReadFixtureSpans)
+			}
+			oursRate, peerRate := float64(spans)/ours.Seconds(), float64(peerRows)/peer.Seconds()
+			b.ReportMetric(oursRate, "spans/s")
+			b.ReportMetric(peerRate, "peer-spans/s")
+			b.ReportMetric(oursRate/peerRate, "ratio")
+			b.ReportMetric(float64(sent)/float64(b.N)/(1<<20), "MB-sent")
+			b.ReportMetric(float64(sent)/ours.Seconds()/(1<<20), "MB/s")
+			b.ReportMetric(float64(early)/(1<<20), "peak-heap-first-100k-MB")
+			b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MB")
+			b.ReportMetric(float64(anon)/(1<<20), "peak-anon-RSS-MB")
+			b.ReportMetric(float64(rss)/(1<<20), "peak-RSS-MB")
+		})
 	}
 }
 
