@@ -17,6 +17,47 @@ func runExport(t *testing.T, newStore NewStore) {
 	t.Run("ExportOrder", func(t *testing.T) { t.Parallel(); testExportOrder(t, newStore) })
 	t.Run("ExportBatches", func(t *testing.T) { t.Parallel(); testExportBatches(t, newStore) })
 	t.Run("ExportIsolation", func(t *testing.T) { t.Parallel(); testExportIsolation(t, newStore) })
+	t.Run("ExportBigTrace", func(t *testing.T) { t.Parallel(); testExportBigTrace(t, newStore) })
+}
+
+// testExportBigTrace exports a trace of more spans than a read returns,
+// many starting at the same time, in (start time, span id) order, each
+// once.
+func testExportBigTrace(t *testing.T, newStore NewStore) {
+	b := setup(t, newStore)
+	tid := NewTraceID()
+	n := 2*store.ExportBatchSpans + 500
+	spans := make([]store.Span, n)
+	spans[0] = span(tid, "", "root", 0, time.Hour)
+	for i := 1; i < n; i++ {
+		spans[i] = span(tid, spans[0].SpanID, fmt.Sprintf("s%d", i), time.Duration(i%7)*time.Second, time.Second)
+	}
+	for lo := 0; lo < n; lo += 1000 {
+		b.write(t, spans[lo:min(lo+1000, n)]...)
+	}
+	var got []store.Span
+	if err := store.ExportTrace(b.ctx, b.store, b.project.ID, tid, func(s *store.Span) error {
+		got = append(got, *s)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("exported %d spans, want %d", len(got), n)
+	}
+	seen := map[string]bool{}
+	for i, s := range got {
+		if seen[s.SpanID] {
+			t.Fatalf("span %s exported twice", s.SpanID)
+		}
+		seen[s.SpanID] = true
+		if i > 0 {
+			prev := got[i-1]
+			if s.StartTime.Before(prev.StartTime) || s.StartTime.Equal(prev.StartTime) && s.SpanID < prev.SpanID {
+				t.Fatalf("span %d (%v %s) comes after %v %s", i, s.StartTime, s.SpanID, prev.StartTime, prev.SpanID)
+			}
+		}
+	}
 }
 
 func (b *testBundle) export(t *testing.T, f store.TraceFilter) []store.Span {
