@@ -32,16 +32,13 @@ var (
 type Store interface {
 	SpanWriter
 	TraceReader
-	ConversationReader
 	ProjectStore
 	APIKeyStore
 	UserStore
 	MemberStore
 	SessionStore
+	RetentionStore
 
-	// DeleteTracesBefore removes the project's traces that started before
-	// cutoff, with all their spans, and returns how many traces went.
-	DeleteTracesBefore(ctx context.Context, projectID int64, cutoff time.Time) (int64, error)
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.
@@ -59,9 +56,11 @@ type SpanWriter interface {
 	WriteSpans(ctx context.Context, projectID int64, spans []Span) error
 }
 
-// TraceReader reads traces and usage. Filters that fail their Validate
-// are refused with a *ParamError (an ErrInvalid).
+// TraceReader reads traces and usage, and the sessions and users they
+// make. Filters that fail their Validate are refused with a *ParamError
+// (an ErrInvalid).
 type TraceReader interface {
+	ConversationReader
 	// ListTraces returns traces newest first (by start time, then trace
 	// id), without their input and output.
 	ListTraces(ctx context.Context, projectID int64, filter TraceFilter, page Page) (TraceList, error)

@@ -26,7 +26,7 @@ type Reader interface {
 	SearchSpans(ctx context.Context, projectID int64, f store.SpanFilter, p store.Page) (store.SpanList, error)
 	UsageMetrics(ctx context.Context, projectID int64, q store.UsageQuery) ([]store.UsageRow, error)
 	store.ConversationReader
-	store.SpanExporter
+	ReadSpanBatch(ctx context.Context, projectID int64, batch store.SpanBatch) ([]store.Span, bool, error)
 }
 
 // ProjectOf says which project a request may read: from its API key, or

@@ -86,7 +86,7 @@ func (h *Handler) conversationsPage(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusBadRequest, ConversationsPage(v))
 		return
 	}
-	list, err := h.store.ListSessionSummaries(r.Context(), s.project.ID, f, page)
+	list, err := h.traces.ListSessionSummaries(r.Context(), s.project.ID, f, page)
 	if errors.Is(err, store.ErrInvalid) {
 		v.Error = invalidMessage(err)
 		h.render(w, r, http.StatusBadRequest, ConversationsPage(v))
@@ -128,7 +128,7 @@ func (h *Handler) endUsersPage(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusBadRequest, EndUsersPage(v))
 		return
 	}
-	list, err := h.store.ListUserSummaries(r.Context(), s.project.ID, f, page)
+	list, err := h.traces.ListUserSummaries(r.Context(), s.project.ID, f, page)
 	if errors.Is(err, store.ErrInvalid) {
 		v.Error = invalidMessage(err)
 		h.render(w, r, http.StatusBadRequest, EndUsersPage(v))

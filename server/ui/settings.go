@@ -24,6 +24,7 @@ type SettingsView struct {
 	Keys                            []KeyRow
 	Members                         []MemberRow
 	Users                           []UserRow
+	Retention                       RetentionView
 	// Prices names the price table costs come from.
 	Prices        string
 	NewSecret     string // a key just created: shown this once
@@ -76,6 +77,7 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, status 
 		h.storeError(w, r, err)
 		return
 	}
+	v.Retention = h.retentionView(r, s)
 	if h.prices != nil {
 		v.Prices = h.prices.Source() + " · prices as of " + h.prices.AsOf() + " · " + formatCount(int64(h.prices.Len())) + " models"
 	}

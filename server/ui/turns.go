@@ -56,7 +56,7 @@ func (h *Handler) conversationPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	sum, err := h.store.GetSessionSummary(ctx, s.project.ID, id)
+	sum, err := h.traces.GetSessionSummary(ctx, s.project.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		h.errorPage(w, r, http.StatusNotFound, "No such session in this project.")
 		return
@@ -66,7 +66,7 @@ func (h *Handler) conversationPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := r.URL.Query()
-	list, err := h.store.ListSessionTraces(ctx, s.project.ID, id, store.Page{Limit: turnsPerPage, Cursor: form.Get("cursor")})
+	list, err := h.traces.ListSessionTraces(ctx, s.project.ID, id, store.Page{Limit: turnsPerPage, Cursor: form.Get("cursor")})
 	if err != nil {
 		h.storeError(w, r, err)
 		return
@@ -117,7 +117,7 @@ func (h *Handler) turn(ctx context.Context, projectID int64, t store.Trace) (Tur
 // speakingSpan is the span of a trace that the trace page opens on
 // (tree.opening), whole, when it recorded something.
 func (h *Handler) speakingSpan(ctx context.Context, projectID int64, traceID string) (store.Span, bool, error) {
-	d, err := h.store.GetTraceTree(ctx, projectID, traceID)
+	d, err := h.traces.GetTraceTree(ctx, projectID, traceID)
 	if errors.Is(err, store.ErrNotFound) { // deleted meanwhile
 		return store.Span{}, false, nil
 	}
@@ -128,7 +128,7 @@ func (h *Handler) speakingSpan(ctx context.Context, projectID int64, traceID str
 	if !ok || !hasPayload(&d.Spans[i]) {
 		return store.Span{}, false, nil
 	}
-	sp, err := h.store.GetSpan(ctx, projectID, traceID, d.Spans[i].SpanID)
+	sp, err := h.traces.GetSpan(ctx, projectID, traceID, d.Spans[i].SpanID)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Span{}, false, nil
 	}
