@@ -67,6 +67,9 @@ func (s *Store) ListTraces(ctx context.Context, projectID int64, f store.TraceFi
 		last := list.Traces[limit-1]
 		list.NextCursor = store.Cursor{StartTime: last.StartTime, TraceID: last.TraceID}.Encode()
 	}
+	if err := s.withScores(ctx, projectID, list.Traces); err != nil {
+		return store.TraceList{}, fmt.Errorf("list traces: %w", mapError(err))
+	}
 	return list, nil
 }
 
@@ -124,6 +127,9 @@ func (q *query) filter(f store.TraceFilter) {
 	}
 	if f.MinDuration > 0 {
 		q.where("duration_ms >= %s", float64(f.MinDuration)/float64(time.Millisecond))
+	}
+	if !f.Score.IsZero() {
+		q.scoreMatch(f.Score)
 	}
 	if f.Query != "" {
 		folded := store.Fold(f.Query)
@@ -231,15 +237,20 @@ WHERE project_id = $1 AND trace_id = $2 AND span_id = $3
 func (s *Store) DeleteTracesBefore(ctx context.Context, projectID int64, cutoff time.Time) (int64, error) {
 	var n int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `
+		if err := tx.QueryRow(ctx, `
 WITH gone AS (
     DELETE FROM traces WHERE project_id = $1 AND start_time < $2
     RETURNING trace_id, trace_day
 ), spans_gone AS (
     DELETE FROM spans s USING gone g
     WHERE s.project_id = $1 AND s.trace_id = g.trace_id AND s.trace_day = g.trace_day
+), scores_gone AS (
+    DELETE FROM scores sc USING gone g WHERE sc.project_id = $1 AND sc.trace_id = g.trace_id
 )
-SELECT count(*) FROM gone`, projectID, cutoff).Scan(&n)
+SELECT count(*) FROM gone`, projectID, cutoff).Scan(&n); err != nil {
+			return err
+		}
+		return deleteOrphanScores(ctx, tx, projectID, cutoff)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("delete traces: %w", mapError(err))

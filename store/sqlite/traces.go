@@ -45,6 +45,9 @@ func (s *Store) ListTraces(ctx context.Context, projectID int64, f store.TraceFi
 		last := list.Traces[limit-1]
 		list.NextCursor = store.Cursor{StartTime: last.StartTime, TraceID: last.TraceID}.Encode()
 	}
+	if err := s.withScores(ctx, projectID, list.Traces); err != nil {
+		return store.TraceList{}, fmt.Errorf("list traces: %w", mapError(err))
+	}
 	return list, nil
 }
 
@@ -129,6 +132,9 @@ func (s *Store) deleteTracesBefore(ctx context.Context, projectID int64, cutoff 
 		return 0, err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := deleteScoresBefore(ctx, tx, projectID, cutoff); err != nil {
+		return 0, err
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM spans WHERE project_id = ?1 AND trace_id IN (
     SELECT trace_id FROM traces WHERE project_id = ?1 AND start_time < ?2)`, projectID, micros(cutoff)); err != nil {
 		return 0, err
