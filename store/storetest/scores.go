@@ -126,7 +126,10 @@ func testScoreFilters(t *testing.T, newStore NewStore) {
 	b := setup(t, newStore)
 	tid, other := NewTraceID(), NewTraceID()
 	sid := NewSpanID()
-	on := func(s store.Score, span string, src store.ScoreSource) store.Score { s.SpanID, s.Source = span, src; return s }
+	on := func(s store.Score, span string, src store.ScoreSource) store.Score {
+		s.SpanID, s.Source = span, src
+		return s
+	}
 	b.writeScores(t,
 		score(tid, "quality", store.NumberValue(0.2), time.Minute),
 		on(score(tid, "quality", store.NumberValue(0.9), 2*time.Minute), sid, store.SourceSDK),
