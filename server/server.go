@@ -238,7 +238,7 @@ func (s *Server) ingestConfig() ingest.Config {
 	return ingest.Config{MaxBodyBytes: s.cfg.MaxBodyBytes, MaxSpans: s.cfg.MaxBatchSpans,
 		RateLimit: s.cfg.RateLimit, RateBurst: int(2 * s.cfg.RateLimit),
 		MaxConcurrent: s.cfg.IngestConcurrency, MemoryBytes: s.cfg.IngestMemoryBytes, Window: s.cfg.SpanWindow,
-		Logger: s.log, Metrics: s.metrics}
+		ScoreConfigs: s.store, Logger: s.log, Metrics: s.metrics}
 }
 
 // SetReady sets the function told the address once the server serves.

@@ -20,6 +20,7 @@ func ParseTraceFilter(r *http.Request) (store.TraceFilter, store.Page, error) {
 	f.UserID, f.SessionID, f.Query = p.str("user_id"), p.str("session_id"), p.str("q")
 	f.Status = p.status("status")
 	f.MinDuration = time.Duration(p.nonNegative("min_duration_ms")) * time.Millisecond
+	f.Score = p.scoreMatch()
 	page := p.page()
 	return f, page, p.err
 }

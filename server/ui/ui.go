@@ -19,6 +19,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/tracium/tracium/server/auth"
+	"github.com/tracium/tracium/server/respond"
 	"github.com/tracium/tracium/server/ui/chart"
 	"github.com/tracium/tracium/store"
 	"github.com/tracium/tracium/web"
@@ -111,28 +112,36 @@ func (h *Handler) routes(r chi.Router) {
 	})
 }
 
-// ProjectOfSession resolves a request's session to the project it is
-// looking at, for the query API: only a live session of a user who is a
-// member of that project gets it.
-func (h *Handler) ProjectOfSession(r *http.Request) (int64, error) {
+// CallerOfSession resolves a request's session to its user and the
+// project they are looking at, for the REST API: only a live session of a
+// user who is a member of that project gets it, with their role there. A
+// request that changes anything (any method but GET and HEAD) must also
+// carry, in an X-CSRF-Token header, the session's CSRF token: the one the
+// pages' forms carry.
+func (h *Handler) CallerOfSession(r *http.Request) (auth.Caller, error) {
 	c, err := h.sessions.read(r)
 	if errors.Is(err, errNoSession) {
-		return 0, auth.ErrUnauthorized
+		return auth.Caller{}, auth.ErrUnauthorized
 	}
 	if err != nil {
-		return 0, err
+		return auth.Caller{}, err
 	}
 	uid, err := strconv.ParseInt(c.Subject, 10, 64)
 	if err != nil {
-		return 0, auth.ErrUnauthorized
+		return auth.Caller{}, auth.ErrUnauthorized
 	}
-	if _, err := h.store.GetMembership(r.Context(), uid, c.ProjectID); err != nil {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !h.sessions.checkCSRFHeader(r, c) {
+		return auth.Caller{}, respond.NewProblem(respond.ErrForbidden, "csrf",
+			"a signed-in request that changes data must carry the page's CSRF token in X-CSRF-Token")
+	}
+	role, err := h.store.GetMembership(r.Context(), uid, c.ProjectID)
+	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return 0, auth.ErrUnauthorized
+			return auth.Caller{}, auth.ErrUnauthorized
 		}
-		return 0, err
+		return auth.Caller{}, err
 	}
-	return c.ProjectID, nil
+	return auth.Caller{ProjectID: c.ProjectID, UserID: uid, Role: role}, nil
 }
 
 type sessionKey struct{}
