@@ -59,7 +59,7 @@ type Config struct {
 	// checked against; nil checks none.
 	ScoreConfigs ScoreConfigs
 	Logger       *slog.Logger
-	Metrics        *metrics.Registry
+	Metrics      *metrics.Registry
 }
 
 // Defaults for Config.
@@ -123,13 +123,13 @@ func New(cfg Config, a Authenticator, q Publisher) (*Handler, error) {
 	}
 	return &Handler{
 		cfg: cfg, auth: a, queue: q,
-		limiter:  newRateLimiter(cfg.RateLimit, cfg.RateBurst),
-		budget:   newBudget(cfg.MaxConcurrent, cfg.MemoryBytes, cfg.BudgetWait),
-		requests: cfg.Metrics.NewCounter("tracium_ingest_requests_total", "Ingest requests by response status.", "status"),
-		accepted: cfg.Metrics.NewCounter("tracium_ingest_spans_accepted_total", "Spans accepted and queued."),
-		rejected: cfg.Metrics.NewCounter("tracium_ingest_spans_rejected_total", "Spans rejected as invalid."),
-		refused:  cfg.Metrics.NewCounter("tracium_ingest_overloaded_total", "Ingest requests refused with 503 at the concurrency or memory limit."),
-		configs:  &configCache{src: cfg.ScoreConfigs, m: map[int64]cachedConfigs{}},
+		limiter:        newRateLimiter(cfg.RateLimit, cfg.RateBurst),
+		budget:         newBudget(cfg.MaxConcurrent, cfg.MemoryBytes, cfg.BudgetWait),
+		requests:       cfg.Metrics.NewCounter("tracium_ingest_requests_total", "Ingest requests by response status.", "status"),
+		accepted:       cfg.Metrics.NewCounter("tracium_ingest_spans_accepted_total", "Spans accepted and queued."),
+		rejected:       cfg.Metrics.NewCounter("tracium_ingest_spans_rejected_total", "Spans rejected as invalid."),
+		refused:        cfg.Metrics.NewCounter("tracium_ingest_overloaded_total", "Ingest requests refused with 503 at the concurrency or memory limit."),
+		configs:        &configCache{src: cfg.ScoreConfigs, m: map[int64]cachedConfigs{}},
 		acceptedScores: cfg.Metrics.NewCounter("tracium_ingest_scores_accepted_total", "Scores accepted and queued."),
 		rejectedScores: cfg.Metrics.NewCounter("tracium_ingest_scores_rejected_total", "Scores rejected as invalid."),
 	}, nil
