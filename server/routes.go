@@ -26,7 +26,8 @@ func (s *Server) routes() http.Handler {
 	})
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", s.metrics)
-	pages := ui.New(ui.Config{Store: s.store, Secret: s.Bootstrap.SessionSecret, Keys: s.auth, Prices: s.prices, Logger: s.log})
+	pages := ui.New(ui.Config{Store: s.store, Secret: s.Bootstrap.SessionSecret, Keys: s.auth, Prices: s.prices,
+		ScoreConfigsChanged: s.ingest.ForgetScoreConfigs, Logger: s.log})
 	query.New(s.store, firstOf(query.FromAPIKey(s.auth), pages.CallerOfSession), s.ingest, s.log).Routes(r)
 	pages.Routes(r)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

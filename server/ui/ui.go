@@ -33,6 +33,7 @@ type Store interface {
 	store.UserStore
 	store.MemberStore
 	store.SessionStore
+	store.ScoreStore
 }
 
 // Prices says which price table the collector bills with, for settings.
@@ -51,18 +52,23 @@ type Config struct {
 	Keys *auth.Authenticator
 	// Prices is the table costs come from; nil shows none.
 	Prices Prices
-	Logger *slog.Logger
+	// ScoreConfigsChanged is told the project whose score names changed,
+	// so that ingest checks scores against the new ones at once; nil
+	// tells no one.
+	ScoreConfigsChanged func(projectID int64)
+	Logger              *slog.Logger
 }
 
 // Handler serves the pages.
 type Handler struct {
-	store       Store
-	sessions    *sessions
-	keys        *auth.Authenticator
-	log         *slog.Logger
-	throttle    *loginThrottle
-	bcryptSlots chan struct{}
-	prices      Prices
+	store          Store
+	sessions       *sessions
+	keys           *auth.Authenticator
+	log            *slog.Logger
+	throttle       *loginThrottle
+	bcryptSlots    chan struct{}
+	prices         Prices
+	configsChanged func(projectID int64)
 }
 
 // New returns the UI.
@@ -70,8 +76,12 @@ func New(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	changed := cfg.ScoreConfigsChanged
+	if changed == nil {
+		changed = func(int64) {}
+	}
 	return &Handler{store: cfg.Store, sessions: &sessions{secret: cfg.Secret, now: time.Now, store: cfg.Store}, keys: cfg.Keys, log: cfg.Logger, prices: cfg.Prices,
-		throttle: newLoginThrottle(time.Now), bcryptSlots: make(chan struct{}, max(2, runtime.NumCPU()/2))}
+		throttle: newLoginThrottle(time.Now), bcryptSlots: make(chan struct{}, max(2, runtime.NumCPU()/2)), configsChanged: changed}
 }
 
 // Routes mounts the pages on r: one line per page. Pages, stylesheets and
@@ -100,11 +110,16 @@ func (h *Handler) routes(r chi.Router) {
 		r.Post("/project", h.switchProject)
 		r.Get("/traces", h.tracesPage)
 		r.Get("/traces/{traceID}", h.tracePage)
+		r.Post("/traces/{traceID}/scores", h.addScore)
+		r.Post("/traces/{traceID}/scores/{scoreID}", h.editScore)
+		r.Post("/traces/{traceID}/scores/{scoreID}/delete", h.deleteScore)
 		r.Get("/dashboard", h.dashboardPage)
 		r.Get("/settings", h.settingsPage)
 		r.Post("/settings/projects", h.createProject)
 		r.Post("/settings/keys", h.createKey)
 		r.Post("/settings/keys/{keyID}/revoke", h.revokeKey)
+		r.Post("/settings/scores", h.putScoreConfig)
+		r.Post("/settings/scores/remove", h.removeScoreConfig)
 		r.Post("/settings/members", h.addMember)
 		r.Post("/settings/members/{userID}/remove", h.removeMember)
 		r.Post("/settings/users", h.createUser)
