@@ -19,7 +19,7 @@ bench:
 # test, which otherwise writes them to a temporary folder.
 screenshots:
 	scripts/deps.sh
-	cd sdk/llmtest && TRACIUM_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestBrowserShowsCapturedCalls' .
+	cd sdk/llmtest && TRACIUM_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestBrowserShowsCapturedCalls|TestBrowserScores' .
 
 # Regenerates the templ views (server/ui/*_templ.go), which are committed.
 generate:

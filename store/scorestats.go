@@ -131,6 +131,8 @@ func (q ScoreQuery) Validate() error {
 type ScoreRow struct {
 	Key    string    `json:"key"`
 	Bucket time.Time `json:"bucket,omitzero"`
+	// Type is the type of every score of the row; empty when they differ.
+	Type ScoreType `json:"type,omitempty"`
 	ScoreStats
 }
 
@@ -155,9 +157,13 @@ func FoldScoreRows(rows []GroupedScoreCount, byTime bool) []ScoreRow {
 			r.Bucket = time.Time{}
 		}
 		if n := len(out); n == 0 || out[n-1].Key != r.Key {
-			out = append(out, ScoreRow{Key: r.Key, Bucket: r.Bucket})
+			out = append(out, ScoreRow{Key: r.Key, Bucket: r.Bucket, Type: r.Type})
 		}
-		out[len(out)-1].add(r.ScoreCount)
+		last := &out[len(out)-1]
+		if last.Type != r.Type {
+			last.Type = ""
+		}
+		last.add(r.ScoreCount)
 	}
 	for i := range out {
 		out[i].finish()

@@ -39,6 +39,9 @@ const (
 	demoPassword = "demo-password-for-the-ui"
 	demoQuestion = "Where is the Eiffel Tower, and what is the weather there?"
 	demoAnswer   = "In Paris; it is sunny."
+	// The score the application gives each run, through the SDK.
+	demoCheck        = "answered_both"
+	demoCheckComment = "names the place and the weather"
 )
 
 // demoCall is one LLM call of the run and what its span must show.
@@ -98,6 +101,12 @@ func startDemo(t *testing.T, opts ...collectortest.Option) *demoApp {
 			return
 		}
 		run.RecordOutput(map[string]string{"answer": demoAnswer})
+		// The application's own check of the run, as an online evaluator
+		// would score it.
+		if err := tc.Score(ctx, run.TraceID(), demoCheck, true, tracium.WithScoreComment(demoCheckComment)); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 		fmt.Fprint(w, run.TraceID())
 	})
 	srv := httptest.NewServer(tc.HTTPMiddleware(mux))

@@ -58,7 +58,10 @@ func (h *Handler) scoreBoard(r *http.Request, projectID int64, rangeName string,
 	for _, n := range names {
 		st := ScoreNameStat{Name: n.Key, Count: formatCount(n.Count), Average: "–", Selected: n.Key == b.Name,
 			URL: "/dashboard?" + url.Values{"range": {rangeName}, "score": {n.Key}}.Encode() + "#scores"}
-		if n.Average != nil {
+		switch {
+		case n.Average != nil && n.Type == store.ScoreBoolean:
+			st.Average = chart.FormatPercent(*n.Average) + " true"
+		case n.Average != nil:
 			st.Average = formatScore(*n.Average)
 		}
 		b.Names = append(b.Names, st)

@@ -384,6 +384,8 @@ func testScoreMetrics(t *testing.T, newStore NewStore) {
 	mustEqual(t, "quality count", names["quality"].Count, int64(4))
 	approx(t, "quality average", deref(names["quality"].Average), (1+0.2+0.6+0)/4)
 	approx(t, "resolved share", deref(names["resolved"].Average), 0.5)
+	mustEqual(t, "quality type", names["quality"].Type, store.ScoreNumeric)
+	mustEqual(t, "resolved type", names["resolved"].Type, store.ScoreBoolean)
 	if tone := names["tone"]; tone.Average != nil || len(tone.Labels) != 1 || tone.Labels[0].Count != 2 {
 		t.Errorf("tone by name = %+v", tone)
 	}
