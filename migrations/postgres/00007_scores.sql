@@ -19,7 +19,11 @@ CREATE TABLE scores (
     updated_at     timestamptz,
     PRIMARY KEY (project_id, score_id)
 );
-CREATE INDEX scores_trace ON scores (project_id, trace_id);
+-- A page of traces sums up its scores from scores_trace alone; the trace
+-- list's score filters find their traces in scores_match (a value range
+-- or, value being NULL, a label, of one name).
+CREATE INDEX scores_trace ON scores (project_id, trace_id, name, data_type, label, value);
+CREATE INDEX scores_match ON scores (project_id, name, value, label, trace_id);
 CREATE INDEX scores_recent ON scores (project_id, scored_at DESC, score_id DESC);
 CREATE INDEX scores_name ON scores (project_id, name, scored_at DESC);
 

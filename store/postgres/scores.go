@@ -112,8 +112,8 @@ func (q *query) valueRange(alias string, lo, hi *float64, label string) {
 	if hi != nil {
 		q.where(alias+".value <= %s", *hi)
 	}
-	if label != "" {
-		q.where(alias+".data_type = 'categorical' AND "+alias+".label = %s", label)
+	if label != "" { // only a label's value is NULL
+		q.where(alias+".value IS NULL AND "+alias+".label = %s", label)
 	}
 }
 

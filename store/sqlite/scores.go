@@ -143,19 +143,21 @@ func addValueRange(w *where, alias string, lo, hi *float64, label string) {
 	if hi != nil {
 		w.add(alias+".value <= ?", *hi)
 	}
-	if label != "" {
-		w.add(alias+".data_type = 'categorical' AND "+alias+".label = ?", label)
+	if label != "" { // only a label's value is NULL
+		w.add(alias+".value IS NULL AND "+alias+".label = ?", label)
 	}
 }
 
 // scoreMatch adds the condition of a trace filter on scores to w.
 func scoreMatch(w *where, projectID int64, m store.ScoreMatch) {
 	sub := &where{conds: []string{"sc.project_id = ?"}, args: []any{projectID}}
+	from := "scores sc"
 	if m.Name != "" {
 		sub.add("sc.name = ?", m.Name)
+		from += " INDEXED BY scores_match" // not the primary key, as SQLite would without statistics
 	}
 	addValueRange(sub, "sc", m.Min, m.Max, m.Label)
-	w.add("traces.trace_id IN (SELECT sc.trace_id FROM scores sc WHERE "+sub.String()+")", sub.args...)
+	w.add("traces.trace_id IN (SELECT sc.trace_id FROM "+from+" WHERE "+sub.String()+")", sub.args...)
 }
 
 // GetScore returns one score.
@@ -209,7 +211,9 @@ func (s *Store) withScores(ctx context.Context, projectID int64, traces []store.
 	rows, err := queryAll(ctx, s.read, func(row scanner) (store.TraceScoreCount, error) {
 		var r store.TraceScoreCount
 		return r, row.Scan(&r.TraceID, &r.Name, &r.Type, &r.Label, &r.Count, &r.Sum)
-	}, `SELECT trace_id, name, data_type, label, count(*), coalesce(sum(value), 0) FROM scores
+	}, // Without statistics SQLite would rather walk the project's scores
+		// by primary key than look up fifty traces by index.
+		`SELECT trace_id, name, data_type, label, count(*), coalesce(sum(value), 0) FROM scores INDEXED BY scores_trace
 WHERE project_id = ? AND trace_id IN (?`+repeatPlaceholders(len(traces)-1)+`)
 GROUP BY trace_id, name, data_type, label`, args...)
 	if err != nil {
