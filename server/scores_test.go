@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -15,6 +16,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/tracium/tracium/internal/pgtest"
 	"github.com/tracium/tracium/server"
 	"github.com/tracium/tracium/store"
 	"github.com/tracium/tracium/store/storetest"
@@ -357,4 +359,88 @@ func bcryptHash(t *testing.T, password string) []byte {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// TestScoresDuringDatabaseOutage cuts the collector off from PostgreSQL:
+// scores posted to the REST API and sent in ingest batches are still
+// answered 202, since they wait on JetStream, and once the database is
+// back each is stored once.
+func TestScoresDuringDatabaseOutage(t *testing.T) {
+	t.Parallel()
+	direct := pgtest.NewDatabase(t)
+	u, err := url.Parse(direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := startProxy(t, u.Host)
+	u.Host = px.addr()
+	b := setup(t, options{databaseURL: u.String()})
+	st := openStore(t, server.Config{DatabaseURL: direct})
+	p, err := st.GetProjectByName(t.Context(), server.DefaultProject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PutScoreConfig(t.Context(), store.ScoreConfig{ProjectID: p.ID, Name: "helpfulness", Type: store.ScoreNumeric, Max: ptr(1.0)}); err != nil {
+		t.Fatal(err)
+	}
+	tid := storetest.NewTraceID()
+	api := b.url + "/api/v1/scores"
+	score := func(name string, v float64) []byte {
+		return []byte(fmt.Sprintf(`{"trace_id":%q,"name":%q,"value":%v}`, tid, name, v))
+	}
+	if code, raw := call(t, http.DefaultClient, "POST", api, b.key, score("helpfulness", 0.5), nil); code != http.StatusAccepted {
+		t.Fatalf("before the outage: %d %s", code, raw)
+	}
+	waitScores(t, b.url, b.key, "trace_id="+tid, 1)
+
+	px.setDown(true)
+	for i := range 5 {
+		if code, raw := call(t, http.DefaultClient, "POST", api, b.key, score(fmt.Sprintf("during-%d", i), float64(i)), nil); code != http.StatusAccepted {
+			t.Fatalf("while the database is down: %d %s", code, raw)
+		}
+	}
+	// The configuration known before the outage still checks scores.
+	if code, _ := call(t, http.DefaultClient, "POST", api, b.key, score("helpfulness", 7), nil); code != http.StatusBadRequest {
+		t.Errorf("an out-of-range score while the database is down: %d, want 400", code)
+	}
+	r := b.post(t, b.key, []byte(`{"scores":[{"trace_id":"`+tid+`","name":"from-ingest","value":true}]}`))
+	if r.status != http.StatusAccepted {
+		t.Fatalf("an ingest batch of scores while the database is down: %d %s", r.status, r.Error.Message)
+	}
+	time.Sleep(time.Second)
+	if l, err := st.ListScores(t.Context(), p.ID, store.ScoreFilter{TraceID: tid}, store.Page{}); err != nil || len(l.Scores) != 1 {
+		t.Fatalf("scores written through a cut connection: %d, %v", len(l.Scores), err)
+	}
+	px.setDown(false)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		l, err := st.ListScores(t.Context(), p.ID, store.ScoreFilter{TraceID: tid}, store.Page{})
+		if err == nil && len(l.Scores) == 7 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the outage: %d scores stored, want 7 (%v)", len(l.Scores), err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestScoresQueueUnavailable stops the external NATS: POST /api/v1/scores
+// answers 503 with Retry-After and stores nothing.
+func TestScoresQueueUnavailable(t *testing.T) {
+	t.Parallel()
+	ns := startNATS(t, t.TempDir())
+	b := setup(t, options{configure: func(c *server.Config) { c.NATSURL = ns.ClientURL() }})
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	req, _ := http.NewRequest("POST", b.url+"/api/v1/scores", strings.NewReader(`{"trace_id":"`+storetest.NewTraceID()+`","name":"q","value":1}`))
+	req.Header.Set("Authorization", "Bearer "+b.key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("with NATS down: %d, Retry-After %q; want 503", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
 }
