@@ -10,16 +10,19 @@ run:
 test:
 	scripts/test.sh
 
-# Benchmarks beside their peers (raw pgx.CopyFrom); see README for figures.
+# Benchmarks beside their peers (raw pgx.CopyFrom; the span stream in one
+# replica beside three); see README and docs/scaling.md for figures.
 bench:
 	scripts/deps.sh
 	go test -run '^$$' -bench . -benchmem -benchtime 3x ./store/...
+	go test -run '^$$' -bench Publish -benchtime 2000x ./server/queue/
 
 # Refreshes the README's screenshots (docs/screenshots) from the browser
 # test, which otherwise writes them to a temporary folder.
 screenshots:
 	scripts/deps.sh
 	cd sdk/llmtest && TRACIUM_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestBrowserShowsCapturedCalls|TestBrowserScores' .
+	cd sdk/contrib/eino/e2e && TRACIUM_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestEinoEndToEnd' .
 
 # Regenerates the templ views (server/ui/*_templ.go), which are committed.
 generate:

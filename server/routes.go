@@ -26,9 +26,9 @@ func (s *Server) routes() http.Handler {
 	})
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", s.metrics)
-	pages := ui.New(ui.Config{Store: s.store, Secret: s.Bootstrap.SessionSecret, Keys: s.auth, Prices: s.prices,
-		ScoreConfigsChanged: s.ingest.ForgetScoreConfigs, Logger: s.log})
-	query.New(s.store, firstOf(query.FromAPIKey(s.auth), pages.CallerOfSession), s.ingest, s.log).Routes(r)
+	pages := ui.New(ui.Config{Store: s.store, Traces: s.reads, Secret: s.Bootstrap.SessionSecret, Keys: s.auth, Prices: s.prices,
+		RetentionDays: s.cfg.RetentionDays, ScoreConfigsChanged: s.ingest.ForgetScoreConfigs, Logger: s.log})
+	query.New(s.reads, firstOf(query.FromAPIKey(s.auth), pages.CallerOfSession), s.ingest, s.log).Routes(r)
 	pages.Routes(r)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		respond.Fail(w, r, s.log, respond.NewProblem(store.ErrNotFound, "", "no such endpoint"))
@@ -52,6 +52,15 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	if err := s.queue.Ping(ctx); err != nil {
 		s.log.Warn("readiness: queue unreachable", "err", err)
 		status["queue"], code = "unreachable", http.StatusServiceUnavailable
+	}
+	// An unreachable replica is reported, not failed: ingest, which does
+	// not read it, goes on; the reads answer 503 meanwhile.
+	if s.replica != nil {
+		status["read_replica"] = "ok"
+		if err := s.replica.Ping(ctx); err != nil {
+			s.log.Warn("readiness: read replica unreachable", "err", err)
+			status["read_replica"] = "unreachable"
+		}
 	}
 	if code == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", strconv.Itoa(respond.RetryAfterSeconds))

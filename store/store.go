@@ -37,13 +37,9 @@ type Store interface {
 	UserStore
 	MemberStore
 	SessionStore
+	RetentionStore
 	ScoreStore
 
-	// DeleteTracesBefore removes the project's traces that started before
-	// cutoff, with all their spans and scores, and returns how many traces
-	// went. Scores given before cutoff whose trace was never stored go
-	// too.
-	DeleteTracesBefore(ctx context.Context, projectID int64, cutoff time.Time) (int64, error)
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

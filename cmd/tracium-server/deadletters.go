@@ -43,7 +43,7 @@ func deadLetters(ctx context.Context, args []string, getenv func(string) string,
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	q, err := queue.Open(ctx, queue.Config{URL: cfg.NATSURL, DataDir: cfg.DataDir})
+	q, err := queue.Open(ctx, cfg.QueueConfig())
 	if err != nil {
 		fmt.Fprintln(errOut, "tracium-server:", err)
 		return 1

@@ -117,17 +117,23 @@ func (b *Browser) Screenshot(name string) string {
 	return path
 }
 
-// LoadTime navigates to url and returns how long the page took until its
-// load event, by the browser's Navigation Timing.
-func (b *Browser) LoadTime(url string) time.Duration {
+// Timing is what a navigation took, by the browser's Navigation Timing,
+// from its start: FirstByte until the response's first byte arrived (the
+// server's share), Load until the load event (what a person waits for).
+type Timing struct {
+	FirstByte, Load time.Duration
+}
+
+// LoadTime navigates to url and returns how long the page took.
+func (b *Browser) LoadTime(url string) Timing {
 	b.t.Helper()
 	b.Do("open "+url, chromedp.Navigate(url))
-	ms, err := chromedp.Run(b.ctx, chromedp.Evaluate[float64](
-		`(() => { const n = performance.getEntriesByType('navigation')[0]; return n.loadEventEnd - n.startTime; })()`))
-	if err != nil {
+	ms, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]float64](
+		`(() => { const n = performance.getEntriesByType('navigation')[0]; return [n.responseStart - n.startTime, n.loadEventEnd - n.startTime]; })()`))
+	if err != nil || len(ms) != 2 {
 		b.t.Fatalf("browser: navigation timing of %s: %v", url, err)
 	}
-	return time.Duration(ms * float64(time.Millisecond))
+	return Timing{FirstByte: time.Duration(ms[0] * float64(time.Millisecond)), Load: time.Duration(ms[1] * float64(time.Millisecond))}
 }
 
 func quote(s string) string {

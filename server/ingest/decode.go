@@ -191,14 +191,20 @@ func decodeSpans(raw []json.RawMessage, now time.Time, window store.Window) ([]s
 			rejected = append(rejected, Rejection{Index: i, Reason: describeJSONError(r, err)})
 			continue
 		}
-		s.Normalize()
-		if err := s.ValidateAt(now, window); err != nil {
+		if err := check(&s, now, window); err != nil {
 			rejected = append(rejected, Rejection{Index: i, Reason: err.Error()})
 			continue
 		}
 		spans = append(spans, s)
 	}
 	return spans, rejected
+}
+
+// check normalizes s and reports why it cannot be accepted at now, or
+// nil: the one rule every ingest endpoint applies to a span.
+func check(s *store.Span, now time.Time, window store.Window) error {
+	s.Normalize()
+	return s.ValidateAt(now, window)
 }
 
 // describeJSONError names the field at fault where it can: a client

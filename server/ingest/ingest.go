@@ -19,6 +19,7 @@ import (
 
 	"github.com/tracium/tracium/server/auth"
 	"github.com/tracium/tracium/server/metrics"
+	"github.com/tracium/tracium/server/queue"
 	"github.com/tracium/tracium/server/respond"
 	"github.com/tracium/tracium/store"
 )
@@ -55,6 +56,10 @@ type Config struct {
 	Window store.Window
 	// PublishTimeout bounds the wait for the queue's acknowledgement.
 	PublishTimeout time.Duration
+	// BodyTimeout bounds the time an OTLP/gRPC export's message takes to
+	// arrive once admitted; DefaultBodyTimeout. (HTTP bodies are bounded
+	// by the server's router.)
+	BodyTimeout time.Duration
 	// ScoreConfigs are the projects' score names, which scores are
 	// checked against; nil checks none.
 	ScoreConfigs ScoreConfigs
@@ -72,6 +77,7 @@ const (
 	DefaultMemoryBytes    = 256 << 20
 	DefaultBudgetWait     = time.Second
 	DefaultPublishTimeout = 10 * time.Second
+	DefaultBodyTimeout    = 30 * time.Second
 )
 
 // MinMemoryBytes is the least MemoryBytes that lets one body of
@@ -88,6 +94,7 @@ func (c *Config) validate() error {
 	c.MemoryBytes = cmp.Or(c.MemoryBytes, DefaultMemoryBytes)
 	c.BudgetWait = cmp.Or(c.BudgetWait, DefaultBudgetWait)
 	c.PublishTimeout = cmp.Or(c.PublishTimeout, DefaultPublishTimeout)
+	c.BodyTimeout = cmp.Or(c.BodyTimeout, DefaultBodyTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -125,20 +132,29 @@ func New(cfg Config, a Authenticator, q Publisher) (*Handler, error) {
 		cfg: cfg, auth: a, queue: q,
 		limiter:        newRateLimiter(cfg.RateLimit, cfg.RateBurst),
 		budget:         newBudget(cfg.MaxConcurrent, cfg.MemoryBytes, cfg.BudgetWait),
-		requests:       cfg.Metrics.NewCounter("tracium_ingest_requests_total", "Ingest requests by response status.", "status"),
-		accepted:       cfg.Metrics.NewCounter("tracium_ingest_spans_accepted_total", "Spans accepted and queued."),
-		rejected:       cfg.Metrics.NewCounter("tracium_ingest_spans_rejected_total", "Spans rejected as invalid."),
-		refused:        cfg.Metrics.NewCounter("tracium_ingest_overloaded_total", "Ingest requests refused with 503 at the concurrency or memory limit."),
+		requests:       cfg.Metrics.NewCounter("tracium_ingest_requests_total", "Ingest requests by endpoint and response status (HTTP status, or gRPC code).", "endpoint", "status"),
+		accepted:       cfg.Metrics.NewCounter("tracium_ingest_spans_accepted_total", "Spans accepted and queued, by endpoint.", "endpoint"),
+		rejected:       cfg.Metrics.NewCounter("tracium_ingest_spans_rejected_total", "Spans rejected as invalid, by endpoint.", "endpoint"),
+		refused:        cfg.Metrics.NewCounter("tracium_ingest_overloaded_total", "Ingest requests refused at the concurrency or memory limit, by endpoint.", "endpoint"),
 		configs:        &configCache{src: cfg.ScoreConfigs, m: map[int64]cachedConfigs{}},
-		acceptedScores: cfg.Metrics.NewCounter("tracium_ingest_scores_accepted_total", "Scores accepted and queued."),
-		rejectedScores: cfg.Metrics.NewCounter("tracium_ingest_scores_rejected_total", "Scores rejected as invalid."),
+		acceptedScores: cfg.Metrics.NewCounter("tracium_ingest_scores_accepted_total", "Scores accepted and queued, by endpoint.", "endpoint"),
+		rejectedScores: cfg.Metrics.NewCounter("tracium_ingest_scores_rejected_total", "Scores rejected as invalid, by endpoint.", "endpoint"),
 	}, nil
 }
 
 // Routes mounts the ingest API on r.
 func (h *Handler) Routes(r chi.Router) {
 	r.Post("/v1/ingest", h.ingest)
+	r.Post("/v1/traces", h.otlpHTTP)
 }
+
+// Endpoints, as the metrics name them.
+const (
+	endpointIngest   = "/v1/ingest"
+	endpointOTLPHTTP = "/v1/traces"
+	endpointOTLPGRPC = "otlp-grpc"
+	endpointScores   = "/api/v1/scores"
+)
 
 // acceptedBody is the 202 and 207 response (tracium.IngestResponse).
 type acceptedBody struct {
@@ -153,10 +169,10 @@ type acceptedBody struct {
 // key cannot make the collector hold its body.
 func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
-	defer func() { h.requests.Inc(strconv.Itoa(sw.status)) }()
+	defer func() { h.requests.Inc(endpointIngest, strconv.Itoa(sw.status)) }()
 	w = sw
 
-	key, err := h.authenticate(r)
+	key, err := h.authenticate(r.Context(), r.Header.Get("Authorization"))
 	if err != nil {
 		if errors.Is(err, auth.ErrUnauthorized) {
 			hangUp(w)
@@ -187,8 +203,8 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.rejected.Add(float64(len(b.rejected)))
-	h.rejectedScores.Add(float64(len(b.rejectedScores)))
+	h.rejected.Add(float64(len(b.rejected)), endpointIngest)
+	h.rejectedScores.Add(float64(len(b.rejectedScores)), endpointIngest)
 	if len(b.spans) == 0 && len(b.scores) == 0 {
 		if len(b.rejected) == 0 && len(b.rejectedScores) == 0 {
 			respond.JSON(w, http.StatusAccepted, acceptedBody{})
@@ -213,8 +229,8 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) {
 			respond.NewProblem(respond.ErrUnavailable, "", "the span queue is unavailable; nothing was stored, retry later"), err))
 		return
 	}
-	h.accepted.Add(float64(len(b.spans)))
-	h.acceptedScores.Add(float64(len(b.scores)))
+	h.accepted.Add(float64(len(b.spans)), endpointIngest)
+	h.acceptedScores.Add(float64(len(b.scores)), endpointIngest)
 	status := http.StatusAccepted
 	if len(b.rejected) > 0 || len(b.rejectedScores) > 0 {
 		status = http.StatusMultiStatus
@@ -263,6 +279,21 @@ func (h *Handler) read(r *http.Request, c *claim, key store.APIKey) (decoded, er
 // fail answers err through the one error map, with the codes clients of
 // ingest know.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	respond.Fail(w, r, h.cfg.Logger, h.explain(w, r, endpointIngest, err))
+}
+
+// explain is problem plus the headers an HTTP answer to it calls for.
+func (h *Handler) explain(w http.ResponseWriter, r *http.Request, endpoint string, err error) error {
+	err = h.problem(endpoint, err)
+	if errors.Is(err, auth.ErrUnauthorized) && r.Header.Get("Authorization") != "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tracium", error="invalid_token"`)
+	}
+	return err
+}
+
+// problem turns the errors of reading a request into the problems the
+// client is told of, and counts the refusals.
+func (h *Handler) problem(endpoint string, err error) error {
 	switch {
 	case errors.Is(err, errTooLarge):
 		err = h.tooLarge()
@@ -272,22 +303,24 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		err = respond.NewProblem(respond.ErrTooLarge, "too_many_scores", fmt.Sprintf("more than %d scores in one request", h.cfg.MaxScores))
 	case errors.Is(err, errSlowBody):
 		err = respond.NewProblem(respond.ErrRequestTimeout, "body_timeout", "the body did not arrive within the read deadline")
+	case errors.Is(err, queue.ErrFull):
+		err = queueFull(err)
 	case errors.Is(err, respond.ErrOverloaded):
-		h.refused.Inc()
+		h.refused.Inc(endpoint)
 	case errors.Is(err, errMalformed):
 		err = respond.NewProblem(respond.ErrBadRequest, "malformed_json", err.Error())
-	case errors.Is(err, auth.ErrUnauthorized) && r.Header.Get("Authorization") != "":
-		w.Header().Set("WWW-Authenticate", `Bearer realm="tracium", error="invalid_token"`)
 	}
-	respond.Fail(w, r, h.cfg.Logger, err)
+	return err
 }
 
-func (h *Handler) authenticate(r *http.Request) (store.APIKey, error) {
-	secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+// authenticate resolves the key of an Authorization header (HTTP's, or
+// gRPC's metadata of the same name).
+func (h *Handler) authenticate(ctx context.Context, authorization string) (store.APIKey, error) {
+	secret, ok := strings.CutPrefix(authorization, "Bearer ")
 	if !ok {
 		return store.APIKey{}, respond.NewProblem(auth.ErrUnauthorized, "", "missing API key: send Authorization: Bearer sk_live_...")
 	}
-	key, err := h.auth.Authenticate(r.Context(), strings.TrimSpace(secret))
+	key, err := h.auth.Authenticate(ctx, strings.TrimSpace(secret))
 	switch {
 	case errors.Is(err, auth.ErrUnauthorized):
 		return key, respond.NewProblem(auth.ErrUnauthorized, "", "invalid or revoked API key")

@@ -98,11 +98,17 @@ func (c *chunker) flush() {
 // idempotencyKey names a request: the client's Idempotency-Key when it
 // sends one, else the hash of the body. Either is scoped by project.
 func idempotencyKey(r *http.Request, projectID int64, body []byte) string {
+	return requestID(projectID, r.Header.Get("Idempotency-Key"), body)
+}
+
+// requestID is idempotencyKey for a request whose client key (possibly
+// empty) and body are given.
+func requestID(projectID int64, clientKey string, body []byte) string {
 	h := sha256.New()
 	var pid [8]byte
 	binary.BigEndian.PutUint64(pid[:], uint64(projectID))
 	h.Write(pid[:])
-	if k := r.Header.Get("Idempotency-Key"); k != "" && len(k) <= 200 {
+	if k := clientKey; k != "" && len(k) <= 200 {
 		h.Write([]byte("key:" + k))
 	} else {
 		h.Write(body)

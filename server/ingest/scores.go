@@ -191,23 +191,27 @@ type postedBody struct {
 // it. 202 means the scores are queued durably; they are readable once the
 // writer has stored them, moments later.
 func (h *Handler) PostScores(w http.ResponseWriter, r *http.Request, c auth.Caller) {
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() { h.requests.Inc(endpointScores, strconv.Itoa(sw.status)) }()
+	w = sw
+	fail := func(err error) { respond.Fail(w, r, h.cfg.Logger, h.explain(w, r, endpointScores, err)) }
 	if !c.CanWrite() {
-		respond.Fail(w, r, h.cfg.Logger, respond.NewProblem(respond.ErrForbidden, "", "viewers cannot score traces"))
+		fail(respond.NewProblem(respond.ErrForbidden, "", "viewers cannot score traces"))
 		return
 	}
 	if c.KeyID != 0 && !h.limiter.allow(c.KeyID, time.Now()) {
-		respond.Fail(w, r, h.cfg.Logger, respond.NewProblem(respond.ErrRateLimited, "", "too many requests for this API key; retry after the Retry-After delay"))
+		fail(respond.NewProblem(respond.ErrRateLimited, "", "too many requests for this API key; retry after the Retry-After delay"))
 		return
 	}
 	limit := min(h.cfg.MaxBodyBytes, MaxScoreBodyBytes)
 	if r.ContentLength > limit {
 		hangUp(w)
-		h.fail(w, r, h.tooLargeFor(limit))
+		fail(h.tooLargeFor(limit))
 		return
 	}
 	claim, err := h.budget.enter(r.Context())
 	if err != nil {
-		h.fail(w, r, err)
+		fail(err)
 		return
 	}
 	defer claim.release()
@@ -217,22 +221,22 @@ func (h *Handler) PostScores(w http.ResponseWriter, r *http.Request, c auth.Call
 		err = h.tooLargeFor(limit)
 	}
 	if err != nil {
-		h.fail(w, r, err)
+		fail(err)
 		return
 	}
 	raw, err := splitScores(body)
 	if err != nil {
-		h.fail(w, r, err)
+		fail(err)
 		return
 	}
 	configs, err := h.configs.get(r.Context(), c.ProjectID)
 	if err != nil {
-		h.fail(w, r, err)
+		fail(err)
 		return
 	}
 	key := idempotencyKey(r, c.ProjectID, body)
 	scores, rejected := decodeScores(raw, time.Now(), h.cfg.Window, configs, c, store.SourceAPI, key)
-	h.rejectedScores.Add(float64(len(rejected)))
+	h.rejectedScores.Add(float64(len(rejected)), endpointScores)
 	if len(rejected) > 0 {
 		msg := fmt.Sprintf("score %d: %s", rejected[0].Index, rejected[0].Reason)
 		if len(raw) == 1 {
@@ -245,11 +249,11 @@ func (h *Handler) PostScores(w http.ResponseWriter, r *http.Request, c auth.Call
 		return
 	}
 	if err := h.publish(r.Context(), c.ProjectID, key, nil, nil, scores); err != nil {
-		h.fail(w, r, fmt.Errorf("project %d: %w: %w", c.ProjectID,
+		fail(fmt.Errorf("project %d: %w: %w", c.ProjectID,
 			respond.NewProblem(respond.ErrUnavailable, "", "the queue is unavailable; nothing was stored, retry later"), err))
 		return
 	}
-	h.acceptedScores.Add(float64(len(scores)))
+	h.acceptedScores.Add(float64(len(scores)), endpointScores)
 	ids := make([]string, len(scores))
 	for i, sc := range scores {
 		ids[i] = sc.ID

@@ -48,7 +48,7 @@ func (h *Handler) dashboardPage(w http.ResponseWriter, r *http.Request) {
 		if err := r.Context().Err(); err != nil {
 			return nil
 		}
-		rows, err := h.store.UsageMetrics(r.Context(), s.project.ID, store.UsageQuery{Since: until.Add(-rg.span), Until: until, GroupBy: g})
+		rows, err := h.traces.UsageMetrics(r.Context(), s.project.ID, store.UsageQuery{Since: until.Add(-rg.span), Until: until, GroupBy: g})
 		if err != nil {
 			h.log.Warn("dashboard: usage", "err", err)
 		}

@@ -23,10 +23,11 @@ type SettingsView struct {
 	Projects                        []ProjectRow
 	Keys                            []KeyRow
 	Members                         []MemberRow
+	Users                           []UserRow
+	Retention                       RetentionView
 	// ScoreConfigs are the project's score names; admins change them.
 	ScoreConfigs    []ScoreConfigRow
 	CanManageScores bool
-	Users           []UserRow
 	// Prices names the price table costs come from.
 	Prices        string
 	NewSecret     string // a key just created: shown this once
@@ -83,6 +84,7 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, status 
 		h.storeError(w, r, err)
 		return
 	}
+	v.Retention = h.retentionView(r, s)
 	if h.prices != nil {
 		v.Prices = h.prices.Source() + " · prices as of " + h.prices.AsOf() + " · " + formatCount(int64(h.prices.Len())) + " models"
 	}

@@ -97,7 +97,7 @@ type Fact struct{ Label, Value string }
 // links repeat them.
 const (
 	openAllBelow  = 300
-	rowsStep      = 500
+	rowsStep      = 200
 	maxRows       = 10_000
 	rawLimit      = 64 << 10
 	maxStateIDs   = 64
@@ -120,7 +120,7 @@ func (h *Handler) renderTrace(w http.ResponseWriter, r *http.Request, status int
 	// The tree's columns only: the selected span's payloads are read on
 	// their own below, so a 10,000-span trace does not read 12 MB to
 	// draw 500 rows.
-	d, err := h.store.GetTraceTree(r.Context(), s.project.ID, chi.URLParam(r, "traceID"))
+	d, err := h.traces.GetTraceTree(r.Context(), s.project.ID, chi.URLParam(r, "traceID"))
 	if errors.Is(err, store.ErrNotFound) {
 		h.errorPage(w, r, http.StatusNotFound, "No such trace in this project.")
 		return
@@ -156,7 +156,7 @@ func (h *Handler) renderTrace(w http.ResponseWriter, r *http.Request, status int
 		sel, ok = t.opening()
 	}
 	if ok {
-		sp, err := h.store.GetSpan(r.Context(), s.project.ID, d.TraceID, d.Spans[sel].SpanID)
+		sp, err := h.traces.GetSpan(r.Context(), s.project.ID, d.TraceID, d.Spans[sel].SpanID)
 		if err != nil {
 			h.storeError(w, r, err)
 			return
@@ -182,7 +182,7 @@ func (h *Handler) graphOf(r *http.Request, projectID int64, d store.TraceDetail,
 		if d.Spans[i].Type != store.SpanGraph || len(moves) >= maxGraphSpans {
 			continue
 		}
-		sp, err := h.store.GetSpan(r.Context(), projectID, d.TraceID, d.Spans[i].SpanID)
+		sp, err := h.traces.GetSpan(r.Context(), projectID, d.TraceID, d.Spans[i].SpanID)
 		if err != nil {
 			h.log.Warn("ui: graph span", "err", err)
 			continue

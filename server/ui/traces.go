@@ -55,7 +55,7 @@ func (h *Handler) tracesPage(w http.ResponseWriter, r *http.Request) {
 	if page.Limit == 0 {
 		page.Limit = 50
 	}
-	list, err := h.store.ListTraces(r.Context(), s.project.ID, f, page)
+	list, err := h.traces.ListTraces(r.Context(), s.project.ID, f, page)
 	if errors.Is(err, store.ErrInvalid) {
 		v.Error = strings.TrimPrefix(err.Error(), store.ErrInvalid.Error()+": ")
 		h.render(w, r, http.StatusBadRequest, TracesPage(v))

@@ -33,6 +33,8 @@ type Store interface {
 	store.UserStore
 	store.MemberStore
 	store.SessionStore
+	SetProjectRetention(ctx context.Context, projectID int64, days int) (store.Project, error)
+	LastRetentionRun(ctx context.Context) (store.RetentionRun, error)
 	store.ScoreStore
 }
 
@@ -45,8 +47,14 @@ type Prices interface {
 
 // Config is what the UI needs.
 type Config struct {
-	Store  Store
-	Secret []byte // signs sessions
+	Store Store
+	// Traces, when set, is where the trace pages and the dashboard read
+	// (a read replica); Store otherwise. Sign-in, sessions, memberships
+	// and settings always use Store.
+	Traces store.TraceReader
+	// RetentionDays is the server-wide retention settings shows.
+	RetentionDays int
+	Secret        []byte // signs sessions
 	// Keys is told about revoked keys, so that they stop working at once
 	// in this process.
 	Keys *auth.Authenticator
@@ -61,13 +69,16 @@ type Config struct {
 
 // Handler serves the pages.
 type Handler struct {
-	store          Store
-	sessions       *sessions
-	keys           *auth.Authenticator
-	log            *slog.Logger
-	throttle       *loginThrottle
-	bcryptSlots    chan struct{}
-	prices         Prices
+	store       Store
+	traces      store.TraceReader
+	retention   int
+	sessions    *sessions
+	keys        *auth.Authenticator
+	log         *slog.Logger
+	throttle    *loginThrottle
+	bcryptSlots chan struct{}
+	prices      Prices
+	// configsChanged is told the project whose score names changed.
 	configsChanged func(projectID int64)
 }
 
@@ -76,11 +87,14 @@ func New(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Traces == nil {
+		cfg.Traces = cfg.Store
+	}
 	changed := cfg.ScoreConfigsChanged
 	if changed == nil {
 		changed = func(int64) {}
 	}
-	return &Handler{store: cfg.Store, sessions: &sessions{secret: cfg.Secret, now: time.Now, store: cfg.Store}, keys: cfg.Keys, log: cfg.Logger, prices: cfg.Prices,
+	return &Handler{store: cfg.Store, traces: cfg.Traces, retention: cfg.RetentionDays, sessions: &sessions{secret: cfg.Secret, now: time.Now, store: cfg.Store}, keys: cfg.Keys, log: cfg.Logger, prices: cfg.Prices,
 		throttle: newLoginThrottle(time.Now), bcryptSlots: make(chan struct{}, max(2, runtime.NumCPU()/2)), configsChanged: changed}
 }
 
@@ -116,6 +130,7 @@ func (h *Handler) routes(r chi.Router) {
 		r.Get("/dashboard", h.dashboardPage)
 		r.Get("/settings", h.settingsPage)
 		r.Post("/settings/projects", h.createProject)
+		r.Post("/settings/retention", h.setRetention)
 		r.Post("/settings/keys", h.createKey)
 		r.Post("/settings/keys/{keyID}/revoke", h.revokeKey)
 		r.Post("/settings/scores", h.putScoreConfig)

@@ -264,7 +264,7 @@ func TestBigTrace(t *testing.T) {
 	b.login(t)
 	doc, code := b.page(t, "/traces/"+b.big)
 	rows := doc.Find(".tree-row[id]").Length()
-	if code != 200 || rows < 2 || rows > 500 || !strings.Contains(doc.Find(".hidden-note").Text(), "collapsed") {
+	if code != 200 || rows < 2 || rows > 200 || !strings.Contains(doc.Find(".hidden-note").Text(), "collapsed") {
 		t.Fatalf("10,000-span trace: %d, %d rows, note %q", code, rows, doc.Find(".hidden-note").Text())
 	}
 	toggle, ok := doc.Find(".tree-row a.toggle").First().Attr("href")

@@ -302,12 +302,3 @@ FROM `+from+` WHERE `+q.conds()+` GROUP BY 1, 2, 3, 4 ORDER BY `+g.key+` COLLATE
 	}
 	return store.FoldScoreRows(counts, sq.GroupBy == store.GroupByHour || sq.GroupBy == store.GroupByDay), nil
 }
-
-// deleteOrphanScores removes, inside a retention transaction after the
-// traces went, the scores given before cutoff whose trace was never
-// stored.
-func deleteOrphanScores(ctx context.Context, tx pgx.Tx, projectID int64, cutoff time.Time) error {
-	_, err := tx.Exec(ctx, `DELETE FROM scores s WHERE s.project_id = $1 AND s.scored_at < $2
-AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.project_id = $1 AND t.trace_id = s.trace_id)`, projectID, cutoff)
-	return err
-}

@@ -1,10 +1,8 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -210,9 +208,7 @@ WHERE project_id = $1 AND trace_id = $2 AND trace_day = $3`, projectID, traceID,
 	if err != nil {
 		return d, fmt.Errorf("get spans of %s: %w", traceID, mapError(err))
 	}
-	slices.SortFunc(d.Spans, func(a, b store.Span) int {
-		return cmp.Or(a.StartTime.Compare(b.StartTime), strings.Compare(a.SpanID, b.SpanID))
-	})
+	store.SortSpans(d.Spans)
 	return d, nil
 }
 
@@ -230,30 +226,4 @@ WHERE project_id = $1 AND trace_id = $2 AND span_id = $3
 		return store.Span{}, fmt.Errorf("get span %s/%s: %w", traceID, spanID, mapError(err))
 	}
 	return sp, nil
-}
-
-// DeleteTracesBefore deletes the project's traces that started before
-// cutoff, with their spans, in one transaction.
-func (s *Store) DeleteTracesBefore(ctx context.Context, projectID int64, cutoff time.Time) (int64, error) {
-	var n int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `
-WITH gone AS (
-    DELETE FROM traces WHERE project_id = $1 AND start_time < $2
-    RETURNING trace_id, trace_day
-), spans_gone AS (
-    DELETE FROM spans s USING gone g
-    WHERE s.project_id = $1 AND s.trace_id = g.trace_id AND s.trace_day = g.trace_day
-), scores_gone AS (
-    DELETE FROM scores sc USING gone g WHERE sc.project_id = $1 AND sc.trace_id = g.trace_id
-)
-SELECT count(*) FROM gone`, projectID, cutoff).Scan(&n); err != nil {
-			return err
-		}
-		return deleteOrphanScores(ctx, tx, projectID, cutoff)
-	})
-	if err != nil {
-		return 0, fmt.Errorf("delete traces: %w", mapError(err))
-	}
-	return n, nil
 }

@@ -288,13 +288,3 @@ FROM `+from+` WHERE `+w.String()+` GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, w.a
 	}
 	return store.FoldScoreRows(rows, q.GroupBy == store.GroupByHour || q.GroupBy == store.GroupByDay), nil
 }
-
-// deleteScoresBefore removes, inside a retention transaction and before
-// the traces go, the scores of the traces that started before cutoff and
-// the scores given before cutoff whose trace was never stored.
-func deleteScoresBefore(ctx context.Context, tx *sql.Tx, projectID int64, cutoff time.Time) error {
-	_, err := tx.ExecContext(ctx, `DELETE FROM scores WHERE project_id = ?1 AND (
-    trace_id IN (SELECT trace_id FROM traces WHERE project_id = ?1 AND start_time < ?2)
-    OR scored_at < ?2 AND trace_id NOT IN (SELECT trace_id FROM traces WHERE project_id = ?1))`, projectID, micros(cutoff))
-	return err
-}

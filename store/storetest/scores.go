@@ -567,10 +567,48 @@ func testScoreIsolation(t *testing.T, newStore NewStore) {
 	if err := a.store.DeleteScoreConfig(a.ctx, a.project.ID, "quality"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("A deletes B's config: %v", err)
 	}
-	if n, err := a.store.DeleteTracesBefore(a.ctx, a.project.ID, base.Add(365*24*time.Hour)); err != nil || n != 1 {
-		t.Fatalf("A's retention: %d, %v", n, err)
+	if n, err := a.store.DeleteTracesBefore(a.ctx, a.project.ID, base.Add(365*24*time.Hour)); err != nil || n.Traces != 1 {
+		t.Fatalf("A's retention: %+v, %v", n, err)
 	}
 	if got := b.scores(t, store.ScoreFilter{}); len(got) != 1 {
 		t.Errorf("A's retention took B's scores: %+v", got)
+	}
+}
+
+// testScoreDaysBefore: a server-wide retention takes the scores of the
+// traces it removes, in every project, and the scores given before its
+// cutoff whose trace never came; the rest stay.
+func testScoreDaysBefore(t *testing.T, newDatabase NewDatabase) {
+	s, _ := newDatabase(t)
+	ctx := t.Context()
+	cutoff := store.RetentionDayCutoff(time.Now(), 10)
+	p, err := s.CreateProject(ctx, "retention-scores-"+randomHex(6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := dayTrace(t, s, p.ID, day0().AddDate(0, 0, -30).Add(10*time.Hour), "old")[0].TraceID
+	kept := dayTrace(t, s, p.ID, day0().Add(-time.Hour), "kept")[0].TraceID
+	at := func(tid, name string, when time.Time) store.Score {
+		return store.Score{ID: NewScoreID(), TraceID: tid, Name: name, Value: store.NumberValue(1), Source: store.SourceAPI, Time: when}
+	}
+	if err := s.WriteScores(ctx, p.ID, []store.Score{
+		at(old, "of old", time.Now()),
+		at(kept, "of kept, given long ago", cutoff.Add(-20*24*time.Hour)),
+		at(NewTraceID(), "old orphan", cutoff.Add(-time.Hour)),
+		at(NewTraceID(), "new orphan", cutoff.Add(time.Hour)),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeleteDaysBefore(ctx, cutoff); err != nil {
+		t.Fatal(err)
+	}
+	l, err := s.ListScores(ctx, p.ID, store.ScoreFilter{}, store.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := scoreNames(l.Scores)
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"new orphan", "of kept, given long ago"}) {
+		t.Errorf("scores after the server-wide retention: %v", got)
 	}
 }
