@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -24,6 +25,8 @@ type Reader interface {
 	GetTrace(ctx context.Context, projectID int64, traceID string) (store.TraceDetail, error)
 	SearchSpans(ctx context.Context, projectID int64, f store.SpanFilter, p store.Page) (store.SpanList, error)
 	UsageMetrics(ctx context.Context, projectID int64, q store.UsageQuery) ([]store.UsageRow, error)
+	store.ConversationReader
+	ReadSpanBatch(ctx context.Context, projectID int64, batch store.SpanBatch) ([]store.Span, bool, error)
 	ListScores(ctx context.Context, projectID int64, f store.ScoreFilter, p store.Page) (store.ScoreList, error)
 	ScoreMetrics(ctx context.Context, projectID int64, q store.ScoreQuery) ([]store.ScoreRow, error)
 }
@@ -44,6 +47,9 @@ type Handler struct {
 	callerOf CallerOf
 	scores   ScorePoster
 	log      *slog.Logger
+	// exportStall bounds how long an export waits for its client to take
+	// each write.
+	exportStall time.Duration
 }
 
 // New returns the query API over st; scores, when not nil, takes the
@@ -52,7 +58,14 @@ func New(st Reader, callerOf CallerOf, scores ScorePoster, log *slog.Logger) *Ha
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{store: st, callerOf: callerOf, scores: scores, log: log}
+	return &Handler{store: st, callerOf: callerOf, scores: scores, log: log, exportStall: DefaultExportStall}
+}
+
+// WithExportStall sets how long an export waits for a client that stops
+// reading before it drops the connection (DefaultExportStall).
+func (h *Handler) WithExportStall(d time.Duration) *Handler {
+	h.exportStall = d
+	return h
 }
 
 // Routes mounts the API on r.
@@ -65,6 +78,12 @@ func (h *Handler) Routes(r chi.Router) {
 			r.Get("/traces/{traceID}", h.getTrace)
 			r.Get("/spans", h.searchSpans)
 			r.Get("/metrics/usage", h.usage)
+			r.Get("/sessions", h.listSessions)
+			r.Get("/sessions/{sessionID}", h.getSession)
+			r.Get("/users", h.listUsers)
+			r.Get("/users/{userID}", h.getUser)
+			r.Get("/export/traces", h.exportTraces)
+			r.Get("/export/traces/{traceID}", h.exportTrace)
 			r.Get("/scores", h.listScores)
 			r.Get("/metrics/scores", h.scoreMetrics)
 			if h.scores != nil {
@@ -94,11 +113,16 @@ func callerOf(r *http.Request) auth.Caller { return r.Context().Value(callerKey{
 
 func projectID(r *http.Request) int64 { return callerOf(r).ProjectID }
 
-// fail answers err through the one error map; a missing thing is a trace,
-// the one thing these reads look up by id.
+// fail answers err through the one error map; a missing trace says which
+// thing was missing.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	h.failMissing(w, r, err, "no such trace in this project")
+}
+
+// failMissing is fail with what a not-found says.
+func (h *Handler) failMissing(w http.ResponseWriter, r *http.Request, err error, missing string) {
 	if errors.Is(err, store.ErrNotFound) {
-		err = respond.NewProblem(store.ErrNotFound, "", "no such trace in this project")
+		err = respond.NewProblem(store.ErrNotFound, "", missing)
 	}
 	respond.Fail(w, r, h.log, err)
 }
