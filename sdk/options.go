@@ -48,6 +48,7 @@ type config struct {
 	autoLLMClients bool
 	autoLangChain  bool
 	autoLangGraph  bool
+	autoOTel       bool
 
 	llmDetection bool
 	llmHosts     []string
@@ -85,6 +86,7 @@ func defaultConfig() config {
 		autoLLMClients: DefaultAutoInstrument,
 		autoLangChain:  DefaultAutoInstrument,
 		autoLangGraph:  DefaultAutoInstrument,
+		autoOTel:       DefaultAutoInstrument,
 		llmDetection:   true,
 		batchSize:      DefaultBatchSize,
 		flushInterval:  DefaultFlushInterval,
@@ -185,6 +187,13 @@ func WithAutoInstrumentLangChain(on bool) Option {
 // on or off (on by default).
 func WithAutoInstrumentLangGraph(on bool) Option {
 	return func(c *config) { c.autoLangGraph = on }
+}
+
+// WithAutoInstrumentOpenTelemetry turns the OpenTelemetry bridge
+// (sdk/contrib/otel) on or off (on by default). Off, its span processor
+// sends nothing and OpenTelemetry spans no longer nest with Tracium's.
+func WithAutoInstrumentOpenTelemetry(on bool) Option {
+	return func(c *config) { c.autoOTel = on }
 }
 
 // WithLLMDetection turns the recording of LLM calls by Transport and

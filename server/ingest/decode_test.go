@@ -89,7 +89,10 @@ func TestEncodeChunks(t *testing.T) {
 	if len(spans) != 10 || len(rejected) != 0 {
 		t.Fatalf("decoded %d, rejected %v", len(spans), rejected)
 	}
-	chunks := batch.Chunks(spans, 1000)
+	chunks, err := batch.Chunks(spans, nil, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
 	total := 0
 	for _, c := range chunks {
 		if len(c) > 1000 {

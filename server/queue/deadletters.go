@@ -23,6 +23,8 @@ type DeadLetter struct {
 	Deliveries uint64    `json:"deliveries,omitempty"`
 	// Spans is how many spans the batch holds, -1 when it is not a batch.
 	Spans int `json:"spans"`
+	// Scores is how many scores it holds.
+	Scores int `json:"scores"`
 }
 
 func (q *Queue) deadStream(ctx context.Context) (jetstream.Stream, error) {
@@ -63,7 +65,9 @@ func (q *Queue) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
 func describeDead(m *jetstream.RawStreamMsg) DeadLetter {
 	d := DeadLetter{ID: m.Sequence, Time: m.Time.UTC(), Project: m.Header.Get(HeaderProject), Reason: m.Header.Get(HeaderReason), Spans: -1}
 	d.Deliveries, _ = strconv.ParseUint(m.Header.Get(HeaderDeliveries), 10, 64)
-	d.Spans = batch.Count(m.Data)
+	if spans, scores, ok := batch.Count(m.Data); ok {
+		d.Spans, d.Scores = spans, scores
+	}
 	return d
 }
 
@@ -73,9 +77,9 @@ var ErrNoDeadLetter = errors.New("no such dead letter")
 
 // Replay puts the dead letter id back on the span stream, as the
 // dead-letter stream keeps it (a batch as JSON, see writer), and then
-// removes it from the dead-letter stream. A replay
-// cut short between the two leaves the batch on both; replaying it again
-// is harmless, as the store ignores spans it already holds.
+// removes it from the dead-letter stream. A replay cut short between the
+// two leaves the batch on both; replaying it again is harmless, as the
+// store ignores spans it already holds.
 func (q *Queue) Replay(ctx context.Context, id uint64) (DeadLetter, error) {
 	s, err := q.deadStream(ctx)
 	if err != nil {

@@ -1,4 +1,5 @@
-// Package writer moves span batches from the queue into the store. It
+// Package writer moves span and score batches from the queue into the
+// store. It
 // acknowledges a batch only after the store committed it; a failed write
 // is retried with backoff, never dropped; a batch that can never be
 // written goes to the dead-letter stream with its reason. A bad batch
@@ -37,6 +38,7 @@ type DeadLetterer interface {
 // a batch that fails from a database that is down.
 type Store interface {
 	store.SpanWriter
+	WriteScores(ctx context.Context, projectID int64, scores []store.Score) error
 	Ping(ctx context.Context) error
 }
 
@@ -65,19 +67,21 @@ type Config struct {
 
 // Metrics count what the writers of one process did.
 type Metrics struct {
-	written    *metrics.Counter
-	failures   *metrics.Counter
-	deadLetter *metrics.Counter
-	latency    *metrics.Histogram
+	written       *metrics.Counter
+	scoresWritten *metrics.Counter
+	failures      *metrics.Counter
+	deadLetter    *metrics.Counter
+	latency       *metrics.Histogram
 }
 
 // NewMetrics registers the writer metrics in reg.
 func NewMetrics(reg *metrics.Registry) *Metrics {
 	return &Metrics{
-		written:    reg.NewCounter("tracium_writer_spans_written_total", "Spans committed to the store."),
-		failures:   reg.NewCounter("tracium_writer_write_failures_total", "Store writes that failed and will be retried."),
-		deadLetter: reg.NewCounter("tracium_writer_dead_letters_total", "Batches moved to the dead-letter stream."),
-		latency:    reg.NewHistogram("tracium_writer_write_seconds", "Time of one store write.", metrics.LatencyBuckets),
+		written:       reg.NewCounter("tracium_writer_spans_written_total", "Spans committed to the store."),
+		scoresWritten: reg.NewCounter("tracium_writer_scores_written_total", "Scores committed to the store."),
+		failures:      reg.NewCounter("tracium_writer_write_failures_total", "Store writes that failed and will be retried."),
+		deadLetter:    reg.NewCounter("tracium_writer_dead_letters_total", "Batches moved to the dead-letter stream."),
+		latency:       reg.NewHistogram("tracium_writer_write_seconds", "Time of one store write.", metrics.LatencyBuckets),
 	}
 }
 
@@ -150,7 +154,8 @@ type item struct {
 	msg     jetstream.Msg
 	project int64
 	spans   []store.Span
-	// validated says ingest validated the spans (batch.Batch.Validated).
+	scores  []store.Score
+	// validated says ingest validated them (batch.Batch.Validated).
 	validated bool
 }
 
@@ -197,15 +202,17 @@ func bySize(items []item, limit int) [][]item {
 // fails on its own is retried or dead-lettered.
 func (w *Writer) writeProject(ctx context.Context, project int64, items []item) {
 	var all []store.Span
+	var scores []store.Score
 	for _, it := range items {
 		all = append(all, it.spans...)
+		scores = append(scores, it.scores...)
 	}
 	validated := true
 	for _, it := range items {
 		validated = validated && it.validated
 	}
 	stop := keepAlive(items, progressEvery)
-	err := w.write(ctx, project, all, validated)
+	err := w.write(ctx, project, all, scores, validated)
 	stop()
 	switch {
 	case err == nil:
@@ -260,19 +267,24 @@ func (w *Writer) outage(ctx context.Context, err error) bool {
 	return w.store.Ping(ctx) != nil
 }
 
-// write stores spans; those that ingest validated go without the checks
-// it made.
-func (w *Writer) write(ctx context.Context, project int64, spans []store.Span, validated bool) error {
+// write stores the spans, then the scores: both writes are idempotent,
+// so a batch whose scores failed after its spans committed is written
+// again whole. Spans that ingest validated go without the checks it
+// made.
+func (w *Writer) write(ctx context.Context, project int64, spans []store.Span, scores []store.Score, validated bool) error {
 	start := time.Now()
-	write := w.store.WriteSpans
+	writeSpans := w.store.WriteSpans
 	if validated {
-		write = w.store.WriteValidatedSpans
+		writeSpans = w.store.WriteValidatedSpans
 	}
-	err := write(ctx, project, spans)
-	w.latency.Observe(time.Since(start).Seconds())
+	err := writeSpans(ctx, project, spans)
 	if err == nil {
 		w.written.Add(float64(len(spans)))
+		if err = w.store.WriteScores(ctx, project, scores); err == nil {
+			w.scoresWritten.Add(float64(len(scores)))
+		}
 	}
+	w.latency.Observe(time.Since(start).Seconds())
 	return err
 }
 
@@ -287,7 +299,7 @@ func (w *Writer) decode(m jetstream.Msg) (item, error) {
 	if err != nil {
 		return it, err
 	}
-	it.spans, it.validated = b.Spans, b.Validated
+	it.spans, it.scores, it.validated = b.Spans, b.Scores, b.Validated
 	if w.prices != nil {
 		for i := range it.spans {
 			w.prices.Apply(&it.spans[i])
@@ -321,7 +333,7 @@ func deadPayload(data []byte) []byte {
 	if err != nil || !b.Validated {
 		return data
 	}
-	js, err := batch.EncodeJSON(b.Spans)
+	js, err := batch.EncodeJSON(b.Spans, b.Scores)
 	if err != nil {
 		return data
 	}

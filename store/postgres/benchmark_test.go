@@ -25,7 +25,7 @@ func BenchmarkWriteSpans(b *testing.B) {
 		size, perBatch := tc.size, tc.perBatch
 		b.Run(fmt.Sprintf("%dKB/batch=%d", size>>10, perBatch), func(b *testing.B) {
 			ctx := context.Background()
-			s := openBenchStore(b, 1)
+			s := openBenchStoreConns(b, 1)
 			p, err := s.CreateProject(ctx, fmt.Sprintf("write-%d", size))
 			if err != nil {
 				b.Fatal(err)
@@ -81,9 +81,14 @@ func batch(f storetest.Fixture, i *int, n int) []store.Span {
 	return out[:n]
 }
 
-// openBenchStore opens a store on a database of its own with at most
-// conns connections.
-func openBenchStore(b *testing.B, conns int32) *postgres.Store {
+func openBenchStore(b *testing.B) *postgres.Store {
+	b.Helper()
+	return openBenchStoreConns(b, 0)
+}
+
+// openBenchStoreConns opens a store on a database of its own with at most
+// conns connections (the default when 0).
+func openBenchStoreConns(b *testing.B, conns int32) *postgres.Store {
 	b.Helper()
 	s, err := postgres.Open(context.Background(), postgres.Config{URL: pgtest.NewDatabase(b), MaxConns: conns})
 	if err != nil {

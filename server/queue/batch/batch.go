@@ -1,6 +1,7 @@
 // Package batch is the one definition of what a message on the span
-// stream holds: a batch of spans that ingest accepted, in a binary
-// encoding that the writer reads without parsing JSON again.
+// stream holds: a batch of spans and scores that ingest accepted, in a
+// binary encoding that the writer reads without parsing the spans' JSON
+// again.
 //
 // # The encoding
 //
@@ -22,11 +23,14 @@
 //     each as a uvarint of its length plus one (0 for none) and its bytes,
 //     the JSON as ingest received it.
 //
-// The spans were normalised and validated by ingest before they were
-// encoded (Batch.Validated). A payload whose first byte is '{' or JSON
-// white space is a JSON batch, {"spans":[...]}, as earlier versions of
-// the collector queued and as dead letters are kept: Decode reads it too,
-// unvalidated. Any other first byte is a version this collector does not
+// Then the number of scores as a uvarint, and each score as a uvarint
+// length and its JSON (store.Score's encoding): scores are few and small.
+//
+// The spans and scores were normalised and validated by ingest before
+// they were encoded (Batch.Validated). A payload whose first byte is '{'
+// or JSON white space is a JSON batch, {"spans":[...],"scores":[...]}, as
+// earlier versions of the collector queued and as dead letters are kept:
+// Decode reads it too, unvalidated. Any other first byte is a version this collector does not
 // know; such a batch is refused, never misread.
 package batch
 
@@ -57,41 +61,78 @@ const (
 )
 
 // Encode returns the payload of spans, which must be as Span.Normalize
-// leaves them (their times are kept to the microsecond).
-func Encode(spans []store.Span) []byte {
-	size := headerRoom
+// leaves them (their times are kept to the microsecond), and scores.
+func Encode(spans []store.Span, scores []store.Score) ([]byte, error) {
+	enc, err := encodeScores(scores)
+	if err != nil {
+		return nil, err
+	}
+	size := 2 * headerRoom
 	for i := range spans {
 		size += encodedSize(&spans[i])
 	}
-	return encode(make([]byte, 0, size), spans)
+	for _, e := range enc {
+		size += uvarintLen(len(e)) + len(e)
+	}
+	return encode(make([]byte, 0, size), spans, enc), nil
 }
 
-// Chunks encodes spans as payloads of at most limit bytes each, the
-// spans in order; a span that alone is larger than limit goes in a
-// payload of its own.
-func Chunks(spans []store.Span, limit int) [][]byte {
+// Chunks encodes spans and scores as payloads of at most limit bytes
+// each, in order, spans first; a span or score that alone is larger than
+// limit goes in a payload of its own.
+func Chunks(spans []store.Span, scores []store.Score, limit int) ([][]byte, error) {
+	enc, err := encodeScores(scores)
+	if err != nil {
+		return nil, err
+	}
 	var chunks [][]byte
-	for lo := 0; lo < len(spans); {
-		size, hi := headerRoom+encodedSize(&spans[lo]), lo+1
+	lo, slo := 0, 0 // the first span and score of the next chunk
+	for lo < len(spans) || slo < len(enc) || len(chunks) == 0 {
+		hi, shi, size := lo, slo, 2*headerRoom
 		for hi < len(spans) {
 			n := encodedSize(&spans[hi])
-			if size+n > limit {
+			if hi > lo && size+n > limit {
 				break
 			}
 			size += n
 			hi++
 		}
-		chunks = append(chunks, encode(make([]byte, 0, size), spans[lo:hi]))
-		lo = hi
+		for hi == len(spans) && shi < len(enc) {
+			n := uvarintLen(len(enc[shi])) + len(enc[shi])
+			if (hi > lo || shi > slo) && size+n > limit {
+				break
+			}
+			size += n
+			shi++
+		}
+		chunks = append(chunks, encode(make([]byte, 0, size), spans[lo:hi], enc[slo:shi]))
+		lo, slo = hi, shi
 	}
-	return chunks
+	return chunks, nil
 }
 
-func encode(b []byte, spans []store.Span) []byte {
+func encodeScores(scores []store.Score) ([][]byte, error) {
+	enc := make([][]byte, len(scores))
+	for i, sc := range scores {
+		b, err := json.Marshal(sc)
+		if err != nil {
+			return nil, fmt.Errorf("encode score %d: %w", i, err)
+		}
+		enc[i] = b
+	}
+	return enc, nil
+}
+
+func encode(b []byte, spans []store.Span, scores [][]byte) []byte {
 	b = append(b, Version)
 	b = binary.AppendUvarint(b, uint64(len(spans)))
 	for i := range spans {
 		b = appendSpan(b, &spans[i])
+	}
+	b = binary.AppendUvarint(b, uint64(len(scores)))
+	for _, sc := range scores {
+		b = binary.AppendUvarint(b, uint64(len(sc)))
+		b = append(b, sc...)
 	}
 	return b
 }
@@ -188,10 +229,12 @@ func uvarintLen(n int) int {
 
 // Batch is a decoded payload.
 type Batch struct {
-	Spans []store.Span
-	// Validated says ingest normalised and validated the spans before it
-	// queued them, as it does every batch in the binary encoding; a JSON
-	// batch was not checked by this collector and must be.
+	Spans  []store.Span
+	Scores []store.Score
+	// Validated says ingest normalised and validated the spans and scores
+	// before it queued them, as it does every batch in the binary
+	// encoding; a JSON batch was not checked by this collector and must
+	// be.
 	Validated bool
 }
 
@@ -204,12 +247,13 @@ var ErrUnknownVersion = errors.New("unknown batch encoding")
 func Decode(payload []byte) (Batch, error) {
 	if isJSON(payload) {
 		var b struct {
-			Spans []store.Span `json:"spans"`
+			Spans  []store.Span  `json:"spans"`
+			Scores []store.Score `json:"scores"`
 		}
 		if err := json.Unmarshal(payload, &b); err != nil {
 			return Batch{}, fmt.Errorf("undecodable JSON batch: %w", err)
 		}
-		return Batch{Spans: b.Spans}, nil
+		return Batch{Spans: b.Spans, Scores: b.Scores}, nil
 	}
 	if len(payload) == 0 {
 		return Batch{}, errors.New("empty batch")
@@ -234,36 +278,58 @@ func Decode(payload []byte) (Batch, error) {
 			return Batch{}, fmt.Errorf("span %d: %w", i, d.err)
 		}
 	}
-	if d.i != len(payload) {
-		return Batch{}, fmt.Errorf("%d bytes after the last span", len(payload)-d.i)
+	n = d.uvarint()
+	if d.err == nil && n > uint64(len(payload)-d.i) {
+		d.fail()
 	}
-	return Batch{Spans: spans, Validated: true}, nil
+	if d.err != nil {
+		return Batch{}, d.err
+	}
+	var scores []store.Score
+	if n > 0 {
+		scores = make([]store.Score, n)
+	}
+	for i := range scores {
+		raw := d.take(d.uvarint())
+		if d.err != nil {
+			return Batch{}, fmt.Errorf("score %d: %w", i, d.err)
+		}
+		if err := json.Unmarshal(raw, &scores[i]); err != nil {
+			return Batch{}, fmt.Errorf("score %d: %w", i, err)
+		}
+	}
+	if d.i != len(payload) {
+		return Batch{}, fmt.Errorf("%d bytes after the last score", len(payload)-d.i)
+	}
+	return Batch{Spans: spans, Scores: scores, Validated: true}, nil
 }
 
-// Count is how many spans payload holds, or -1 when it is not a batch.
-func Count(payload []byte) int {
+// Count is how many spans and scores payload holds; ok is false when it
+// is not a batch.
+func Count(payload []byte) (spans, scores int, ok bool) {
 	if isJSON(payload) {
 		var b struct {
-			Spans []json.RawMessage `json:"spans"`
+			Spans  []json.RawMessage `json:"spans"`
+			Scores []json.RawMessage `json:"scores"`
 		}
-		if json.Unmarshal(payload, &b) != nil || b.Spans == nil {
-			return -1
+		if json.Unmarshal(payload, &b) != nil || (b.Spans == nil && b.Scores == nil) {
+			return 0, 0, false
 		}
-		return len(b.Spans)
+		return len(b.Spans), len(b.Scores), true
 	}
 	b, err := Decode(payload)
 	if err != nil {
-		return -1
+		return 0, 0, false
 	}
-	return len(b.Spans)
+	return len(b.Spans), len(b.Scores), true
 }
 
-// EncodeJSON returns the JSON batch of spans, {"spans":[...]}: what a dead
-// letter keeps, readable by people and by any later collector. The JSON
-// fields go in byte for byte (encoding/json would compact them and escape
-// their HTML characters), so a batch replayed from it stores what ingest
-// received.
-func EncodeJSON(spans []store.Span) ([]byte, error) {
+// EncodeJSON returns the JSON batch of spans and scores,
+// {"spans":[...],"scores":[...]}: what a dead letter keeps, readable by
+// people and by any later collector. The spans' JSON fields go in byte
+// for byte (encoding/json would compact them and escape their HTML
+// characters), so a batch replayed from it stores what ingest received.
+func EncodeJSON(spans []store.Span, scores []store.Score) ([]byte, error) {
 	out := []byte(`{"spans":[`)
 	for i := range spans {
 		s := spans[i]
@@ -287,6 +353,17 @@ func EncodeJSON(spans []store.Span) ([]byte, error) {
 			}
 		}
 		out = append(out, '}')
+	}
+	out = append(out, `],"scores":[`...)
+	for i, sc := range scores {
+		b, err := json.Marshal(sc)
+		if err != nil {
+			return nil, fmt.Errorf("encode JSON batch: score %d: %w", i, err)
+		}
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, b...)
 	}
 	return append(out, "]}"...), nil
 }

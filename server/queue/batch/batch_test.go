@@ -45,21 +45,38 @@ func fixture(n int) []store.Span {
 	return spans
 }
 
+// scores are the fixture's scores of its first trace, with an author, as
+// ingest queues them.
+func scores() []store.Score {
+	out := storetest.FixtureScores(fixture(10), 1)
+	for i := range out {
+		out[i].AuthorKeyID = 7
+		out[i].Normalize()
+	}
+	return out
+}
+
 func TestRoundTrip(t *testing.T) {
 	t.Parallel()
 	empty := store.Span{TraceID: "4bf92f3577b34da6a3ce929d0e0e4737", SpanID: "00f067aa0ba902b8", Name: "n"}
 	empty.Normalize()
 	for _, tc := range []struct {
-		name  string
-		spans []store.Span
+		name   string
+		spans  []store.Span
+		scores []store.Score
 	}{
-		{"none", nil},
-		{"every field", []store.Span{fullSpan()}},
-		{"bare", []store.Span{empty}},
-		{"fixture", fixture(100)},
+		{"none", nil, nil},
+		{"every field", []store.Span{fullSpan()}, nil},
+		{"bare", []store.Span{empty}, nil},
+		{"fixture", fixture(100), nil},
+		{"spans and scores", fixture(10), scores()},
+		{"scores alone", nil, scores()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			payload := Encode(tc.spans)
+			payload, err := Encode(tc.spans, tc.scores)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if payload[0] != Version {
 				t.Fatalf("first byte %d, want the version %d", payload[0], Version)
 			}
@@ -67,16 +84,22 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !got.Validated || len(got.Spans) != len(tc.spans) {
-				t.Fatalf("decoded %d spans, validated %v; want %d, true", len(got.Spans), got.Validated, len(tc.spans))
+			if !got.Validated || len(got.Spans) != len(tc.spans) || len(got.Scores) != len(tc.scores) {
+				t.Fatalf("decoded %d spans and %d scores, validated %v; want %d, %d, true",
+					len(got.Spans), len(got.Scores), got.Validated, len(tc.spans), len(tc.scores))
 			}
 			for i := range tc.spans {
 				if !reflect.DeepEqual(got.Spans[i], tc.spans[i]) {
 					t.Errorf("span %d:\n got %+v\nwant %+v", i, got.Spans[i], tc.spans[i])
 				}
 			}
-			if n := Count(payload); n != len(tc.spans) {
-				t.Errorf("Count = %d, want %d", n, len(tc.spans))
+			for i := range tc.scores {
+				if !reflect.DeepEqual(got.Scores[i], tc.scores[i]) {
+					t.Errorf("score %d:\n got %+v\nwant %+v", i, got.Scores[i], tc.scores[i])
+				}
+			}
+			if spans, scores, ok := Count(payload); !ok || spans != len(tc.spans) || scores != len(tc.scores) {
+				t.Errorf("Count = %d, %d, %v; want %d, %d, true", spans, scores, ok, len(tc.spans), len(tc.scores))
 			}
 		})
 	}
@@ -86,8 +109,8 @@ func TestRoundTrip(t *testing.T) {
 // a dead letter, decodes unvalidated, span for span.
 func TestJSONBatches(t *testing.T) {
 	t.Parallel()
-	spans := append([]store.Span{fullSpan()}, fixture(20)...)
-	payload, err := EncodeJSON(spans)
+	spans, scs := append([]store.Span{fullSpan()}, fixture(20)...), scores()
+	payload, err := EncodeJSON(spans, scs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,11 +119,12 @@ func TestJSONBatches(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Validated || !reflect.DeepEqual(got.Spans, spans) {
-			t.Errorf("JSON batch decoded as %d spans, validated %v; want the %d encoded, false", len(got.Spans), got.Validated, len(spans))
+		if got.Validated || !reflect.DeepEqual(got.Spans, spans) || !reflect.DeepEqual(got.Scores, scs) {
+			t.Errorf("JSON batch decoded as %d spans and %d scores, validated %v; want the %d and %d encoded, false",
+				len(got.Spans), len(got.Scores), got.Validated, len(spans), len(scs))
 		}
-		if n := Count(p); n != len(spans) {
-			t.Errorf("Count = %d, want %d", n, len(spans))
+		if n, m, ok := Count(p); !ok || n != len(spans) || m != len(scs) {
+			t.Errorf("Count = %d, %d, %v; want %d, %d, true", n, m, ok, len(spans), len(scs))
 		}
 	}
 	// The JSON fields go in as they came: not compacted, not escaped.
@@ -108,7 +132,7 @@ func TestJSONBatches(t *testing.T) {
 	odd.Input = json.RawMessage(`{ "q" : "<b>&amp;</b>" ,
   "n": [1, 2] }`)
 	odd.Output = json.RawMessage(`[]`)
-	payload, err = EncodeJSON([]store.Span{odd})
+	payload, err = EncodeJSON([]store.Span{odd}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,14 +143,17 @@ func TestJSONBatches(t *testing.T) {
 	if _, err := Decode([]byte(`{"spans": "not a list"}`)); err == nil {
 		t.Error("a JSON batch whose spans are not a list decoded")
 	}
-	if n := Count([]byte(`{"spans": "not a list"}`)); n != -1 {
-		t.Errorf("Count of a JSON object without spans = %d, want -1", n)
+	if _, _, ok := Count([]byte(`{"spans": "not a list"}`)); ok {
+		t.Error("Count took a JSON object whose spans are not a list for a batch")
 	}
 }
 
 func TestRefused(t *testing.T) {
 	t.Parallel()
-	payload := Encode(fixture(10))
+	payload, err := Encode(fixture(10), scores())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := Decode([]byte{Version + 1, 0}); !errors.Is(err, ErrUnknownVersion) {
 		t.Errorf("a later version: %v, want ErrUnknownVersion", err)
 	}
@@ -144,18 +171,25 @@ func TestRefused(t *testing.T) {
 	if _, err := Decode([]byte{Version, 0xff, 0xff, 0xff, 0xff, 0x0f}); err == nil {
 		t.Error("a count of 4 billion spans in 6 bytes decoded")
 	}
-	if n := Count([]byte{Version + 1}); n != -1 {
-		t.Errorf("Count of an unknown version = %d, want -1", n)
+	if _, _, ok := Count([]byte{Version + 1}); ok {
+		t.Error("Count took an unknown version for a batch")
 	}
 }
 
 func TestChunks(t *testing.T) {
 	t.Parallel()
-	spans := fixture(100)
-	whole := len(Encode(spans))
-	limit := whole / 5
-	chunks := Chunks(spans, limit)
+	spans, scs := fixture(100), scores()
+	whole, err := Encode(spans, scs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := len(whole) / 5
+	chunks, err := Chunks(spans, scs, limit)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var got []store.Span
+	var gotScores []store.Score
 	for i, c := range chunks {
 		if len(c) > limit {
 			t.Errorf("chunk %d has %d bytes, past the limit of %d", i, len(c), limit)
@@ -164,24 +198,41 @@ func TestChunks(t *testing.T) {
 		if err != nil {
 			t.Fatalf("chunk %d: %v", i, err)
 		}
-		got = append(got, b.Spans...)
+		got, gotScores = append(got, b.Spans...), append(gotScores, b.Scores...)
 	}
-	if len(chunks) < 5 || !reflect.DeepEqual(got, spans) {
-		t.Errorf("%d chunks holding %d spans; want at least 5 holding the 100 in order", len(chunks), len(got))
+	if len(chunks) < 5 || !reflect.DeepEqual(got, spans) || !reflect.DeepEqual(gotScores, scs) {
+		t.Errorf("%d chunks holding %d spans and %d scores; want at least 5 holding the 100 and %d in order", len(chunks), len(got), len(gotScores), len(scs))
 	}
-	if c := Chunks(spans[:3], 10); len(c) != 3 {
-		t.Errorf("spans each larger than the limit: %d chunks, want one each", len(c))
-	}
-	if c := Chunks(spans, 2*whole); len(c) != 1 {
-		t.Errorf("a limit twice the whole batch: %d chunks, want 1", len(c))
+	for _, tc := range []struct {
+		name   string
+		spans  []store.Span
+		scores []store.Score
+		limit  int
+		want   int
+	}{
+		{"spans each larger than the limit", spans[:3], nil, 10, 3},
+		{"scores each larger than the limit", nil, scs, 10, len(scs)},
+		{"a limit twice the whole batch", spans, scs, 2 * len(whole), 1},
+	} {
+		if c, err := Chunks(tc.spans, tc.scores, tc.limit); err != nil || len(c) != tc.want {
+			t.Errorf("%s: %d chunks (%v), want %d", tc.name, len(c), err, tc.want)
+		}
 	}
 }
 
 // FuzzDecode: no payload makes Decode panic, and whatever it decodes from
 // the binary encoding encodes back to the same spans.
 func FuzzDecode(f *testing.F) {
-	f.Add(Encode([]store.Span{fullSpan()}))
-	f.Add(Encode(fixture(3)))
+	for _, b := range []struct {
+		spans  []store.Span
+		scores []store.Score
+	}{{[]store.Span{fullSpan()}, nil}, {fixture(3), scores()}} {
+		payload, err := Encode(b.spans, b.scores)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(payload)
+	}
 	f.Add([]byte(`{"spans":[{"name":"x"}]}`))
 	f.Add([]byte{Version, 1})
 	f.Fuzz(func(t *testing.T, payload []byte) {
@@ -189,7 +240,11 @@ func FuzzDecode(f *testing.F) {
 		if err != nil || !b.Validated {
 			return
 		}
-		again, err := Decode(Encode(b.Spans))
+		payload, err = Encode(b.Spans, b.Scores)
+		if err != nil {
+			return // a score read from JSON that does not encode again
+		}
+		again, err := Decode(payload)
 		if err != nil {
 			t.Fatalf("re-encoded spans do not decode: %v", err)
 		}
@@ -203,8 +258,11 @@ func FuzzDecode(f *testing.F) {
 // the JSON batch that the writer decoded before.
 func BenchmarkDecode(b *testing.B) {
 	spans := fixture(100)
-	bin := Encode(spans)
-	js, err := EncodeJSON(spans)
+	bin, err := Encode(spans, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	js, err := EncodeJSON(spans, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -226,7 +284,9 @@ func BenchmarkDecode(b *testing.B) {
 		b.SetBytes(int64(len(bin)))
 		b.ReportAllocs()
 		for b.Loop() {
-			Encode(spans)
+			if _, err := Encode(spans, nil); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }
