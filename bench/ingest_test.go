@@ -1,7 +1,10 @@
 // Package bench measures the collector end to end: a load generator sends
 // 1 KB spans in batches of 100 over HTTP to a tracium-server process on
-// PostgreSQL, and the same run COPYs the same rows into the same table
-// with bare pgx.CopyFrom, the fastest anything can put them there.
+// PostgreSQL (or on its embedded SQLite), and the same run puts the same
+// rows into the same table the fastest plain way (bare pgx.CopyFrom, or a
+// bare prepared INSERT on SQLite). TRACIUM_BENCH_PROFILE_DIR, when set,
+// names a directory for CPU profiles of the collector during the
+// end-to-end phases.
 //
 //	make bench-ingest
 package bench
