@@ -38,3 +38,12 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
 fi
 
 if [ -z "${TRACIUM_TEST_REDIS_URL:-}" ] && ! command -v redis-server >/dev/null 2>&1 && ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then echo "deps: installing Redis for the test harness" >&2; apt_install redis-server; fi
+
+# Orchestrion, for the zero-code test (sdk/contrib/all/e2e): the pinned
+# release from the module proxy, into GOPATH/bin, unless it is there.
+orchestrion_version=v1.15.0
+orchestrion_bin="$(go env GOPATH)/bin/orchestrion"
+if ! "$orchestrion_bin" version 2>/dev/null | grep -qF "$orchestrion_version"; then
+	echo "deps: installing orchestrion $orchestrion_version" >&2
+	GOFLAGS= GOWORK=off go install "github.com/DataDog/orchestrion@$orchestrion_version"
+fi
