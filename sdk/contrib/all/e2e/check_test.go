@@ -29,6 +29,7 @@ const callerSpanID = "b7ad6b7169203331"
 func checkTrace(t *testing.T, c *collectortest.Collector, traceID string) {
 	t.Helper()
 	spans := waitComplete(t, c, traceID)
+	t.Logf("trace %s:\n%s", traceID, describe(spans))
 	byID := map[string]store.Span{}
 	for _, s := range spans {
 		byID[s.SpanID] = s
