@@ -104,13 +104,19 @@ func findOrchestrion(t *testing.T) string {
 	return path
 }
 
-// build runs a build of testdata/app into the shared build cache, with the
-// app's own go.mod (GOWORK off) which it must not change.
+// build runs a build of testdata/app; see buildIn.
 func build(t *testing.T, what, name string, args ...string) {
+	t.Helper()
+	buildIn(t, "testdata/app", what, name, args...)
+}
+
+// buildIn runs a build of the program in dir into the shared build cache,
+// with the program's own go.mod (GOWORK off) which it must not change.
+func buildIn(t *testing.T, dir, what, name string, args ...string) {
 	t.Helper()
 	start := time.Now()
 	cmd := exec.Command(name, args...)
-	cmd.Dir = "testdata/app"
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", what, err, out)
