@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,17 +25,14 @@ type span struct {
 	provider     string // for llm spans
 }
 
-// TestZeroCodeFrameworks builds testdata/frameworks with Orchestrion
+// testFrameworks runs bin, the Orchestrion build of testdata/app/frameworks
 // (echo v4 and v5, fiber v2 and v3, gRPC, asynq, go-openai,
 // anthropic-sdk-go v2, genai and LangChainGo, none of it set up in its
 // code), asks each server's route once inside a trace of the test's, and
 // checks each trace: one http span per request named by the framework's
 // route, the LLM call under it as one span, the gRPC call and the asynq
 // task nested.
-func TestZeroCodeFrameworks(t *testing.T) {
-	orchestrion := findOrchestrion(t)
-	bin := filepath.Join(t.TempDir(), "frameworks")
-	buildIn(t, "testdata/frameworks", "orchestrion go build", orchestrion, "go", "build", "-o", bin, ".")
+func testFrameworks(t *testing.T, bin string) {
 
 	c := collectortest.Start(t)
 	llm := fakellm.New(t, fakellm.Options{})

@@ -27,18 +27,16 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // orchestrionVersion is the version scripts/deps.sh installs.
 const orchestrionVersion = "v1.15.0"
 
-// TestZeroCode builds testdata/app twice, runs each build, asks its route
-// once and waits for the job it enqueues, then stops it: the plain build
-// must answer the same and record nothing; the Orchestrion build must
-// record the whole request, and flush it both when main returns after its
-// own SIGTERM handling and when SIGTERM arrives unhandled. Not parallel:
-// the builds take the machine.
+// TestZeroCode builds testdata/app's program twice, runs each build, asks
+// its route once and waits for the job it enqueues, then stops it: the
+// plain build must answer the same and record nothing; the Orchestrion
+// build must record the whole request, and flush it both when main returns
+// after its own SIGTERM handling and when SIGTERM arrives unhandled. Then
+// it runs the Orchestrion build of testdata/app/frameworks
+// (testFrameworks). Not parallel: the build takes the machine.
 func TestZeroCode(t *testing.T) {
-	orchestrion := findOrchestrion(t)
-	bins := t.TempDir()
-	plain, traced := filepath.Join(bins, "plain"), filepath.Join(bins, "traced")
-	build(t, "go build", "go", "build", "-o", plain, ".")
-	build(t, "orchestrion go build", orchestrion, "go", "build", "-o", traced, ".")
+	b := buildPrograms(t)
+	plain, traced := b.plainApp, b.tracedApp
 
 	db := pgtest.NewDatabase(t)
 	llm := fakellm.New(t, fakellm.Options{})
@@ -80,48 +78,73 @@ func TestZeroCode(t *testing.T) {
 		app.stop(t, false)
 		checkTrace(t, c, traceID)
 	})
+
+	t.Run("frameworks", func(t *testing.T) { testFrameworks(t, b.tracedFrameworks) })
 }
 
 // findOrchestrion returns the orchestrion that scripts/deps.sh installs,
 // from PATH or GOPATH/bin, checking its version.
-func findOrchestrion(t *testing.T) string {
-	t.Helper()
+func findOrchestrion() (string, error) {
 	path, err := exec.LookPath("orchestrion")
 	if err != nil {
 		gopath, gerr := exec.Command("go", "env", "GOPATH").Output()
 		if gerr != nil {
-			t.Fatal(gerr)
+			return "", gerr
 		}
 		path = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "orchestrion")
 	}
 	out, err := exec.Command(path, "version").Output()
 	if err != nil {
-		t.Fatalf("orchestrion %s is needed (scripts/deps.sh installs it): %v", orchestrionVersion, err)
+		return "", fmt.Errorf("orchestrion %s is needed (scripts/deps.sh installs it): %v", orchestrionVersion, err)
 	}
 	if !strings.Contains(string(out), orchestrionVersion) {
-		t.Fatalf("%s is %q, want %s (scripts/deps.sh installs it)", path, strings.TrimSpace(string(out)), orchestrionVersion)
+		return "", fmt.Errorf("%s is %q, want %s (scripts/deps.sh installs it)", path, strings.TrimSpace(string(out)), orchestrionVersion)
 	}
-	return path
+	return path, nil
 }
 
-// build runs a build of testdata/app; see buildIn.
-func build(t *testing.T, what, name string, args ...string) {
-	t.Helper()
-	buildIn(t, "testdata/app", what, name, args...)
+// programs are the builds of testdata/app the test runs.
+type programs struct {
+	plainApp, tracedApp, tracedFrameworks string
 }
 
-// buildIn runs a build of the program in dir into the shared build cache,
-// with the program's own go.mod (GOWORK off) which it must not change.
-func buildIn(t *testing.T, dir, what, name string, args ...string) {
+// buildPrograms builds testdata/app (module example.com/zerocode: the
+// program at its root and the one in frameworks/): the root program with
+// go build, both with one orchestrion go build, which shares the
+// instrumented standard library and integrations between them.
+func buildPrograms(t *testing.T) programs {
 	t.Helper()
+	orchestrion, err := findOrchestrion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	b := programs{
+		plainApp:         filepath.Join(dir, "plain", "zerocode"),
+		tracedApp:        filepath.Join(dir, "traced", "zerocode"),
+		tracedFrameworks: filepath.Join(dir, "traced", "frameworks"),
+	}
+	if err := build(t, "go build", "go", "build", "-o", b.plainApp, "."); err != nil {
+		t.Fatal(err)
+	}
+	if err := build(t, "orchestrion go build", orchestrion, "go", "build", "-o", filepath.Dir(b.tracedApp)+string(filepath.Separator), "./..."); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// build runs a build of testdata/app into the shared build cache, with the
+// module's own go.mod (GOWORK off), which it must not change.
+func build(t *testing.T, what, name string, args ...string) error {
 	start := time.Now()
 	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
+	cmd.Dir = "testdata/app"
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", what, err, out)
+		return fmt.Errorf("%s: %v\n%s", what, err, out)
 	}
 	t.Logf("%s took %s", what, time.Since(start).Round(time.Second))
+	return nil
 }
 
 // app is a running build of testdata/app.

@@ -1,5 +1,5 @@
 // Command frameworks is a program with no Tracium code that uses the
-// integrations testdata/app does not: an echo v4, an echo v5, a fiber v2
+// integrations the app beside it does not: an echo v4, an echo v5, a fiber v2
 // and a fiber v3 server, each route calling another LLM client
 // (go-openai, anthropic-sdk-go v2, genai, a LangChainGo chain), and a
 // net/http route that calls a gRPC server and runs an asynq task.
@@ -126,7 +126,11 @@ func run() error {
 	gs := grpc.NewServer()
 	healthpb.RegisterHealthServer(gs, health.NewServer())
 	gln := listen("grpc")
-	go func() { log.Println(gs.Serve(gln)) }()
+	go func() {
+		if err := gs.Serve(gln); err != nil {
+			log.Println(err)
+		}
+	}()
 	conn, err := grpc.NewClient(gln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return err
