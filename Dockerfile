@@ -14,7 +14,7 @@ COPY --from=build /out/tracium-server /out/tracium-migrate /usr/local/bin/
 COPY --from=build --chown=nonroot:nonroot /out/data /data
 USER nonroot:nonroot
 ENV TRACIUM_ADDR=:8080 TRACIUM_DATA_DIR=/data
-EXPOSE 8080
+EXPOSE 8080 4317
 VOLUME /data
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD ["/usr/local/bin/tracium-server", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/tracium-server"]

@@ -1,6 +1,6 @@
 # Tracium's entry points. See README.md.
 
-.PHONY: run test bench bench-ingest bench-query bench-sdk generate screenshots prices
+.PHONY: run test bench bench-ingest bench-query bench-sdk bench-export generate screenshots prices
 
 # Run the collector with embedded defaults (SQLite and NATS in ./tracium-data).
 run:
@@ -10,16 +10,19 @@ run:
 test:
 	scripts/test.sh
 
-# Benchmarks beside their peers (raw pgx.CopyFrom); see README for figures.
+# Benchmarks beside their peers (raw pgx.CopyFrom; the span stream in one
+# replica beside three); see README and docs/scaling.md for figures.
 bench:
 	scripts/deps.sh
 	go test -run '^$$' -bench . -benchmem -benchtime 3x ./store/...
+	go test -run '^$$' -bench Publish -benchtime 2000x ./server/queue/
 
 # Refreshes the README's screenshots (docs/screenshots) from the browser
 # test, which otherwise writes them to a temporary folder.
 screenshots:
 	scripts/deps.sh
-	cd sdk/llmtest && TRACIUM_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestBrowserShowsCapturedCalls' .
+	cd sdk/llmtest && TRACIUM_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestBrowserShowsCapturedCalls|TestBrowserReadsASession|TestBrowserScores' .
+	cd sdk/contrib/eino/e2e && TRACIUM_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestEinoEndToEnd' .
 
 # Regenerates the templ views (server/ui/*_templ.go), which are committed.
 generate:
@@ -43,3 +46,8 @@ bench-sdk:
 bench-query:
 	scripts/deps.sh
 	go test -run '^$$' -bench Query -benchtime 50x -timeout 60m ./bench/
+
+# Streamed export of 1,000,000 spans on both backends, beside a bare read of the same rows.
+bench-export:
+	scripts/deps.sh
+	go test -run '^$$' -bench Export -benchtime 1x -timeout 90m ./server/query/

@@ -64,6 +64,15 @@ const (
 	AttrUsageMissing      = "usage_missing"       // the provider reported no token counts
 	AttrUsageEstimated    = "usage_estimated"     // the collector estimated the counts (set by the collector only)
 	AttrAttempt           = "attempt"             // the client's retry count of this call, 0 for the first try
+
+	// OpenTelemetry spans nested under Tracium spans (sdk/contrib/otel),
+	// as 32 and 16 lowercase hex digits: the Tracium trace an OpenTelemetry
+	// span belongs to when its own trace id is another (a TracerProvider
+	// the bridge did not build picks its ids), and its parent when that is
+	// a Tracium span rather than the parent OTLP names. The collector's
+	// OTLP mapping gives the span this trace id and this parent.
+	AttrTraciumTraceID      = "tracium.trace_id"
+	AttrTraciumParentSpanID = "tracium.parent_span_id"
 )
 
 // Error types the SDK and its integrations record for failures that carry

@@ -25,6 +25,8 @@ type Client struct {
 	// sampleBound is sampleRate scaled to the 63-bit range compared with
 	// the trace id, so the per-trace decision needs no floating point.
 	sampleBound uint64
+	// attached are the exporters of other libraries' spans (AddExporter).
+	attached attachedExporters
 }
 
 func newNoopClient() *Client {
@@ -115,6 +117,10 @@ func (c *Client) Enabled() bool { return c != nil && c.exp != nil }
 // instrumented automatically.
 func (c *Client) AutoInstrumentLLMClients() bool { return c.cfg.autoLLMClients }
 
+// AutoInstrumentOpenTelemetry reports whether OpenTelemetry spans should
+// be sent to the collector and nest with Tracium's (sdk/contrib/otel).
+func (c *Client) AutoInstrumentOpenTelemetry() bool { return c.cfg.autoOTel }
+
 // AutoInstrumentLangChain reports whether LangChain should be instrumented
 // automatically.
 func (c *Client) AutoInstrumentLangChain() bool { return c.cfg.autoLangChain }
@@ -131,39 +137,46 @@ func (c *Client) AutoInstrumentHTTPServers() bool { return c.cfg.autoHTTPServers
 // begins without an AgentTrace.
 func (c *Client) DefaultAgentName() string { return c.cfg.defaultAgentName }
 
-// Flush sends every span that has ended so far and returns when the
-// collector has answered for all of them, or when ctx is done (then it
-// returns ctx.Err and the spans stay queued). Spans the collector refused
-// are reported to the error handler, not returned. Safe for concurrent use.
+// Flush sends every span that has ended and every score queued so far,
+// and returns when the collector has answered for all of them, or when
+// ctx is done (then it returns ctx.Err and they stay queued). What the
+// collector refused is reported to the error handler, not returned. The
+// exporters added with AddExporter are flushed too. Safe for concurrent
+// use.
 func (c *Client) Flush(ctx context.Context) error {
 	if c == nil || c.exp == nil {
 		return nil
 	}
-	return c.exp.flush(ctx)
+	err := c.flushAttached(ctx, false)
+	return cmpErr(c.exp.flush(ctx), err)
 }
 
 // Shutdown flushes everything queued and stops the background goroutine.
 // Spans that end afterwards are dropped. It returns ctx.Err if ctx ends
 // first, abandoning what is left. Only the first call does anything; later
-// calls return nil. Safe for concurrent use.
+// calls return nil. The exporters added with AddExporter are shut down
+// too. Safe for concurrent use.
 func (c *Client) Shutdown(ctx context.Context) error {
 	if c == nil || c.exp == nil {
 		return nil
 	}
-	return c.exp.shutdown(ctx)
+	err := c.flushAttached(ctx, true)
+	return cmpErr(c.exp.shutdown(ctx), err)
 }
 
-// Stats is a snapshot of a Client's exporter counters.
+// Stats is a snapshot of a Client's exporter counters. Each counts spans
+// and scores together.
 type Stats struct {
-	// Queued is how many ended spans are waiting to be sent right now.
+	// Queued is how many ended spans and queued scores are waiting to be
+	// sent right now.
 	Queued int64
-	// Sent is how many spans the collector has accepted.
+	// Sent is how many the collector has accepted.
 	Sent int64
-	// Dropped is how many spans were discarded without being tried:
-	// the queue was full, or the client was shut down.
+	// Dropped is how many were discarded without being tried: the queue
+	// was full, or the client was shut down.
 	Dropped int64
-	// Failed is how many spans were tried and not accepted: refused by
-	// the collector, or still failing when retries ran out.
+	// Failed is how many were tried and not accepted: refused by the
+	// collector, or still failing when retries ran out.
 	Failed int64
 }
 

@@ -154,7 +154,7 @@ func recordLLM(r *http.Request, ep llmEndpoint, asTransport bool, next func(*htt
 		// A framework integration's span is this call's: record into it.
 		span, call.captured, call.start = p, true, time.Now()
 	} else {
-		ctx, span = startSpan(ctx, nil, spanType, name)
+		ctx, span = startSpanFor(ctx, nil, spanType, name, true)
 		call.start = span.start
 	}
 	call.span = span

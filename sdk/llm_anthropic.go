@@ -18,17 +18,14 @@ func (a anthropicAPI) match(path string) (llmEndpoint, bool) {
 }
 
 type anthropicRequest struct {
-	Model    string          `json:"model"`
-	System   json.RawMessage `json:"system"`
-	Messages []struct {
-		Role    string          `json:"role"`
-		Content json.RawMessage `json:"content"`
-	} `json:"messages"`
-	Temperature *float64        `json:"temperature"`
-	TopP        *float64        `json:"top_p"`
-	MaxTokens   *int64          `json:"max_tokens"`
-	Stream      bool            `json:"stream"`
-	ToolChoice  json.RawMessage `json:"tool_choice"`
+	Model       string             `json:"model"`
+	System      json.RawMessage    `json:"system"`
+	Messages    []anthropicMessage `json:"messages"`
+	Temperature *float64           `json:"temperature"`
+	TopP        *float64           `json:"top_p"`
+	MaxTokens   *int64             `json:"max_tokens"`
+	Stream      bool               `json:"stream"`
+	ToolChoice  json.RawMessage    `json:"tool_choice"`
 	Tools       []struct {
 		Name string `json:"name"`
 	} `json:"tools"`
@@ -64,15 +61,7 @@ func (anthropicAPI) request(_ llmEndpoint, body []byte) llmRequest {
 		c.Messages = append(c.Messages, Message{Role: RoleSystem, Parts: sys})
 	}
 	for _, m := range req.Messages {
-		parts := anthropicBlocks(m.Content)
-		role := m.Role
-		if role == RoleUser && len(parts) > 0 && allToolResults(parts) {
-			role = RoleTool
-		}
-		if parts == nil {
-			parts = []Part{}
-		}
-		c.Messages = append(c.Messages, Message{Role: role, Parts: parts})
+		c.Messages = append(c.Messages, m.chat())
 	}
 	if len(c.Messages) > 0 {
 		out.input = marshalChat(c)
@@ -92,6 +81,26 @@ func (anthropicAPI) request(_ llmEndpoint, body []byte) llmRequest {
 		}
 	}
 	return out
+}
+
+// anthropicMessage is one message of a request.
+type anthropicMessage struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+}
+
+// chat converts a message: a user turn of only tool results is the
+// tool's.
+func (m anthropicMessage) chat() Message {
+	parts := anthropicBlocks(m.Content)
+	role := m.Role
+	if role == RoleUser && len(parts) > 0 && allToolResults(parts) {
+		role = RoleTool
+	}
+	if parts == nil {
+		parts = []Part{}
+	}
+	return Message{Role: role, Parts: parts}
 }
 
 func allToolResults(parts []Part) bool {

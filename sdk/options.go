@@ -58,6 +58,7 @@ type config struct {
 	autoLangGraph        bool
 	autoHTTPServers      bool
 	wrapDefaultTransport bool
+	autoOTel             bool
 
 	llmDetection bool
 	llmHosts     []string
@@ -96,6 +97,7 @@ func defaultConfig() config {
 		autoLangChain:        DefaultAutoInstrument,
 		autoLangGraph:        DefaultAutoInstrument,
 		autoHTTPServers:      DefaultAutoInstrument,
+		autoOTel:             DefaultAutoInstrument,
 		wrapDefaultTransport: true,
 		llmDetection:         true,
 		batchSize:            DefaultBatchSize,
@@ -226,6 +228,13 @@ func WithAutoInstrumentHTTPServers(on bool) Option {
 // it gives every LLM client Tracium's middleware where it is constructed.
 func WithDefaultTransport(on bool) Option {
 	return func(c *config) { c.wrapDefaultTransport = on }
+}
+
+// WithAutoInstrumentOpenTelemetry turns the OpenTelemetry bridge
+// (sdk/contrib/otel) on or off (on by default). Off, its span processor
+// sends nothing and OpenTelemetry spans no longer nest with Tracium's.
+func WithAutoInstrumentOpenTelemetry(on bool) Option {
+	return func(c *config) { c.autoOTel = on }
 }
 
 // WithLLMDetection turns the recording of LLM calls by Transport and

@@ -15,16 +15,17 @@ const (
 	flagSampled    = 0x01
 )
 
-// Traceparent returns the W3C traceparent value for the span ctx carries,
-// or "" when it carries none: what a job queue or an RPC framework stores
+// Traceparent returns the W3C traceparent value for the span ctx carries
+// (of an ExternalTracer when its span started last), or "" when it
+// carries none: what a job queue or an RPC framework stores
 // beside a message so that its consumer continues the trace (see
 // ContextWithTraceparent).
 func Traceparent(ctx context.Context) string {
-	s := spanFromContext(ctx)
-	if s == nil {
+	t, s, sampled, ok := currentIDs(ctx)
+	if !ok {
 		return ""
 	}
-	return formatTraceparent(s.ts.id, s.id, s.ts.sampled)
+	return formatTraceparent(t, s, sampled)
 }
 
 // ContextWithTraceparent returns a copy of ctx that carries the remote
@@ -50,11 +51,12 @@ func contextWithRemote(ctx context.Context, t traceID, s spanID, sampled bool) c
 // nothing when ctx carries no span. Safe for concurrent use on distinct
 // headers.
 func Inject(ctx context.Context, h http.Header) {
-	s := spanFromContext(ctx)
-	if s == nil || h == nil {
+	if h == nil {
 		return
 	}
-	h.Set(TraceparentHeader, formatTraceparent(s.ts.id, s.id, s.ts.sampled))
+	if t, s, sampled, ok := currentIDs(ctx); ok {
+		h.Set(TraceparentHeader, formatTraceparent(t, s, sampled))
+	}
 }
 
 func formatTraceparent(t traceID, s spanID, sampled bool) string {

@@ -134,14 +134,20 @@ func newRootSpan(c *Client, remote *Span, spanType SpanType, name, agentName str
 // of a trace of c: a new trace, sampled by c, when remote is nil, else the
 // remote trace with the remote's sampling decision.
 func (s *Span) beginTrace(c *Client, remote *Span) {
-	s.agentRoot = true
-	s.own.client = c
 	if remote != nil {
-		s.own.id, s.own.sampled, s.parent = remote.ts.id, remote.ts.sampled, remote.id
-	} else {
-		s.own.id = newTraceID()
-		s.own.sampled = c.sampled(s.own.id)
+		s.continueTrace(c, remote.ts.id, remote.id, remote.ts.sampled)
+		return
 	}
+	t := newTraceID()
+	s.continueTrace(c, t, spanID{}, c.sampled(t))
+}
+
+// continueTrace makes s, not yet published, the first span in this
+// process of trace t of c, under parent (none when zero).
+func (s *Span) continueTrace(c *Client, t traceID, parent spanID, sampled bool) {
+	s.agentRoot = true
+	s.own = traceState{client: c, id: t, sampled: sampled}
+	s.parent = parent
 	s.ts = &s.own
 	if len(c.cfg.defaultTags) > 0 {
 		s.x().tags = slices.Clip(c.cfg.defaultTags)
@@ -170,7 +176,9 @@ func newChildSpan(parent *Span, spanType SpanType, name string) *Span {
 // The span nests under the span or trace ctx carries, in that trace's
 // client; under a context from Extract it continues the remote trace; with
 // neither it begins a new trace on the default client, named after the
-// client's default agent. The caller must End the span. Safe for
+// client's default agent. When ctx also carries a span of an
+// ExternalTracer (OpenTelemetry's, through sdk/contrib/otel), the one of
+// the two that started last is the parent. The caller must End the span. Safe for
 // concurrent use.
 func StartSpan(ctx context.Context, spanType SpanType, name string) (context.Context, *Span) {
 	return startSpan(ctx, nil, spanType, name)
@@ -179,26 +187,64 @@ func StartSpan(ctx context.Context, spanType SpanType, name string) (context.Con
 // startSpan is StartSpan with the client for a trace that starts here; a
 // nil c means the default client.
 func startSpan(ctx context.Context, c *Client, spanType SpanType, name string) (context.Context, *Span) {
+	return startSpanFor(ctx, c, spanType, name, false)
+}
+
+// startSpanFor is startSpan; llmCall says the span records an LLM call
+// from the wire, which takes the place of an external span of the same
+// call (ExternalTracer.AdoptLLMCall).
+func startSpanFor(ctx context.Context, c *Client, spanType SpanType, name string, llmCall bool) (context.Context, *Span) {
 	parent := spanFromContext(ctx)
+	ext, innermost, found, et := externalParent(ctx, parent)
+	if !found {
+		s := startLocal(c, parent, spanType, name)
+		if s == nil {
+			return ctx, nil
+		}
+		return contextWithSpan(ctx, s), s
+	}
 	var s *Span
+	if innermost {
+		s = startUnderExternal(c, parent, ext, spanType, name)
+		if s != nil && llmCall {
+			if p, takeID, ok := et.AdoptLLMCall(ctx, ext); ok {
+				s.parent = p
+				if takeID {
+					s.id = ext.SpanID
+				}
+			}
+		}
+	} else {
+		s = startLocal(c, parent, spanType, name)
+	}
+	if s == nil {
+		return ctx, nil
+	}
+	// ctx carries the other library's span: it hears of this one too,
+	// so that its spans started under this one are this one's children.
+	return contextWithSpan(withExternal(ctx, et, s), s), s
+}
+
+// startLocal starts a span under parent, the Tracium span a context
+// carries, or as the root of a trace of c (the default client when nil);
+// it returns nil when the span would not be sent.
+func startLocal(c *Client, parent *Span, spanType SpanType, name string) *Span {
 	if parent != nil && !parent.remote {
 		if !parent.ts.sampled || parent.ts.client.exp == nil {
 			// Nothing under this parent is sent: no span, no context,
 			// no allocation. The parent stays in ctx, so its trace (and
 			// its sampling decision) still propagates.
-			return ctx, nil
+			return nil
 		}
-		s = newChildSpan(parent, spanType, name)
-	} else {
-		if c == nil {
-			c = DefaultClient()
-		}
-		if c.exp == nil {
-			return ctx, nil // a disabled client records nothing
-		}
-		s = newRootSpan(c, parent, spanType, name, c.cfg.defaultAgentName)
+		return newChildSpan(parent, spanType, name)
 	}
-	return contextWithSpan(ctx, s), s
+	if c == nil {
+		c = DefaultClient()
+	}
+	if c.exp == nil {
+		return nil // a disabled client records nothing
+	}
+	return newRootSpan(c, parent, spanType, name, c.cfg.defaultAgentName)
 }
 
 // SpanID returns the span's id as 16 lowercase hex digits, or "" for a

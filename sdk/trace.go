@@ -55,7 +55,8 @@ func WithInput(v any) TraceOption {
 // It begins a new trace unless ctx carries a traceparent from Extract (the
 // remote trace is continued) or a span of a trace in progress (the agent
 // run becomes a span of that trace, and its agent name applies to the
-// spans under it). An empty agentName falls back to the client's default.
+// spans under it), of Tracium's or of an ExternalTracer's, whichever
+// started last. An empty agentName falls back to the client's default.
 // The caller must call End. Safe for concurrent use.
 func (c *Client) AgentTrace(ctx context.Context, agentName string, opts ...TraceOption) (context.Context, *AgentTrace) {
 	if c == nil {
@@ -70,11 +71,18 @@ func (c *Client) AgentTrace(ctx context.Context, agentName string, opts ...Trace
 	if s.name == "" {
 		s.name = string(SpanAgent)
 	}
-	if parent := spanFromContext(ctx); parent != nil && !parent.remote {
+	parent := spanFromContext(ctx)
+	ext, innermost, found, et := externalParent(ctx, parent)
+	switch {
+	case innermost && parent != nil && !parent.remote && parent.ts.id == ext.TraceID:
+		s.ts, s.parent, s.agentRoot = parent.ts, ext.SpanID, true
+	case innermost:
+		s.continueTrace(c, ext.TraceID, ext.SpanID, ext.Sampled)
+	case parent != nil && !parent.remote:
 		// An agent run inside another trace's span is a sub-agent: it
 		// carries its own trace-level fields but stays in that trace.
 		s.ts, s.parent, s.agentRoot = parent.ts, parent.id, true
-	} else {
+	default:
 		s.beginTrace(c, parent)
 	}
 	s.id = newSpanID()
@@ -86,6 +94,9 @@ func (c *Client) AgentTrace(ctx context.Context, agentName string, opts ...Trace
 		}
 	}
 	s.start = time.Now()
+	if found {
+		ctx = withExternal(ctx, et, s)
+	}
 	return contextWithSpan(ctx, s), at
 }
 
@@ -99,19 +110,27 @@ func (a *AgentTrace) root() *Span {
 }
 
 // Span starts a span in this trace: under the span ctx carries if it
-// belongs to this trace, else directly under the agent. The caller must
-// End it.
+// belongs to this trace (a span of an ExternalTracer too, when it started
+// last), else directly under the agent. The caller must End it.
 func (a *AgentTrace) Span(ctx context.Context, spanType SpanType, name string) (context.Context, *Span) {
 	root := a.root()
 	if root == nil {
 		return StartSpan(ctx, spanType, name)
 	}
 	parent := root
-	if p := spanFromContext(ctx); p != nil && !p.remote && p.ts == root.ts {
+	p := spanFromContext(ctx)
+	if p != nil && !p.remote && p.ts == root.ts {
 		parent = p
 	}
 	s := newChildSpan(parent, spanType, name)
-	return contextWithSpan(ctx, s), s
+	ext, innermost, found, et := externalParent(ctx, p)
+	if !found {
+		return contextWithSpan(ctx, s), s
+	}
+	if innermost && ext.TraceID == root.ts.id {
+		s.parent = ext.SpanID
+	}
+	return contextWithSpan(withExternal(ctx, et, s), s), s
 }
 
 // TraceID returns the trace's id as 32 lowercase hex digits.

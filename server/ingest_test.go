@@ -210,7 +210,7 @@ func TestOperationsEndpoints(t *testing.T) {
 		"/healthz":             `"ok"`,
 		"/readyz":              `"store":"ok"`,
 		"/api/v1/openapi.json": `"/v1/ingest"`,
-		"/metrics":             `tracium_ingest_requests_total{status="202"} 1`,
+		"/metrics":             `tracium_ingest_requests_total{endpoint="/v1/ingest",status="202"} 1`,
 	} {
 		resp, err := http.Get(b.url + path)
 		if err != nil {

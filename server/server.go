@@ -14,11 +14,14 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/tracium/tracium/server/auth"
 	"github.com/tracium/tracium/server/ingest"
 	"github.com/tracium/tracium/server/metrics"
 	"github.com/tracium/tracium/server/pricing"
 	"github.com/tracium/tracium/server/queue"
+	"github.com/tracium/tracium/server/retention"
 	"github.com/tracium/tracium/server/writer"
 	"github.com/tracium/tracium/store"
 	"github.com/tracium/tracium/store/backend"
@@ -29,8 +32,27 @@ type Config struct {
 	Addr        string // listen address; DefaultAddr
 	DataDir     string // embedded data; DefaultDataDir
 	DatabaseURL string // postgres://...; empty for SQLite in DataDir
-	NATSURL     string // nats://...; empty for an embedded NATS
+	NATSURL     string // nats://... (a cluster: several, comma-separated); empty for an embedded NATS
 	AutoMigrate bool   // apply pending migrations at start
+	// ReadDatabaseURL, when set, is a PostgreSQL read replica of
+	// DatabaseURL: the REST API and the UI read traces from it, while
+	// ingest, settings, sign-in and retention use DatabaseURL.
+	ReadDatabaseURL string
+
+	// Queue sizes the span stream (queue.Config): Replicas on a JetStream
+	// cluster, MaxBytes and MaxAge bound it, AckWait is how soon a dead
+	// collector's batches are delivered to another.
+	Queue QueueConfig
+	// RetentionDays, when positive, removes every project's traces whose
+	// day ended that many days ago; projects may keep less (settings).
+	RetentionDays int
+	// RetentionInterval is how often the retention job runs across the
+	// collectors; retention.DefaultInterval.
+	RetentionInterval time.Duration
+
+	// OTLPGRPCAddr is where OTLP/gRPC (TraceService/Export) listens;
+	// empty turns it off. OTLP/HTTP is always on Addr (/v1/traces).
+	OTLPGRPCAddr string
 
 	BootstrapAPIKey string // ensures project "default" has this key
 	AdminEmail      string // first web UI user
@@ -61,6 +83,14 @@ type Config struct {
 	Ready func(addr net.Addr)
 }
 
+// QueueConfig is the part of queue.Config a deployment chooses.
+type QueueConfig struct {
+	Replicas int
+	MaxBytes int64
+	MaxAge   time.Duration
+	AckWait  time.Duration
+}
+
 // Defaults for Config.
 const (
 	DefaultAddr    = ":8080"
@@ -85,6 +115,12 @@ func (c *Config) validate() error {
 	}
 	if c.DatabaseURL != "" && !backend.IsPostgres(c.DatabaseURL) {
 		return errors.New("TRACIUM_DATABASE_URL must start with postgres:// or be empty")
+	}
+	if c.ReadDatabaseURL != "" && (!backend.IsPostgres(c.ReadDatabaseURL) || c.DatabaseURL == "") {
+		return errors.New("TRACIUM_READ_DATABASE_URL must be a postgres:// read replica of TRACIUM_DATABASE_URL")
+	}
+	if c.RetentionDays < 0 || c.RetentionDays > store.MaxRetentionDays {
+		return fmt.Errorf("TRACIUM_RETENTION_DAYS must be 0 (keep everything) to %d", store.MaxRetentionDays)
 	}
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		return errors.New("TRACIUM_ADMIN_EMAIL and TRACIUM_ADMIN_PASSWORD go together")
@@ -111,6 +147,14 @@ type Server struct {
 	writers []*writer.Writer
 	http    *http.Server
 	ln      net.Listener
+	grpc    *grpc.Server // nil when OTLP/gRPC is off
+	grpcLn  net.Listener
+
+	// reads serves the query API and the UI's trace pages: the store, or
+	// replica when there is one.
+	reads     store.Store
+	replica   store.Store
+	retention *retention.Job
 
 	// Bootstrap is what start-up created or found: the default project and,
 	// when one was generated, its API key.
@@ -146,7 +190,14 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.store, err = backend.Open(ctx, backend.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, AutoMigrate: cfg.AutoMigrate, Window: cfg.SpanWindow}); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	if s.queue, err = queue.Open(ctx, queue.Config{URL: cfg.NATSURL, DataDir: cfg.DataDir}); err != nil {
+	s.reads = s.store
+	if cfg.ReadDatabaseURL != "" {
+		if s.replica, err = backend.OpenReplica(ctx, cfg.ReadDatabaseURL); err != nil {
+			return nil, fmt.Errorf("open read replica: %w", err)
+		}
+		s.reads = s.replica
+	}
+	if s.queue, err = queue.Open(ctx, s.queueConfig()); err != nil {
 		return nil, fmt.Errorf("open queue: %w", err)
 	}
 	if s.Bootstrap, err = bootstrap(ctx, s.store, cfg); err != nil {
@@ -161,6 +212,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.writers = append(s.writers, writer.New(writer.Config{Logger: s.log, Metrics: wm, MaxDeliveries: cfg.MaxDeliveries}, cons, s.store, prices, s.queue))
 	}
 	s.prices = prices
+	s.retention = retention.New(retention.Config{Days: cfg.RetentionDays, Interval: cfg.RetentionInterval, Logger: s.log, Metrics: s.metrics}, s.store)
 	s.auth = auth.NewAuthenticator(s.store)
 	if s.ingest, err = ingest.New(s.ingestConfig(), s.auth, s.queue); err != nil {
 		return nil, err
@@ -172,11 +224,26 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	// No ReadTimeout: it would also cancel the context of a handler that
 	// works past it. bodyDeadline bounds the body instead.
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: headerTimeout, IdleTimeout: 2 * time.Minute}
+	if cfg.OTLPGRPCAddr != "" {
+		if s.grpcLn, err = net.Listen("tcp", cfg.OTLPGRPCAddr); err != nil {
+			s.ln.Close()
+			return nil, fmt.Errorf("OTLP/gRPC listener: %w", err)
+		}
+		s.grpc = s.ingest.NewGRPCServer()
+	}
 	return s, nil
 }
 
 // Addr is the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// OTLPGRPCAddr is the address OTLP/gRPC listens on, or nil when it is off.
+func (s *Server) OTLPGRPCAddr() net.Addr {
+	if s.grpcLn == nil {
+		return nil
+	}
+	return s.grpcLn.Addr()
+}
 
 // Run serves until ctx is done, then drains: in-flight requests finish,
 // writers finish the batches in hand, and only then do the queue and the
@@ -190,19 +257,30 @@ func (s *Server) Run(ctx context.Context) error {
 		wg.Go(func() { _ = w.Run(writeCtx) })
 	}
 	wg.Go(func() { s.expireSessions(writeCtx) })
-	errc := make(chan error, 1)
+	wg.Go(func() { _ = s.retention.Run(writeCtx) })
+	errc := make(chan error, 2)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	s.log.Info("tracium listening", "addr", s.ln.Addr().String())
+	if s.grpc != nil {
+		go func() { errc <- s.grpc.Serve(s.grpcLn) }()
+		s.log.Info("OTLP/gRPC listening", "addr", s.grpcLn.Addr().String())
+	}
 	if s.cfg.Ready != nil {
 		s.cfg.Ready(s.ln.Addr())
 	}
 	var err error
 	select {
-	case err = <-errc:
+	case err = <-errc: // a listener failed: stop serving on the other
+		_ = s.http.Close()
+		if s.grpc != nil {
+			s.grpc.Stop()
+		}
 	case <-ctx.Done():
 		s.log.Info("shutting down: draining requests and writer batches")
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		stopped := s.stopGRPC(shutdownCtx)
 		err = s.http.Shutdown(shutdownCtx)
+		<-stopped
 		cancel()
 	}
 	stopWriters()
@@ -210,9 +288,58 @@ func (s *Server) Run(ctx context.Context) error {
 	return err
 }
 
+// streamStats returns a function that reads the span stream's state at
+// most once a second, so that one scrape asks JetStream once.
+func (s *Server) streamStats() func() queue.Stats {
+	var mu sync.Mutex
+	var last queue.Stats
+	var at time.Time
+	return func() queue.Stats {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(at) < time.Second {
+			return last
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		st, err := s.queue.Stats(ctx)
+		if err != nil {
+			return queue.Stats{}
+		}
+		last, at = st, time.Now()
+		return last
+	}
+}
+
+// stopGRPC stops OTLP/gRPC gracefully (exports in flight finish and are
+// answered), or at once when ctx ends first; the channel closes when it
+// has stopped.
+func (s *Server) stopGRPC(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	if s.grpc == nil {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		graceful := make(chan struct{})
+		go func() { s.grpc.GracefulStop(); close(graceful) }()
+		select {
+		case <-graceful:
+		case <-ctx.Done():
+			s.grpc.Stop()
+			<-graceful
+		}
+	}()
+	return done
+}
+
 func (s *Server) close() {
 	if s.queue != nil {
 		s.queue.Close()
+	}
+	if s.replica != nil {
+		_ = s.replica.Close()
 	}
 	if s.store != nil {
 		_ = s.store.Close()
@@ -220,11 +347,21 @@ func (s *Server) close() {
 }
 
 func (s *Server) registerGauges() {
+	stats := s.streamStats()
 	s.metrics.NewGaugeFunc("tracium_writer_pending_batches", "Batches queued and not yet written (writer lag).", func() float64 {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		n, _ := s.queue.Pending(ctx)
-		return float64(n)
+		return float64(stats().Batches)
+	})
+	s.metrics.NewGaugeFunc("tracium_queue_stream_bytes", "Bytes of the batches queued and not yet written.", func() float64 {
+		return float64(stats().Bytes)
+	})
+	s.metrics.NewGaugeFunc("tracium_queue_stream_max_bytes", "The span stream's maximum bytes: at it, ingest answers 503 queue_full.", func() float64 {
+		return float64(stats().MaxBytes)
+	})
+	s.metrics.NewGaugeFunc("tracium_queue_oldest_batch_age_seconds", "Age of the oldest batch not yet written; 0 when none waits.", func() float64 {
+		if st := stats(); !st.Oldest.IsZero() {
+			return time.Since(st.Oldest).Seconds()
+		}
+		return 0
 	})
 	s.metrics.NewGaugeFunc("tracium_dead_letter_batches", "Batches kept on the dead-letter stream.", func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -234,10 +371,25 @@ func (s *Server) registerGauges() {
 	})
 }
 
+// QueueConfig is the span queue these settings name. Every process that
+// opens the queue (collectors, the dead-letter commands) must open it
+// with the same: opening it updates the stream to them.
+func (c Config) QueueConfig() queue.Config {
+	return queue.Config{URL: c.NATSURL, DataDir: cmp.Or(c.DataDir, DefaultDataDir), Replicas: c.Queue.Replicas,
+		MaxBytes: c.Queue.MaxBytes, MaxAge: c.Queue.MaxAge, AckWait: c.Queue.AckWait}
+}
+
+func (s *Server) queueConfig() queue.Config {
+	q := s.cfg.QueueConfig()
+	q.Metrics = s.metrics
+	return q
+}
+
 func (s *Server) ingestConfig() ingest.Config {
 	return ingest.Config{MaxBodyBytes: s.cfg.MaxBodyBytes, MaxSpans: s.cfg.MaxBatchSpans,
 		RateLimit: s.cfg.RateLimit, RateBurst: int(2 * s.cfg.RateLimit),
 		MaxConcurrent: s.cfg.IngestConcurrency, MemoryBytes: s.cfg.IngestMemoryBytes, Window: s.cfg.SpanWindow,
+		BodyTimeout: s.cfg.BodyTimeout, ScoreConfigs: s.store,
 		Logger: s.log, Metrics: s.metrics}
 }
 

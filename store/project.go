@@ -8,6 +8,9 @@ type Project struct {
 	ID        int64     `json:"id"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
+	// RetentionDays is how long the project keeps its traces; 0 keeps
+	// them as long as the server-wide retention allows.
+	RetentionDays int `json:"retention_days"`
 }
 
 // APIKey lets an SDK write to, and read from, one project. The secret itself
@@ -31,7 +34,8 @@ func (k *APIKey) Revoked() bool { return k.RevokedAt != nil }
 type Role string
 
 // In a project, viewers read traces; members also create and revoke its
-// API keys; admins also manage its members.
+// API keys and score its traces; admins also manage its members and its
+// score names.
 const (
 	RoleAdmin  Role = "admin"
 	RoleMember Role = "member"

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tracium/tracium/server"
 	"github.com/tracium/tracium/server/ingest"
+	"github.com/tracium/tracium/server/queue"
 	"github.com/tracium/tracium/server/writer"
 )
 
@@ -76,7 +77,8 @@ func printBanner(w io.Writer, addr net.Addr, b server.Bootstrap) {
 	case b.AdminPasswordFile != "":
 		fmt.Fprintf(w, "  Sign in:     %s, password in %s\n", b.AdminEmail, b.AdminPasswordFile)
 	}
-	fmt.Fprintf(w, "  SDK:         TRACIUM_ENDPOINT=http://%s TRACIUM_API_KEY=<key>\n\n", host)
+	fmt.Fprintf(w, "  SDK:         TRACIUM_ENDPOINT=http://%s TRACIUM_API_KEY=<key>\n", host)
+	fmt.Fprintf(w, "  OTLP:        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://%s/v1/traces\n\n", host)
 }
 
 // setting is one configuration value: a flag and its environment variable.
@@ -104,11 +106,19 @@ func parseConfigWith(fs *flag.FlagSet, args []string, getenv func(string) string
 	var cfg server.Config
 	var autoMigrate, maxBody, maxSpans, rateLimit, writers string
 	var bodyTimeout, ingestConcurrency, ingestMemory, windowBack, windowAhead, maxDeliveries string
+	var replicas, queueMaxBytes, queueMaxAge, queueAckWait, retentionDays string
 	settings := []setting{
 		{"addr", "TRACIUM_ADDR", server.DefaultAddr, "listen address", &cfg.Addr},
+		{"otlp-grpc-addr", "TRACIUM_OTLP_GRPC_ADDR", "", "OTLP/gRPC listen address (for example :4317); empty turns OTLP/gRPC off", &cfg.OTLPGRPCAddr},
 		{"data-dir", "TRACIUM_DATA_DIR", server.DefaultDataDir, "directory for embedded SQLite, NATS and generated secrets", &cfg.DataDir},
 		{"database-url", "TRACIUM_DATABASE_URL", "", "postgres:// URL; empty for the embedded SQLite store", &cfg.DatabaseURL},
-		{"nats-url", "TRACIUM_NATS_URL", "", "nats:// URL of a JetStream server; empty for an embedded one", &cfg.NATSURL},
+		{"read-database-url", "TRACIUM_READ_DATABASE_URL", "", "postgres:// URL of a read replica for the REST API and the UI's trace pages; empty reads the primary", &cfg.ReadDatabaseURL},
+		{"nats-url", "TRACIUM_NATS_URL", "", "nats:// URL of a JetStream server (a cluster: several, comma-separated); empty for an embedded one", &cfg.NATSURL},
+		{"nats-replicas", "TRACIUM_NATS_REPLICAS", "1", "replicas of the span stream on a JetStream cluster (3 survives the loss of a server)", &replicas},
+		{"queue-max-bytes", "TRACIUM_QUEUE_MAX_BYTES", strconv.Itoa(queue.DefaultMaxBytes), "most bytes of batches queued and not yet written; past it ingest answers 503 queue_full", &queueMaxBytes},
+		{"queue-max-age", "TRACIUM_QUEUE_MAX_AGE", "0", "oldest unwritten batch kept; older ones are removed, written or not (0: none; see docs/scaling.md)", &queueMaxAge},
+		{"queue-ack-wait", "TRACIUM_QUEUE_ACK_WAIT", queue.DefaultAckWait.String(), "how soon a batch a collector took and did not write goes to another", &queueAckWait},
+		{"retention-days", "TRACIUM_RETENTION_DAYS", "0", "remove every project's traces of days that ended this many days ago (0: keep them)", &retentionDays},
 		{"auto-migrate", "TRACIUM_AUTO_MIGRATE", "true", "apply pending database migrations at start", &autoMigrate},
 		{"bootstrap-api-key", "TRACIUM_BOOTSTRAP_API_KEY", "", "ensure project \"default\" has this sk_live_ key", &cfg.BootstrapAPIKey},
 		{"admin-email", "TRACIUM_ADMIN_EMAIL", "", "email of the first web UI user", &cfg.AdminEmail},
@@ -171,7 +181,31 @@ func parseConfigWith(fs *flag.FlagSet, args []string, getenv func(string) string
 	if cfg.MaxDeliveries, err = strconv.Atoi(maxDeliveries); err != nil || cfg.MaxDeliveries <= 0 {
 		return cfg, fmt.Errorf("max-deliveries: want a positive integer, got %q", maxDeliveries)
 	}
-	return cfg, nil
+	return cfg, parseScaling(&cfg, replicas, queueMaxBytes, queueMaxAge, queueAckWait, retentionDays)
+}
+
+// parseScaling reads the settings of a deployment past one machine: the
+// span stream's replicas and limits, and retention.
+func parseScaling(cfg *server.Config, replicas, maxBytes, maxAge, ackWait, retentionDays string) error {
+	var err error
+	if cfg.Queue.Replicas, err = strconv.Atoi(replicas); err != nil || cfg.Queue.Replicas < 1 || cfg.Queue.Replicas > queue.MaxReplicas {
+		return fmt.Errorf("nats-replicas: want 1 to %d, got %q", queue.MaxReplicas, replicas)
+	}
+	if cfg.Queue.MaxBytes, err = strconv.ParseInt(maxBytes, 10, 64); err != nil || cfg.Queue.MaxBytes <= 0 {
+		return fmt.Errorf("queue-max-bytes: want a positive integer, got %q", maxBytes)
+	}
+	if maxAge != "0" {
+		if cfg.Queue.MaxAge, err = parseDuration(maxAge); err != nil {
+			return fmt.Errorf("queue-max-age: %w, or 0 for none", err)
+		}
+	}
+	if cfg.Queue.AckWait, err = parseDuration(ackWait); err != nil {
+		return fmt.Errorf("queue-ack-wait: %w", err)
+	}
+	if cfg.RetentionDays, err = strconv.Atoi(retentionDays); err != nil || cfg.RetentionDays < 0 {
+		return fmt.Errorf("retention-days: want 0 or a number of days, got %q", retentionDays)
+	}
+	return nil
 }
 
 // parseDuration reads a positive Go duration ("90s", "36h") or a number

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tracium/tracium/internal/collectortest"
+	"github.com/tracium/tracium/internal/pgtest"
+	"github.com/tracium/tracium/server"
 	"github.com/tracium/tracium/server/auth"
 	"github.com/tracium/tracium/store"
 	"github.com/tracium/tracium/store/backend"
@@ -31,44 +33,15 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	pgtest.Main(m)
 }
 
-// serverProcess starts the collector as a child process with env.
+// serverProcess starts the collector as a child process (this test
+// binary, running main) with env.
 func serverProcess(t *testing.T, env ...string) (*exec.Cmd, string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), append(env, runServerEnv+"=1", "TRACIUM_ADDR="+addr, "TRACIUM_RATE_LIMIT=-1")...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("server output:\n%s", out.String())
-		}
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			return cmd, "http://" + addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not come up: %v\n%s", err, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	p := collectortest.StartProcess(t, os.Args[0], append(env, runServerEnv+"=1")...)
+	return p.Cmd, p.URL
 }
 
 // TestKillNineLosesNothing sends batches from several clients, kills the
@@ -168,7 +141,9 @@ func TestParseConfig(t *testing.T) {
 		"TRACIUM_BOOTSTRAP_API_KEY", "TRACIUM_ADMIN_EMAIL", "TRACIUM_ADMIN_PASSWORD", "TRACIUM_SECRET",
 		"TRACIUM_MAX_BODY_BYTES", "TRACIUM_PRICES_FILE", "TRACIUM_AUTO_MIGRATE", "TRACIUM_RATE_LIMIT",
 		"TRACIUM_BODY_TIMEOUT", "TRACIUM_INGEST_CONCURRENCY", "TRACIUM_INGEST_MEMORY_BYTES",
-		"TRACIUM_SPAN_WINDOW_BACK", "TRACIUM_SPAN_WINDOW_AHEAD", "TRACIUM_MAX_DELIVERIES", "dead-letters"} {
+		"TRACIUM_SPAN_WINDOW_BACK", "TRACIUM_SPAN_WINDOW_AHEAD", "TRACIUM_MAX_DELIVERIES", "dead-letters",
+		"TRACIUM_READ_DATABASE_URL", "TRACIUM_NATS_REPLICAS", "TRACIUM_QUEUE_MAX_BYTES", "TRACIUM_QUEUE_MAX_AGE",
+		"TRACIUM_QUEUE_ACK_WAIT", "TRACIUM_RETENTION_DAYS", "TRACIUM_OTLP_GRPC_ADDR"} {
 		if !bytes.Contains(help.Bytes(), []byte(name)) {
 			t.Errorf("--help does not list %s", name)
 		}
@@ -184,7 +159,21 @@ func TestParseConfig(t *testing.T) {
 		cfg.IngestConcurrency != 64 || cfg.IngestMemoryBytes != 256<<20 || cfg.MaxDeliveries != 10 {
 		t.Errorf("defaults: %+v", cfg)
 	}
-	for _, bad := range [][]string{{"--body-timeout", "0s"}, {"--span-window-back", "-3d"}, {"--ingest-memory-bytes", "lots"}, {"--max-deliveries", "0"}} {
+	if cfg.Queue != (server.QueueConfig{Replicas: 1, MaxBytes: 8 << 30, AckWait: 15 * time.Second}) || cfg.RetentionDays != 0 || cfg.ReadDatabaseURL != "" {
+		t.Errorf("scaling defaults: %+v, retention %d, replica %q", cfg.Queue, cfg.RetentionDays, cfg.ReadDatabaseURL)
+	}
+	env = map[string]string{"TRACIUM_NATS_REPLICAS": "3", "TRACIUM_QUEUE_MAX_BYTES": "1048576", "TRACIUM_QUEUE_MAX_AGE": "3d",
+		"TRACIUM_QUEUE_ACK_WAIT": "20s", "TRACIUM_RETENTION_DAYS": "30", "TRACIUM_READ_DATABASE_URL": "postgres://replica/db"}
+	cfg, err = parseConfig(nil, func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Queue != (server.QueueConfig{Replicas: 3, MaxBytes: 1 << 20, MaxAge: 72 * time.Hour, AckWait: 20 * time.Second}) ||
+		cfg.RetentionDays != 30 || cfg.ReadDatabaseURL != "postgres://replica/db" {
+		t.Errorf("scaling settings: %+v, retention %d, replica %q", cfg.Queue, cfg.RetentionDays, cfg.ReadDatabaseURL)
+	}
+	for _, bad := range [][]string{{"--body-timeout", "0s"}, {"--span-window-back", "-3d"}, {"--ingest-memory-bytes", "lots"}, {"--max-deliveries", "0"},
+		{"--nats-replicas", "0"}, {"--nats-replicas", "6"}, {"--queue-max-bytes", "0"}, {"--queue-max-age", "-1h"}, {"--retention-days", "-1"}, {"--queue-ack-wait", "soon"}} {
 		if _, err := parseConfig(bad, func(string) string { return "" }, &bytes.Buffer{}); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

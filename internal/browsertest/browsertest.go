@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -88,7 +89,10 @@ func (b *Browser) Count(css string) int {
 	return n
 }
 
-// SignIn signs in at baseURL and waits for the traces list.
+// SignIn signs in at baseURL and waits for the traces list: for its
+// navigation bar, which the sign-in page, having a heading of its own,
+// does not have, so that a test's next navigation cannot cut the sign-in
+// short.
 func (b *Browser) SignIn(baseURL, email, password string) {
 	b.t.Helper()
 	b.Do("sign in",
@@ -97,7 +101,7 @@ func (b *Browser) SignIn(baseURL, email, password string) {
 		chromedp.SendKeys(chromedp.CSS(`#email`), email),
 		chromedp.SendKeys(chromedp.CSS(`#password`), password),
 		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+		chromedp.WaitVisible(chromedp.CSS(`header.topbar`)))
 }
 
 // Screenshot saves the whole page as name (a .png) in the screenshot
@@ -117,17 +121,57 @@ func (b *Browser) Screenshot(name string) string {
 	return path
 }
 
-// LoadTime navigates to url and returns how long the page took until its
-// load event, by the browser's Navigation Timing.
-func (b *Browser) LoadTime(url string) time.Duration {
+// Download runs actions that start a download (a click on a download
+// link) and returns the downloaded file's bytes once the browser has it
+// whole.
+func (b *Browser) Download(what string, actions ...chromedp.Action[chromedp.Void]) []byte {
+	b.t.Helper()
+	dir := b.t.TempDir()
+	ctx, cancel := context.WithCancel(b.ctx)
+	defer cancel()
+	progress := chromedp.Events(ctx, browser.DownloadProgress)
+	allow := chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: new(true)})
+		return err
+	})
+	b.Do(what, append([]chromedp.Action[chromedp.Void]{allow}, actions...)...)
+	for ev, err := range progress {
+		if err != nil {
+			b.t.Fatalf("browser: %s: %v", what, err)
+		}
+		switch ev.State {
+		case browser.DownloadProgressStateCompleted:
+			data, err := os.ReadFile(filepath.Join(dir, ev.GUID))
+			if err != nil {
+				b.t.Fatalf("browser: %s: %v", what, err)
+			}
+			return data
+		case browser.DownloadProgressStateCanceled:
+			b.t.Fatalf("browser: %s: the download was cancelled", what)
+		}
+	}
+	b.t.Fatalf("browser: %s: no download completed", what)
+	return nil
+}
+
+// Timing is what a navigation took, by the browser's Navigation Timing,
+// from its start: FirstByte until the response's first byte arrived (the
+// server's share), Load until the load event (what a person waits for).
+type Timing struct {
+	FirstByte, Load time.Duration
+}
+
+// LoadTime navigates to url and returns how long the page took.
+func (b *Browser) LoadTime(url string) Timing {
 	b.t.Helper()
 	b.Do("open "+url, chromedp.Navigate(url))
-	ms, err := chromedp.Run(b.ctx, chromedp.Evaluate[float64](
-		`(() => { const n = performance.getEntriesByType('navigation')[0]; return n.loadEventEnd - n.startTime; })()`))
-	if err != nil {
+	ms, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]float64](
+		`(() => { const n = performance.getEntriesByType('navigation')[0]; return [n.responseStart - n.startTime, n.loadEventEnd - n.startTime]; })()`))
+	if err != nil || len(ms) != 2 {
 		b.t.Fatalf("browser: navigation timing of %s: %v", url, err)
 	}
-	return time.Duration(ms * float64(time.Millisecond))
+	return Timing{FirstByte: time.Duration(ms[0] * float64(time.Millisecond)), Load: time.Duration(ms[1] * float64(time.Millisecond))}
 }
 
 func quote(s string) string {

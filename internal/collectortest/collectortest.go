@@ -28,6 +28,9 @@ type Collector struct {
 	// Store is a second connection to the collector's database, for
 	// reading what it wrote.
 	Store store.Store
+	// OTLPGRPCAddr is the OTLP/gRPC address (host:port) when the collector
+	// was started WithOTLPGRPC, else empty.
+	OTLPGRPCAddr string
 }
 
 // Option configures the collector Start runs.
@@ -41,6 +44,11 @@ func WithAdmin(email, password string) Option {
 // WithDatabase stores in this PostgreSQL database instead of SQLite.
 func WithDatabase(url string) Option {
 	return func(c *server.Config) { c.DatabaseURL = url }
+}
+
+// WithOTLPGRPC serves OTLP/gRPC too, on a free port (OTLPGRPCAddr).
+func WithOTLPGRPC() Option {
+	return func(c *server.Config) { c.OTLPGRPCAddr = "127.0.0.1:0" }
 }
 
 // Start runs a collector until the test ends.
@@ -79,7 +87,11 @@ func Start(t testing.TB, opts ...Option) *Collector {
 		t.Fatalf("open the collector's store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return &Collector{URL: "http://" + srv.Addr().String(), APIKey: key, ProjectID: srv.Bootstrap.Project.ID, Store: st}
+	c := &Collector{URL: "http://" + srv.Addr().String(), APIKey: key, ProjectID: srv.Bootstrap.Project.ID, Store: st}
+	if a := srv.OTLPGRPCAddr(); a != nil {
+		c.OTLPGRPCAddr = a.String()
+	}
+	return c
 }
 
 // WaitTrace waits until the trace has at least n spans stored and returns

@@ -15,11 +15,14 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tracium/tracium/server/metrics"
 )
 
 // Names of the streams, subjects and the writers' shared consumer.
@@ -39,15 +42,29 @@ const (
 	HeaderDeliveries = "Tracium-Deliveries"
 )
 
+// ErrFull: the span stream is at its MaxBytes and refuses new batches
+// (JetStream's discard-new policy) until the writers catch up. Nothing
+// was stored; the same publish may succeed shortly.
+var ErrFull = errors.New("span queue full")
+
 // Config says which NATS to use and how to size the stream.
 type Config struct {
 	// URL of a NATS server with JetStream; empty starts an embedded one.
+	// A cluster is several URLs separated by commas; the client finds the
+	// rest of the cluster from any of them.
 	URL string
 	// DataDir holds the embedded server's JetStream files.
 	DataDir string
-	// MaxBytes bounds the stream; when full, publishes fail (and ingest
-	// answers 503) rather than dropping batches not yet written.
+	// MaxBytes bounds the stream; when full, publishes fail with ErrFull
+	// (and ingest answers 503) rather than dropping batches not yet
+	// written.
 	MaxBytes int64
+	// MaxAge, when set, is how long JetStream keeps a batch that no
+	// writer has acknowledged: past it the batch is removed, written or
+	// not. Zero keeps batches until they are written; a non-zero age
+	// trades the loss of batches the writers fell that far behind on for
+	// a bound on the stream's age. It must be at least DuplicateWindow.
+	MaxAge time.Duration
 	// DuplicateWindow is how long a message id is remembered, so that a
 	// retried request is stored once.
 	DuplicateWindow time.Duration
@@ -55,8 +72,12 @@ type Config struct {
 	// delivers it again: after a writer process died, its batches come
 	// back this soon. Writers signal progress during long writes.
 	AckWait time.Duration
-	// Replicas of the stream on a clustered external NATS.
+	// Replicas of the stream on a clustered external NATS: 3 keeps every
+	// accepted batch on three servers, so that the stream survives the
+	// loss of one. The embedded server takes only 1.
 	Replicas int
+	// Metrics, when set, receives the queue's counters.
+	Metrics *metrics.Registry
 }
 
 // Defaults for Config.
@@ -74,11 +95,28 @@ func (c *Config) validate() error {
 	c.DuplicateWindow = cmp.Or(c.DuplicateWindow, DefaultDuplicateWindow)
 	c.AckWait = cmp.Or(c.AckWait, DefaultAckWait)
 	c.Replicas = cmp.Or(c.Replicas, 1)
-	if c.URL == "" && c.DataDir == "" {
+	switch {
+	case c.URL == "" && c.DataDir == "":
 		return errors.New("queue: a data directory is required for the embedded NATS server")
+	case c.Replicas < 1 || c.Replicas > MaxReplicas:
+		return fmt.Errorf("queue: replicas must be 1 to %d, got %d", MaxReplicas, c.Replicas)
+	case c.URL == "" && c.Replicas != 1:
+		return fmt.Errorf("queue: the embedded NATS server is one server and keeps 1 replica; %d replicas need an external JetStream cluster (TRACIUM_NATS_URL)", c.Replicas)
+	case c.MaxBytes < 0 || c.MaxAge < 0:
+		return errors.New("queue: the stream's maximum bytes and age must not be negative")
+	case c.AckWait < MinAckWait:
+		return fmt.Errorf("queue: the ack wait (%s) must be at least %s: writers signal progress on a long write every 5s", c.AckWait, MinAckWait)
+	case c.MaxAge > 0 && c.MaxAge < c.DuplicateWindow:
+		return fmt.Errorf("queue: the stream's maximum age (%s) must be at least its duplicate window (%s)", c.MaxAge, c.DuplicateWindow)
 	}
 	return nil
 }
+
+// MaxReplicas is the most replicas JetStream keeps of a stream.
+const MaxReplicas = 5
+
+// MinAckWait is the shortest AckWait: twice the writers' progress signal.
+const MinAckWait = 10 * time.Second
 
 // Queue is a connection to the span stream. It is safe for concurrent use.
 type Queue struct {
@@ -88,6 +126,8 @@ type Queue struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	stream   jetstream.Stream
+	// full counts publishes refused because the stream was full.
+	full *metrics.Counter
 }
 
 // Open connects to NATS (starting the embedded server when cfg.URL is
@@ -96,7 +136,11 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	q := &Queue{cfg: cfg}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.NewRegistry()
+	}
+	q := &Queue{cfg: cfg, full: cfg.Metrics.NewCounter("tracium_queue_full_refusals_total",
+		"Batches refused because the span stream was at its maximum bytes (ingest answered 503).")}
 	var err error
 	if cfg.URL == "" {
 		if q.unlock, err = lockDir(filepath.Join(cfg.DataDir, "jetstream.lock")); err != nil {
@@ -158,6 +202,7 @@ func (q *Queue) ensureStreams(ctx context.Context) error {
 		Storage:     jetstream.FileStorage,
 		Discard:     jetstream.DiscardNew,
 		MaxBytes:    q.cfg.MaxBytes,
+		MaxAge:      q.cfg.MaxAge,
 		Duplicates:  q.cfg.DuplicateWindow,
 		Replicas:    q.cfg.Replicas,
 	})
@@ -190,10 +235,29 @@ func (q *Queue) Publish(ctx context.Context, projectID int64, msgID string, payl
 	msg.Header.Set(HeaderProject, pid)
 	msg.Data = payload
 	if _, err := q.js.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID)); err != nil {
+		if isFull(err) {
+			q.full.Inc()
+			return fmt.Errorf("queue: publish: %w: %w", ErrFull, err)
+		}
 		return fmt.Errorf("queue: publish: %w", err)
 	}
 	return nil
 }
+
+// isFull reports whether JetStream refused a publish because the stream
+// is at its limits (discard new).
+func isFull(err error) bool {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	d := apiErr.Description
+	return strings.Contains(d, "maximum bytes exceeded") || strings.Contains(d, "maximum messages exceeded")
+}
+
+// FullRefusals is how many publishes this process had refused because
+// the stream was full.
+func (q *Queue) FullRefusals() uint64 { return uint64(q.full.Value()) }
 
 // Consumer returns the durable pull consumer that every writer process
 // shares: JetStream hands each batch to one of them.
@@ -227,11 +291,36 @@ func (q *Queue) DeadLetter(ctx context.Context, projectID string, payload []byte
 
 // Pending is the number of batches accepted but not yet written.
 func (q *Queue) Pending(ctx context.Context) (uint64, error) {
+	st, err := q.Stats(ctx)
+	return st.Batches, err
+}
+
+// Stats is what the span stream holds: the batches accepted and not yet
+// written.
+type Stats struct {
+	Batches  uint64
+	Bytes    uint64
+	MaxBytes int64
+	// Oldest is when the oldest batch still queued was accepted; zero
+	// when the stream is empty. With a MaxAge, a batch is removed at
+	// Oldest + MaxAge whether written or not.
+	Oldest   time.Time
+	MaxAge   time.Duration
+	Replicas int
+}
+
+// Stats reads the span stream's state from JetStream.
+func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 	info, err := q.stream.Info(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("queue: stream info: %w", err)
+		return Stats{}, fmt.Errorf("queue: stream info: %w", err)
 	}
-	return info.State.Msgs, nil
+	st := Stats{Batches: info.State.Msgs, Bytes: info.State.Bytes, MaxBytes: info.Config.MaxBytes,
+		MaxAge: info.Config.MaxAge, Replicas: info.Config.Replicas}
+	if info.State.Msgs > 0 {
+		st.Oldest = info.State.FirstTime
+	}
+	return st, nil
 }
 
 // DeadCount is the number of dead-lettered batches kept.

@@ -34,6 +34,12 @@ var (
 	ErrRequestTimeout = errors.New("request timeout")
 	// ErrMethodNotAllowed: the path exists, the method does not.
 	ErrMethodNotAllowed = errors.New("method not allowed")
+	// ErrForbidden: the credentials are good but may not do this (a
+	// viewer writing, a session request without its CSRF token).
+	ErrForbidden = errors.New("forbidden")
+	// ErrUnsupportedMediaType: the body's Content-Type is not one the
+	// endpoint reads.
+	ErrUnsupportedMediaType = errors.New("unsupported media type")
 )
 
 // kind is what one kind of error answers. A public kind's own message
@@ -51,6 +57,7 @@ type kind struct {
 // match wins, so a Problem's Kind is found before anything it wraps.
 var kinds = []kind{
 	{auth.ErrUnauthorized, http.StatusUnauthorized, "unauthorized", "missing, invalid or revoked credentials", false},
+	{ErrForbidden, http.StatusForbidden, "forbidden", "not allowed with these credentials", true},
 	{store.ErrNotFound, http.StatusNotFound, "not_found", "not found", false},
 	{store.ErrConflict, http.StatusConflict, "conflict", "already exists", false},
 	{store.ErrInvalid, http.StatusBadRequest, "invalid_parameter", "invalid parameter", true},
@@ -58,6 +65,7 @@ var kinds = []kind{
 	{ErrTooLarge, http.StatusRequestEntityTooLarge, "too_large", "request too large", true},
 	{ErrRequestTimeout, http.StatusRequestTimeout, "request_timeout", "the request did not arrive in time", true},
 	{ErrMethodNotAllowed, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed", true},
+	{ErrUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported_media_type", "unsupported Content-Type", true},
 	{ErrRateLimited, http.StatusTooManyRequests, "rate_limited", "too many requests; retry after the Retry-After delay", true},
 	{ErrOverloaded, http.StatusServiceUnavailable, "overloaded", "the collector is busy; nothing was done, retry after the Retry-After delay", true},
 	{ErrUnavailable, http.StatusServiceUnavailable, "unavailable", "a dependency is unavailable; nothing was done, retry later", false},
@@ -133,6 +141,14 @@ func Describe(err error) Detail {
 // and 503, WWW-Authenticate on 401. A 500 tells the client only "internal
 // error" and logs the detail; a 503 logs its cause as a warning.
 func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	d := FailHeaders(w, r, log, err)
+	Error(w, d.Status, d.Code, d.Message)
+}
+
+// FailHeaders is Fail without the body, for an endpoint whose protocol
+// gives errors another shape (OTLP's google.rpc.Status): it logs err and
+// sets the headers as Fail does, and returns what the body must say.
+func FailHeaders(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) Detail {
 	d := Describe(err)
 	switch {
 	case d.Internal:
@@ -147,7 +163,7 @@ func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	if d.Status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
 		h.Set("WWW-Authenticate", `Bearer realm="tracium"`)
 	}
-	Error(w, d.Status, d.Code, d.Message)
+	return d
 }
 
 // publicMessage is err's text without the kind's own prefix

@@ -37,6 +37,7 @@ func TestDescribe(t *testing.T) {
 		{context.Canceled, 503, "unavailable", "cancelled", true},
 		{respond.NewProblem(respond.ErrTooLarge, "body_too_large", "the body exceeds 10 bytes"), 413, "body_too_large", "exceeds 10", false},
 		{respond.NewProblem(respond.ErrRateLimited, "", "slow down"), 429, "rate_limited", "slow down", true},
+		{respond.NewProblem(respond.ErrUnsupportedMediaType, "", "send application/x-protobuf"), 415, "unsupported_media_type", "x-protobuf", false},
 		{respond.NewProblem(respond.ErrOverloaded, "", ""), 503, "overloaded", "busy", true},
 		{fmt.Errorf("publish: %w", respond.NewProblem(respond.ErrUnavailable, "", "the span queue is down")), 503, "unavailable", "span queue", true},
 		{fmt.Errorf("%w: gzip: invalid header", respond.ErrBadRequest), 400, "bad_request", "gzip", false},

@@ -43,6 +43,10 @@ type TraceView struct {
 	// TreeURL and GraphURL switch between the views.
 	Graph             template.HTML
 	TreeURL, GraphURL string
+	// Export downloads the trace's spans.
+	Export ExportLinks
+	// Scores are every score of the trace, its spans' included.
+	Scores ScoresView
 }
 
 // TokensView is a usage in the page's one format.
@@ -81,6 +85,8 @@ type SpanDetail struct {
 	AttributesRaw, MetadataRaw                     string
 	InputCut, OutputCut, RawInputCut, RawOutputCut bool
 	FullURL                                        string // the same panel without the 64 KB cut
+	// Scores are the span's own.
+	Scores ScoresView
 }
 
 // Fact is one labelled value of the detail panel.
@@ -93,7 +99,7 @@ type Fact struct{ Label, Value string }
 // links repeat them.
 const (
 	openAllBelow  = 300
-	rowsStep      = 500
+	rowsStep      = 200
 	maxRows       = 10_000
 	rawLimit      = 64 << 10
 	maxStateIDs   = 64
@@ -102,6 +108,12 @@ const (
 )
 
 func (h *Handler) tracePage(w http.ResponseWriter, r *http.Request) {
+	h.renderTrace(w, r, http.StatusOK, "")
+}
+
+// renderTrace draws the trace page with status; scoreErr says why a score
+// form sent from it was refused.
+func (h *Handler) renderTrace(w http.ResponseWriter, r *http.Request, status int, scoreErr string) {
 	if len(r.URL.RawQuery) > maxStateQuery {
 		h.errorPage(w, r, http.StatusRequestURITooLong, "This link holds more tree state than the page keeps. Open the trace again from the list.")
 		return
@@ -110,7 +122,7 @@ func (h *Handler) tracePage(w http.ResponseWriter, r *http.Request) {
 	// The tree's columns only: the selected span's payloads are read on
 	// their own below, so a 10,000-span trace does not read 12 MB to
 	// draw 500 rows.
-	d, err := h.store.GetTraceTree(r.Context(), s.project.ID, chi.URLParam(r, "traceID"))
+	d, err := h.traces.GetTraceTree(r.Context(), s.project.ID, chi.URLParam(r, "traceID"))
 	if errors.Is(err, store.ErrNotFound) {
 		h.errorPage(w, r, http.StatusNotFound, "No such trace in this project.")
 		return
@@ -123,7 +135,8 @@ func (h *Handler) tracePage(w http.ResponseWriter, r *http.Request) {
 	v := TraceView{Frame: s.frame(d.Name, "traces"), ID: d.TraceID, Name: d.Name, Agent: d.AgentName,
 		Start: formatTime(d.StartTime), Duration: formatDuration(d.Duration()), Spans: formatCount(d.SpanCount),
 		Cost: formatCost(d.CostUSD), Failed: d.Status == store.StatusError, Models: d.Models, Tokens: tokensView(d.Usage),
-		Tags: d.Tags, UserID: d.UserID, SessionID: d.SessionID}
+		Tags: d.Tags, UserID: d.UserID, SessionID: d.SessionID,
+		Export: linksTo("/api/v1/export/traces/"+d.TraceID, url.Values{})}
 	t := newTree(d.Spans)
 	st := treeState{form: form, all: len(d.Spans) <= openAllBelow, base: "/traces/" + d.TraceID, limit: rowsStep}
 	if n, err := strconv.Atoi(form.Get("rows")); err == nil && n > 0 {
@@ -146,7 +159,7 @@ func (h *Handler) tracePage(w http.ResponseWriter, r *http.Request) {
 		sel, ok = t.opening()
 	}
 	if ok {
-		sp, err := h.store.GetSpan(r.Context(), s.project.ID, d.TraceID, d.Spans[sel].SpanID)
+		sp, err := h.traces.GetSpan(r.Context(), s.project.ID, d.TraceID, d.Spans[sel].SpanID)
 		if err != nil {
 			h.storeError(w, r, err)
 			return
@@ -157,7 +170,11 @@ func (h *Handler) tracePage(w http.ResponseWriter, r *http.Request) {
 			v.Rows[i].Selected = v.Rows[i].ID == d.Spans[sel].SpanID
 		}
 	}
-	h.render(w, r, http.StatusOK, TracePage(v))
+	if err := h.traceScores(r, s, &v, d, st, scoreErr); err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	h.render(w, r, status, TracePage(v))
 }
 
 // graphOf draws the trace's run; graph spans' recorded edges are read
@@ -168,7 +185,7 @@ func (h *Handler) graphOf(r *http.Request, projectID int64, d store.TraceDetail,
 		if d.Spans[i].Type != store.SpanGraph || len(moves) >= maxGraphSpans {
 			continue
 		}
-		sp, err := h.store.GetSpan(r.Context(), projectID, d.TraceID, d.Spans[i].SpanID)
+		sp, err := h.traces.GetSpan(r.Context(), projectID, d.TraceID, d.Spans[i].SpanID)
 		if err != nil {
 			h.log.Warn("ui: graph span", "err", err)
 			continue

@@ -19,7 +19,9 @@ type TracesView struct {
 	NextURL    string
 	RefreshURL string // toggles auto-refresh
 	Refreshing bool
-	Error      string
+	// Export downloads the traces the filters select.
+	Export ExportLinks
+	Error  string
 }
 
 // TraceRow is one line of the traces table.
@@ -27,6 +29,7 @@ type TraceRow struct {
 	ID, Time, Agent, Name, Duration, Spans, Tokens, Cost string
 	Failed                                               bool
 	Tags                                                 []string
+	Scores                                               []ScoreChip
 }
 
 // ranges are the presets of the time filter.
@@ -41,6 +44,7 @@ func (h *Handler) tracesPage(w http.ResponseWriter, r *http.Request) {
 		v.RefreshSeconds = 10
 	}
 	v.RefreshURL = toggleRefresh(form)
+	v.Export = exportLinks(form)
 
 	f, page, err := query.ParseTraceFilter(r)
 	if d, ok := ranges[form.Get("range")]; ok && f.Since.IsZero() {
@@ -54,7 +58,7 @@ func (h *Handler) tracesPage(w http.ResponseWriter, r *http.Request) {
 	if page.Limit == 0 {
 		page.Limit = 50
 	}
-	list, err := h.store.ListTraces(r.Context(), s.project.ID, f, page)
+	list, err := h.traces.ListTraces(r.Context(), s.project.ID, f, page)
 	if errors.Is(err, store.ErrInvalid) {
 		v.Error = strings.TrimPrefix(err.Error(), store.ErrInvalid.Error()+": ")
 		h.render(w, r, http.StatusBadRequest, TracesPage(v))
@@ -83,7 +87,7 @@ func traceRow(t store.Trace) TraceRow {
 	return TraceRow{
 		ID: t.TraceID, Time: formatTime(t.StartTime), Agent: t.AgentName, Name: t.Name,
 		Duration: formatDuration(t.Duration()), Spans: formatCount(t.SpanCount), Tokens: tokens,
-		Cost: formatCost(t.CostUSD), Failed: t.Status == store.StatusError, Tags: t.Tags,
+		Cost: formatCost(t.CostUSD), Failed: t.Status == store.StatusError, Tags: t.Tags, Scores: scoreChips(t.Scores),
 	}
 }
 

@@ -66,6 +66,16 @@ func Open(ctx context.Context, cfg Config) (store.Store, error) {
 	return sqlite.Open(ctx, sqlite.Config{Path: path, SkipMigrate: !cfg.AutoMigrate, Window: cfg.Window})
 }
 
+// OpenReplica opens a PostgreSQL read replica, for the read methods only
+// (the query API and the UI's trace pages): it is never migrated and
+// refuses writes.
+func OpenReplica(ctx context.Context, url string) (store.Store, error) {
+	if !IsPostgres(url) {
+		return nil, fmt.Errorf("a read replica's URL must start with postgres://")
+	}
+	return postgres.Open(ctx, postgres.Config{URL: url, ReadOnly: true})
+}
+
 // OpenSQL opens the configured database through database/sql, for the
 // migration tool, and says which migration set applies.
 func OpenSQL(cfg Config) (*sql.DB, migrations.Dialect, error) {

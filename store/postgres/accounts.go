@@ -20,23 +20,26 @@ func validProjectName(name string) error {
 	return nil
 }
 
+// projectColumns are the columns scanProject reads, in its order.
+const projectColumns = `id, name, created_at, retention_days`
+
 // CreateProject adds a project.
 func (s *Store) CreateProject(ctx context.Context, name string) (store.Project, error) {
 	if err := validProjectName(name); err != nil {
 		return store.Project{}, err
 	}
 	return s.oneProject(ctx, "create project",
-		`INSERT INTO projects (name) VALUES ($1) RETURNING id, name, created_at`, name)
+		`INSERT INTO projects (name) VALUES ($1) RETURNING `+projectColumns, name)
 }
 
 // GetProject returns the project with id.
 func (s *Store) GetProject(ctx context.Context, id int64) (store.Project, error) {
-	return s.oneProject(ctx, "get project", `SELECT id, name, created_at FROM projects WHERE id = $1`, id)
+	return s.oneProject(ctx, "get project", `SELECT `+projectColumns+` FROM projects WHERE id = $1`, id)
 }
 
 // GetProjectByName returns the project called name.
 func (s *Store) GetProjectByName(ctx context.Context, name string) (store.Project, error) {
-	return s.oneProject(ctx, "get project", `SELECT id, name, created_at FROM projects WHERE name = $1`, name)
+	return s.oneProject(ctx, "get project", `SELECT `+projectColumns+` FROM projects WHERE name = $1`, name)
 }
 
 // RenameProject changes a project's name.
@@ -45,12 +48,12 @@ func (s *Store) RenameProject(ctx context.Context, id int64, name string) (store
 		return store.Project{}, err
 	}
 	return s.oneProject(ctx, "rename project",
-		`UPDATE projects SET name = $2 WHERE id = $1 RETURNING id, name, created_at`, id, name)
+		`UPDATE projects SET name = $2 WHERE id = $1 RETURNING `+projectColumns, id, name)
 }
 
 // ListProjects returns every project by id.
 func (s *Store) ListProjects(ctx context.Context) ([]store.Project, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, name, created_at FROM projects ORDER BY id`)
+	rows, err := s.pool.Query(ctx, `SELECT `+projectColumns+` FROM projects ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list projects: %w", mapError(err))
 	}
@@ -71,7 +74,7 @@ func (s *Store) oneProject(ctx context.Context, op, sql string, args ...any) (st
 
 func scanProject(row pgx.Row) (store.Project, error) {
 	var p store.Project
-	err := row.Scan(&p.ID, &p.Name, &p.CreatedAt)
+	err := row.Scan(&p.ID, &p.Name, &p.CreatedAt, &p.RetentionDays)
 	p.CreatedAt = p.CreatedAt.UTC()
 	return p, err
 }

@@ -51,14 +51,14 @@ WHERE m.project_id = $1 ORDER BY lower(u.email) COLLATE "C", u.id`, projectID)
 // userProjects selects the projects a user may open, with their role: all
 // of them, as admin, for an instance admin; their memberships otherwise;
 // none when they are disabled.
-const userProjects = `SELECT p.id, p.name, p.created_at, CASE WHEN u.instance_admin THEN 'admin' ELSE m.role END
+const userProjects = `SELECT p.id, p.name, p.created_at, p.retention_days, CASE WHEN u.instance_admin THEN 'admin' ELSE m.role END
 FROM users u CROSS JOIN projects p
 LEFT JOIN memberships m ON m.project_id = p.id AND m.user_id = u.id
 WHERE u.id = $1 AND NOT u.disabled AND (u.instance_admin OR m.role IS NOT NULL)`
 
 func scanProjectRole(row pgx.CollectableRow) (store.ProjectRole, error) {
 	var pr store.ProjectRole
-	err := row.Scan(&pr.Project.ID, &pr.Project.Name, &pr.Project.CreatedAt, &pr.Role)
+	err := row.Scan(&pr.Project.ID, &pr.Project.Name, &pr.Project.CreatedAt, &pr.Project.RetentionDays, &pr.Role)
 	pr.Project.CreatedAt = pr.Project.CreatedAt.UTC()
 	return pr, err
 }

@@ -28,6 +28,11 @@ type Config struct {
 	// store's defaults); WriteSpans refuses spans outside the wider
 	// Window.ForWrites, so that the partitions it creates stay bounded.
 	Window store.Window
+	// ReadOnly opens a read replica for the read methods: no migration,
+	// no staging tables (a hot standby refuses them), and every
+	// transaction read-only, so that a write sent there by mistake fails
+	// instead of diverging from the primary.
+	ReadOnly bool
 }
 
 // DefaultMaxConns is the pool size when Config.MaxConns is zero.
@@ -65,7 +70,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("postgres: parse URL: %w", err)
 	}
 	pcfg.MaxConns = cfg.MaxConns
-	pcfg.AfterConnect = createStagingTables
+	if cfg.ReadOnly {
+		cfg.SkipMigrate = true
+		pcfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	} else {
+		pcfg.AfterConnect = createStagingTables
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", mapError(err))

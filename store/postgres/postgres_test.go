@@ -40,6 +40,25 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return sharedStore(t) })
 }
 
+// TestRetention runs the retention suite, each test on a database of its
+// own with two stores on it.
+func TestRetention(t *testing.T) {
+	t.Parallel()
+	storetest.RunRetention(t, func(t *testing.T) (store.Store, store.Store) {
+		url := pgtest.NewDatabase(t)
+		var two [2]store.Store
+		for i := range two {
+			s, err := postgres.Open(t.Context(), postgres.Config{URL: url})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			two[i] = s
+		}
+		return two[0], two[1]
+	})
+}
+
 // TestDropPartitions checks that server-wide retention removes whole days
 // and leaves the rest.
 func TestDropPartitions(t *testing.T) {
@@ -69,12 +88,12 @@ func TestDropPartitions(t *testing.T) {
 	older := write(today.Add(-41*24*time.Hour + time.Hour))
 	recent := write(today.Add(time.Hour))
 
-	n, err := s.DropPartitionsBefore(ctx, today.Add(-30*24*time.Hour))
+	r, err := s.DeleteDaysBefore(ctx, today.Add(-30*24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 {
-		t.Errorf("dropped %d partitions, want 2", n)
+	if r != (store.Removed{Traces: 2, Spans: 2, Partitions: 2}) {
+		t.Errorf("removed %+v, want 2 partitions of one trace of one span each", r)
 	}
 	for _, id := range []string{old, older} {
 		if _, err := s.GetTrace(ctx, p.ID, id); !errors.Is(err, store.ErrNotFound) {

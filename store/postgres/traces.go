@@ -1,10 +1,8 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +65,9 @@ func (s *Store) ListTraces(ctx context.Context, projectID int64, f store.TraceFi
 		last := list.Traces[limit-1]
 		list.NextCursor = store.Cursor{StartTime: last.StartTime, TraceID: last.TraceID}.Encode()
 	}
+	if err := s.withScores(ctx, projectID, list.Traces); err != nil {
+		return store.TraceList{}, fmt.Errorf("list traces: %w", mapError(err))
+	}
 	return list, nil
 }
 
@@ -124,6 +125,9 @@ func (q *query) filter(f store.TraceFilter) {
 	}
 	if f.MinDuration > 0 {
 		q.where("duration_ms >= %s", float64(f.MinDuration)/float64(time.Millisecond))
+	}
+	if !f.Score.IsZero() {
+		q.scoreMatch(f.Score)
 	}
 	if f.Query != "" {
 		folded := store.Fold(f.Query)
@@ -204,9 +208,7 @@ WHERE project_id = $1 AND trace_id = $2 AND trace_day = $3`, projectID, traceID,
 	if err != nil {
 		return d, fmt.Errorf("get spans of %s: %w", traceID, mapError(err))
 	}
-	slices.SortFunc(d.Spans, func(a, b store.Span) int {
-		return cmp.Or(a.StartTime.Compare(b.StartTime), strings.Compare(a.SpanID, b.SpanID))
-	})
+	store.SortSpans(d.Spans)
 	return d, nil
 }
 
@@ -224,25 +226,4 @@ WHERE project_id = $1 AND trace_id = $2 AND span_id = $3
 		return store.Span{}, fmt.Errorf("get span %s/%s: %w", traceID, spanID, mapError(err))
 	}
 	return sp, nil
-}
-
-// DeleteTracesBefore deletes the project's traces that started before
-// cutoff, with their spans, in one transaction.
-func (s *Store) DeleteTracesBefore(ctx context.Context, projectID int64, cutoff time.Time) (int64, error) {
-	var n int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `
-WITH gone AS (
-    DELETE FROM traces WHERE project_id = $1 AND start_time < $2
-    RETURNING trace_id, trace_day
-), spans_gone AS (
-    DELETE FROM spans s USING gone g
-    WHERE s.project_id = $1 AND s.trace_id = g.trace_id AND s.trace_day = g.trace_day
-)
-SELECT count(*) FROM gone`, projectID, cutoff).Scan(&n)
-	})
-	if err != nil {
-		return 0, fmt.Errorf("delete traces: %w", mapError(err))
-	}
-	return n, nil
 }

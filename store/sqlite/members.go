@@ -49,7 +49,7 @@ WHERE m.project_id = ? ORDER BY lower(u.email), u.id`, projectID)
 // userProjects selects the projects a user may open, with their role: all
 // of them, as admin, for an instance admin; their memberships otherwise;
 // none when they are disabled.
-const userProjects = `SELECT p.id, p.name, p.created_at, CASE WHEN u.instance_admin THEN 'admin' ELSE m.role END
+const userProjects = `SELECT p.id, p.name, p.created_at, p.retention_days, CASE WHEN u.instance_admin THEN 'admin' ELSE m.role END
 FROM users u CROSS JOIN projects p
 LEFT JOIN memberships m ON m.project_id = p.id AND m.user_id = u.id
 WHERE u.id = ? AND NOT u.disabled AND (u.instance_admin OR m.role IS NOT NULL)`
@@ -57,7 +57,7 @@ WHERE u.id = ? AND NOT u.disabled AND (u.instance_admin OR m.role IS NOT NULL)`
 func scanProjectRole(row scanner) (store.ProjectRole, error) {
 	var pr store.ProjectRole
 	var created int64
-	err := row.Scan(&pr.Project.ID, &pr.Project.Name, &created, &pr.Role)
+	err := row.Scan(&pr.Project.ID, &pr.Project.Name, &created, &pr.Project.RetentionDays, &pr.Role)
 	pr.Project.CreatedAt = fromMicros(created)
 	return pr, err
 }

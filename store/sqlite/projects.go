@@ -17,7 +17,7 @@ func validProjectName(name string) error {
 	return nil
 }
 
-const projectColumns = `id, name, created_at`
+const projectColumns = `id, name, created_at, retention_days`
 
 // CreateProject adds a project; ErrConflict when the name is taken.
 func (s *Store) CreateProject(ctx context.Context, name string) (store.Project, error) {
@@ -68,7 +68,7 @@ func oneProject(ctx context.Context, db queryer, op, query string, args ...any) 
 func scanProject(row scanner) (store.Project, error) {
 	var p store.Project
 	var created int64
-	err := row.Scan(&p.ID, &p.Name, &created)
+	err := row.Scan(&p.ID, &p.Name, &created, &p.RetentionDays)
 	p.CreatedAt = fromMicros(created)
 	return p, err
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -74,6 +75,10 @@ type Store struct {
 	window store.Window
 	// textPlan is when ListTraces reads text candidates by id (textsearch.go).
 	textPlan textPlan
+	// path is the database file; TryLock's lock files sit beside it.
+	path string
+	// locks are the locks TryLock holds where flock(2) is missing.
+	locks sync.Map
 }
 
 var _ store.Store = (*Store)(nil)
@@ -106,7 +111,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	read.SetMaxOpenConns(cfg.MaxReadConns)
 	read.SetMaxIdleConns(cfg.MaxReadConns)
-	s := &Store{write: write, read: read, window: cfg.Window.ForWrites(), textPlan: defaultTextPlan}
+	s := &Store{write: write, read: read, window: cfg.Window.ForWrites(), textPlan: defaultTextPlan, path: cfg.Path}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err

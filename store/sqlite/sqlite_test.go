@@ -39,6 +39,21 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return s })
 }
 
+// TestRetention runs the retention suite, each test on a file of its own
+// opened twice, as two processes would.
+func TestRetention(t *testing.T) {
+	t.Parallel()
+	storetest.RunRetention(t, func(t *testing.T) (store.Store, store.Store) {
+		a, path := setup(t)
+		b, err := sqlite.Open(t.Context(), sqlite.Config{Path: path, SkipMigrate: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		return a, b
+	})
+}
+
 // testBundle is a store with a project of its own.
 type testBundle struct {
 	store   *sqlite.Store

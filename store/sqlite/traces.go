@@ -1,12 +1,9 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/tracium/tracium/store"
 )
@@ -44,6 +41,9 @@ func (s *Store) ListTraces(ctx context.Context, projectID int64, f store.TraceFi
 		list.Traces = list.Traces[:limit]
 		last := list.Traces[limit-1]
 		list.NextCursor = store.Cursor{StartTime: last.StartTime, TraceID: last.TraceID}.Encode()
+	}
+	if err := s.withScores(ctx, projectID, list.Traces); err != nil {
+		return store.TraceList{}, fmt.Errorf("list traces: %w", mapError(err))
 	}
 	return list, nil
 }
@@ -96,9 +96,7 @@ WHERE project_id = ? AND trace_id = ?`, projectID, traceID)
 	if err != nil {
 		return d, fmt.Errorf("get spans of %s: %w", traceID, mapError(err))
 	}
-	slices.SortFunc(d.Spans, func(a, b store.Span) int {
-		return cmp.Or(a.StartTime.Compare(b.StartTime), strings.Compare(a.SpanID, b.SpanID))
-	})
+	store.SortSpans(d.Spans)
 	return d, nil
 }
 
@@ -111,35 +109,4 @@ WHERE project_id = ? AND trace_id = ? AND span_id = ?`, projectID, traceID, span
 		return store.Span{}, fmt.Errorf("get span %s/%s: %w", traceID, spanID, mapError(err))
 	}
 	return sp, nil
-}
-
-// DeleteTracesBefore deletes the project's traces that started before
-// cutoff, with their spans, in one transaction.
-func (s *Store) DeleteTracesBefore(ctx context.Context, projectID int64, cutoff time.Time) (int64, error) {
-	n, err := s.deleteTracesBefore(ctx, projectID, cutoff)
-	if err != nil {
-		return 0, fmt.Errorf("delete traces: %w", mapError(err))
-	}
-	return n, nil
-}
-
-func (s *Store) deleteTracesBefore(ctx context.Context, projectID int64, cutoff time.Time) (int64, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if _, err := tx.ExecContext(ctx, `DELETE FROM spans WHERE project_id = ?1 AND trace_id IN (
-    SELECT trace_id FROM traces WHERE project_id = ?1 AND start_time < ?2)`, projectID, micros(cutoff)); err != nil {
-		return 0, err
-	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM traces WHERE project_id = ? AND start_time < ?`, projectID, micros(cutoff))
-	if err != nil {
-		return 0, err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, err
-	}
-	return n, tx.Commit()
 }

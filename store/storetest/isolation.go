@@ -79,8 +79,8 @@ func runIsolation(t *testing.T, newStore NewStore) {
 		}
 	}
 
-	if n, err := a.store.DeleteTracesBefore(a.ctx, a.project.ID, base.Add(time.Hour*24*365)); err != nil || n != 1 {
-		t.Errorf("A's retention deleted %d, %v; want its 1 trace", n, err)
+	if n, err := a.store.DeleteTracesBefore(a.ctx, a.project.ID, base.Add(time.Hour*24*365)); err != nil || n.Traces != 1 {
+		t.Errorf("A's retention deleted %+v, %v; want its 1 trace", n, err)
 	}
 	if got := b.get(t, tid); got.Trace.SpanCount != 3 || len(got.Spans) != 3 {
 		t.Errorf("A's retention touched B: %d spans left", len(got.Spans))

@@ -202,7 +202,7 @@ func testRetention(t *testing.T, newStore NewStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustEqual(t, "deleted", n, int64(1))
+	mustEqual(t, "deleted", n, store.Removed{Traces: 1, Spans: 2})
 	if _, err := b.store.GetTrace(b.ctx, b.project.ID, old); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("old trace still there: %v", err)
 	}
