@@ -101,7 +101,7 @@ func run() error {
 		return err
 	}
 
-	r := gin.New()
+	r := gin.Default()
 	r.GET("/healthz", func(c *gin.Context) {
 		_, plain := http.DefaultTransport.(*http.Transport)
 		c.JSON(http.StatusOK, gin.H{"default_transport_is_http_transport": plain})

@@ -26,7 +26,10 @@ import (
 	echov4 "github.com/labstack/echo/v4"
 	echov5 "github.com/labstack/echo/v5"
 	goopenai "github.com/sashabaranov/go-openai"
+	"github.com/tmc/langchaingo/agents"
 	"github.com/tmc/langchaingo/chains"
+	lcanthropic "github.com/tmc/langchaingo/llms/anthropic"
+	"github.com/tmc/langchaingo/llms/ollama"
 	lcopenai "github.com/tmc/langchaingo/llms/openai"
 	"github.com/tmc/langchaingo/prompts"
 	"google.golang.org/genai"
@@ -163,4 +166,26 @@ func run() error {
 func welcome(ctx context.Context, tasks *asynq.ServeMux) error {
 	t := asynq.NewTask("email:welcome", []byte(`{"user":42}`))
 	return tasks.ProcessTask(ctx, t)
+}
+
+// compileOnly is never called: it holds the other constructors Tracium's
+// aspects rewrite, so that the build checks the code they inject there.
+func compileOnly(ctx context.Context, llm *lcopenai.LLM) {
+	_ = goopenai.NewClient("sk-test")
+	_ = goopenai.NewOrgClient("sk-test", "org")
+	_, _ = genai.NewClient(ctx, nil)
+	_, _ = grpc.Dial("127.0.0.1:1", grpc.WithTransportCredentials(insecure.NewCredentials()))
+	_, _ = grpc.DialContext(ctx, "127.0.0.1:1", grpc.WithTransportCredentials(insecure.NewCredentials()))
+	agent := agents.NewOneShotAgent(llm, nil)
+	_ = agents.NewExecutor(agent)
+	_ = agents.NewConversationalAgent(llm, nil)
+	_ = agents.NewOpenAIFunctionsAgent(llm, nil)
+	_, _ = lcanthropic.New(lcanthropic.WithToken("sk-ant-test"))
+	_, _ = ollama.New()
+	_ = asynq.NewTask("no:context", nil)
+	_ = fiberv2.New()
+	_ = echov4.New()
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGTERM)
+	signal.Stop(c)
 }
