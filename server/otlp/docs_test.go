@@ -60,7 +60,7 @@ type fieldRule struct {
 
 var fieldRules = []fieldRule{
 	{"`model`", modelKeys, "the model that answered; else the requested model; Genkit: the model of `genkit:name`"},
-	{"`request_model`", requestModelKeys, "Genkit: the model of `genkit:name`"},
+	{"`request_model`", requestModelKeys, "Genkit: the model of `genkit:name`; not OpenInference's `llm.model_name`, which its instrumentors overwrite with the model that answered"},
 	{"`provider`", providerKeys, "normalized (see Providers); Genkit: the plugin of `genkit:name`"},
 	{"`session_id`", sessionKeys, ""},
 	{"`user_id`", userKeys, ""},

@@ -80,6 +80,7 @@ const (
 	kGenAIPrompt
 	kGenAICompletion
 	kGenAIFinishReasons
+	kLLMFinishReason
 	kAIPromptMessages
 	kAIPrompt
 	kAIResponseText
@@ -207,6 +208,7 @@ var keyNames = [numKeys]string{
 	kGenAIPrompt:             "gen_ai.prompt",
 	kGenAICompletion:         "gen_ai.completion",
 	kGenAIFinishReasons:      "gen_ai.response.finish_reasons",
+	kLLMFinishReason:         "llm.finish_reason",
 	kAIPromptMessages:        "ai.prompt.messages",
 	kAIPrompt:                "ai.prompt",
 	kAIResponseText:          "ai.response.text",

@@ -100,17 +100,20 @@ func (m *mapper) payload(rules []payloadRule, provider string, output bool) []by
 }
 
 // finishReasons gives output messages without one the finish reason
-// gen_ai.response.finish_reasons lists at their index.
+// gen_ai.response.finish_reasons lists at their index, else (the first)
+// OpenInference's llm.finish_reason.
 func (m *mapper) finishReasons(c *chat) {
-	v, ok := m.attrs.value(kGenAIFinishReasons)
-	if !ok || v.Type() != pcommon.ValueTypeSlice {
-		return
-	}
-	reasons := v.Slice()
-	for i := range c.msgs {
-		if c.msgs[i].FinishReason == "" && i < reasons.Len() {
-			c.msgs[i].FinishReason, _ = fieldString(reasons.At(i).AsString(), 64)
+	if v, ok := m.attrs.value(kGenAIFinishReasons); ok && v.Type() == pcommon.ValueTypeSlice {
+		reasons := v.Slice()
+		for i := range c.msgs {
+			if c.msgs[i].FinishReason == "" && i < reasons.Len() {
+				c.msgs[i].FinishReason, _ = fieldString(reasons.At(i).AsString(), 64)
+			}
 		}
+	}
+	if r, ok := m.attrs.str(kLLMFinishReason); ok && len(c.msgs) > 0 && c.msgs[0].FinishReason == "" {
+		c.msgs[0].FinishReason, _ = fieldString(r, 64)
+		m.attrs.use(kLLMFinishReason)
 	}
 }
 

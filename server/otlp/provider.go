@@ -105,7 +105,9 @@ var (
 	// the one that answered.
 	modelKeys = []key{kGenAIResponseModel, kLLMResponseModelName, kAIResponseModel,
 		kGenAIRequestModel, kLLMModelName, kAIModelID, kEmbeddingModelName}
-	requestModelKeys = []key{kGenAIRequestModel, kLLMRequestModelName, kLLMModelName, kAIModelID}
+	// requestModelKeys leave out OpenInference's llm.model_name: its
+	// instrumentors overwrite it with the model that answered.
+	requestModelKeys = []key{kGenAIRequestModel, kLLMRequestModelName, kAIModelID}
 	providerKeys     = []key{kGenAIProviderName, kGenAISystem, kLLMProvider, kLLMSystem, kAIModelProvider}
 )
 
