@@ -1,6 +1,6 @@
 # Tracium's entry points. See README.md.
 
-.PHONY: run test bench bench-ingest bench-query bench-sdk generate screenshots prices
+.PHONY: run test bench bench-ingest bench-query bench-sdk bench-export generate screenshots prices
 
 # Run the collector with embedded defaults (SQLite and NATS in ./tracium-data).
 run:
@@ -21,7 +21,7 @@ bench:
 # test, which otherwise writes them to a temporary folder.
 screenshots:
 	scripts/deps.sh
-	cd sdk/llmtest && TRACIUM_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestBrowserShowsCapturedCalls' .
+	cd sdk/llmtest && TRACIUM_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestBrowserShowsCapturedCalls|TestBrowserReadsASession' .
 	cd sdk/contrib/eino/e2e && TRACIUM_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestEinoEndToEnd' .
 
 # Regenerates the templ views (server/ui/*_templ.go), which are committed.
@@ -46,3 +46,8 @@ bench-sdk:
 bench-query:
 	scripts/deps.sh
 	go test -run '^$$' -bench Query -benchtime 50x -timeout 60m ./bench/
+
+# Streamed export of 1,000,000 spans on both backends, beside a bare read of the same rows.
+bench-export:
+	scripts/deps.sh
+	go test -run '^$$' -bench Export -benchtime 1x -timeout 90m ./server/query/

@@ -79,7 +79,7 @@ func TestQueueFull(t *testing.T) {
 	if v := scrape(t, b.url, "tracium_writer_pending_batches"); v != float64(len(acked)) {
 		t.Errorf("tracium_writer_pending_batches = %v, want the %d acknowledged", v, len(acked))
 	}
-	if v := scrape(t, b.url, `tracium_ingest_requests_total{status="503"}`); v != 1 {
+	if v := scrape(t, b.url, `tracium_ingest_requests_total{endpoint="/v1/ingest",status="503"}`); v != 1 {
 		t.Errorf("ingest 503s counted: %v, want 1", v)
 	}
 

@@ -56,9 +56,11 @@ type SpanWriter interface {
 	WriteSpans(ctx context.Context, projectID int64, spans []Span) error
 }
 
-// TraceReader reads traces and usage. Filters that fail their Validate
-// are refused with a *ParamError (an ErrInvalid).
+// TraceReader reads traces and usage, and the sessions and users they
+// make. Filters that fail their Validate are refused with a *ParamError
+// (an ErrInvalid).
 type TraceReader interface {
+	ConversationReader
 	// ListTraces returns traces newest first (by start time, then trace
 	// id), without their input and output.
 	ListTraces(ctx context.Context, projectID int64, filter TraceFilter, page Page) (TraceList, error)
@@ -77,6 +79,11 @@ type TraceReader interface {
 	// UsageMetrics aggregates LLM and embedding spans. Sums saturate at
 	// math.MaxInt64.
 	UsageMetrics(ctx context.Context, projectID int64, q UsageQuery) ([]UsageRow, error)
+	// ReadSpanBatch reads the next whole spans of a list of traces, for
+	// ExportSpans: at most the batch's limit, stopping after the span
+	// that brings their ExportedBytes to its byte bound; more says
+	// whether any span follows the last one returned.
+	ReadSpanBatch(ctx context.Context, projectID int64, batch SpanBatch) (spans []Span, more bool, err error)
 }
 
 // ProjectStore keeps projects.

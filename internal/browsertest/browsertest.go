@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -115,6 +116,40 @@ func (b *Browser) Screenshot(name string) string {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
 	return path
+}
+
+// Download runs actions that start a download (a click on a download
+// link) and returns the downloaded file's bytes once the browser has it
+// whole.
+func (b *Browser) Download(what string, actions ...chromedp.Action[chromedp.Void]) []byte {
+	b.t.Helper()
+	dir := b.t.TempDir()
+	ctx, cancel := context.WithCancel(b.ctx)
+	defer cancel()
+	progress := chromedp.Events(ctx, browser.DownloadProgress)
+	allow := chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: new(true)})
+		return err
+	})
+	b.Do(what, append([]chromedp.Action[chromedp.Void]{allow}, actions...)...)
+	for ev, err := range progress {
+		if err != nil {
+			b.t.Fatalf("browser: %s: %v", what, err)
+		}
+		switch ev.State {
+		case browser.DownloadProgressStateCompleted:
+			data, err := os.ReadFile(filepath.Join(dir, ev.GUID))
+			if err != nil {
+				b.t.Fatalf("browser: %s: %v", what, err)
+			}
+			return data
+		case browser.DownloadProgressStateCanceled:
+			b.t.Fatalf("browser: %s: the download was cancelled", what)
+		}
+	}
+	b.t.Fatalf("browser: %s: no download completed", what)
+	return nil
 }
 
 // Timing is what a navigation took, by the browser's Navigation Timing,

@@ -1,6 +1,7 @@
 package llmtest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -39,7 +40,28 @@ const (
 	demoPassword = "demo-password-for-the-ui"
 	demoQuestion = "Where is the Eiffel Tower, and what is the weather there?"
 	demoAnswer   = "In Paris; it is sunny."
+	demoUser     = "user-42"
+	demoSession  = "session-7"
 )
+
+// demoTurns are the conversation of the demo's session: each a request
+// to the support endpoint with its question, answered by the agent after
+// the same calls. The first is what a single demo request asks.
+var demoTurns = []struct{ question, answer string }{
+	{demoQuestion, demoAnswer},
+	{"How tall is it?", "About 330 metres, antenna included."},
+	{"Thanks! Is it open on Sundays?", "Yes, every day of the year."},
+}
+
+// demoAnswerTo is the agent's answer to a question of demoTurns.
+func demoAnswerTo(question string) string {
+	for _, t := range demoTurns {
+		if t.question == question {
+			return t.answer
+		}
+	}
+	return demoAnswer
+}
 
 // demoCall is one LLM call of the run and what its span must show.
 type demoCall struct {
@@ -89,15 +111,17 @@ func startDemo(t *testing.T, opts ...collectortest.Option) *demoApp {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /ask", func(w http.ResponseWriter, r *http.Request) {
-		ctx, run := tc.AgentTrace(r.Context(), "support-agent", tracium.WithUserID("user-42"),
-			tracium.WithSessionID("session-7"), tracium.WithInput(map[string]string{"question": demoQuestion}))
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 4<<10))
+		question := cmp.Or(string(body), demoQuestion)
+		ctx, run := tc.AgentTrace(r.Context(), "support-agent", tracium.WithUserID(demoUser),
+			tracium.WithSessionID(demoSession), tracium.WithInput(map[string]string{"question": question}))
 		defer run.End()
 		if err := askEveryClient(ctx, oai, ant, gem, goai); err != nil {
 			run.SetError(err)
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
-		run.RecordOutput(map[string]string{"answer": demoAnswer})
+		run.RecordOutput(map[string]string{"answer": demoAnswerTo(question)})
 		fmt.Fprint(w, run.TraceID())
 	})
 	srv := httptest.NewServer(tc.HTTPMiddleware(mux))
@@ -108,7 +132,25 @@ func startDemo(t *testing.T, opts ...collectortest.Option) *demoApp {
 // ask serves one request and waits until its trace is stored.
 func (a *demoApp) ask(t *testing.T) *demoRun {
 	t.Helper()
-	resp, err := http.Post(a.url+"/ask", "text/plain", strings.NewReader(demoQuestion))
+	return a.askQuestion(t, demoQuestion)
+}
+
+// converse asks every question of demoTurns in turn, in one session, and
+// returns their runs.
+func (a *demoApp) converse(t *testing.T) []*demoRun {
+	t.Helper()
+	runs := make([]*demoRun, len(demoTurns))
+	for i, turn := range demoTurns {
+		runs[i] = a.askQuestion(t, turn.question)
+	}
+	return runs
+}
+
+// askQuestion serves one request asking question and waits until its
+// trace is stored.
+func (a *demoApp) askQuestion(t *testing.T, question string) *demoRun {
+	t.Helper()
+	resp, err := http.Post(a.url+"/ask", "text/plain", strings.NewReader(question))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,12 @@
 package llmtest
 
 import (
+	"bytes"
+	"encoding/csv"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -166,4 +169,75 @@ func TestBrowserShowsCapturedCalls(t *testing.T) {
 		t.Errorf("dashboard draws %d charts, want 8", n)
 	}
 	b.Screenshot("dashboard.png")
+}
+
+// TestBrowserReadsASession: the demo's user asks three questions in one
+// session through the real clients and collector; in headless Chromium a
+// person opens Sessions, reads the conversation — each question and the
+// agent's answer, in order — and downloads it as CSV. The screenshot is
+// the README's session.png.
+func TestBrowserReadsASession(t *testing.T) {
+	t.Parallel()
+	runs := startDemo(t).converse(t)
+	c := runs[0].c
+	b := browsertest.Start(t)
+	b.SignIn(c.URL, demoAdmin, demoPassword)
+	b.Do("open Sessions", chromedp.Click(chromedp.CSS(`nav a[href="/sessions"]`)), chromedp.WaitVisible(chromedp.CSS(`table.sessions`)))
+	if list := b.Text(`table.sessions tbody`); !strings.Contains(list, demoSession) || !strings.Contains(list, demoUser) {
+		t.Errorf("the sessions list: %q", list)
+	}
+	if row := b.Text(`table.sessions tbody tr td:nth-child(4)`); row != "3" {
+		t.Errorf("the session counts %q traces, want 3", row)
+	}
+	b.Do("open the session", chromedp.Click(chromedp.CSS(`table.sessions tbody a[href="/sessions/`+demoSession+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`section.conversation`)))
+	if n := b.Count(`section.conversation article.turn`); n != len(demoTurns) {
+		t.Fatalf("%d turns shown, want %d", n, len(demoTurns))
+	}
+	for i, turn := range demoTurns {
+		sel := `section.conversation article.turn:nth-of-type(` + strconv.Itoa(i+1) + `)`
+		if got := b.Text(sel + ` .messages.input .msg.user`); !strings.Contains(got, turn.question) {
+			t.Errorf("turn %d shows %q, want the question %q", i+1, got, turn.question)
+		}
+		if got := b.Text(sel + ` .messages.output .msg.assistant`); !strings.Contains(got, turn.answer) {
+			t.Errorf("turn %d shows %q, want the answer %q", i+1, got, turn.answer)
+		}
+		if got := b.Text(sel + ` .turn-meta`); !strings.Contains(got, "tokens") || !strings.Contains(got, "$") {
+			t.Errorf("turn %d's time, latency, tokens and cost: %q", i+1, got)
+		}
+		if n := b.Count(sel + ` .turn-meta a[href="/traces/` + runs[i].traceID + `"]`); n != 1 {
+			t.Errorf("turn %d does not link its trace %s", i+1, runs[i].traceID)
+		}
+	}
+	b.Screenshot("session.png")
+
+	data := b.Download("download the session as CSV", chromedp.Click(chromedp.CSS(`a.download-csv`)))
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		t.Fatalf("the downloaded CSV does not parse: %v\n%.300s", err, data)
+	}
+	spans := 0
+	for _, r := range runs {
+		spans += len(r.trace.Spans)
+	}
+	if len(rows) != 1+spans {
+		t.Fatalf("the CSV has %d rows, want a header and the session's %d spans", len(rows), spans)
+	}
+	if rows[0][0] != "trace_id" || rows[0][1] != "span_id" {
+		t.Errorf("the CSV header is %q", rows[0])
+	}
+	text := string(data)
+	for i, r := range runs {
+		if !strings.Contains(text, r.traceID) {
+			t.Errorf("the CSV lacks turn %d's trace %s", i+1, r.traceID)
+		}
+		if !strings.Contains(text, demoTurns[i].question) || !strings.Contains(text, demoTurns[i].answer) {
+			t.Errorf("the CSV lacks turn %d's question or answer", i+1)
+		}
+	}
+	for _, want := range []string{openAIAnswerModel, anthropicAnswerModel, demoSession, demoUser} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the CSV lacks %q", want)
+		}
+	}
 }

@@ -28,7 +28,7 @@ type genaiMessage struct {
 // read. A blob's "content" is its base64 payload, recorded by size only.
 type genaiPart struct {
 	Type      string          `json:"type"`
-	Content   json.RawMessage `json:"content"`
+	Content   textValue       `json:"content"`
 	ID        string          `json:"id"`
 	Name      string          `json:"name"`
 	Arguments json.RawMessage `json:"arguments"`
@@ -45,14 +45,14 @@ func (c *chat) genaiPart(p genaiPart) (tracium.Part, bool) {
 	name, _ := fieldString(p.Name, 1024)
 	switch typ := tracium.PartType(strings.ToLower(p.Type)); typ {
 	case tracium.PartText, tracium.PartReasoning, tracium.PartRefusal:
-		s := contentText(p.Content)
+		s := string(p.Content)
 		return c.text(typ, s), s != ""
 	case tracium.PartToolCall:
 		return tracium.Part{Type: typ, ID: id, Name: name, Arguments: argsJSON(p.Arguments)}, true
 	case tracium.PartToolCallResponse:
 		return tracium.Part{Type: typ, ID: id, Name: name, Response: argsJSON(firstRaw(p.Response, p.Result))}, true
 	case tracium.PartBlob:
-		return mediaPart(p.Modality, p.MIMEType, contentText(p.Content), ""), true
+		return mediaPart(p.Modality, p.MIMEType, string(p.Content), ""), true
 	case tracium.PartURI:
 		return mediaPart(p.Modality, p.MIMEType, "", p.URI), true
 	case tracium.PartFile:
@@ -63,34 +63,54 @@ func (c *chat) genaiPart(p genaiPart) (tracium.Part, bool) {
 	// Another type (a provider's server-side tool): kept by its type,
 	// with its content as text.
 	t, _ := fieldString(p.Type, 64)
-	return c.text(tracium.PartType(cmpStr(t, "unknown")), contentText(p.Content)), true
+	return c.text(tracium.PartType(cmpStr(t, "unknown")), string(p.Content)), true
 }
 
 // genaiMessages decodes a JSON array of messages into c; role is the role
-// of a message that names none. It reports whether raw held any.
+// of a message that names none. It reports whether raw held any. The
+// schema's messages are decoded in one pass; a list holding a message in
+// OpenAI's shape is read again message by message.
 func (c *chat) genaiMessages(raw []byte, role string) bool {
+	var msgs []genaiMessage
+	if json.Unmarshal(raw, &msgs) != nil {
+		return false
+	}
+	for _, m := range msgs {
+		if m.Parts == nil {
+			return c.mixedMessages(raw, role)
+		}
+	}
+	for _, m := range msgs {
+		c.genaiMessage(m, role)
+	}
+	return len(msgs) > 0
+}
+
+// mixedMessages reads a list whose messages are in either shape.
+func (c *chat) mixedMessages(raw []byte, role string) bool {
 	var list []json.RawMessage
 	if json.Unmarshal(raw, &list) != nil {
 		return false
 	}
 	for _, item := range list {
-		c.genaiMessage(item, role)
+		var m genaiMessage
+		if json.Unmarshal(item, &m) != nil {
+			continue
+		}
+		if m.Parts == nil && c.openAIMessage(item, role) {
+			continue
+		}
+		c.genaiMessage(m, role)
 	}
 	return len(list) > 0
 }
 
-// genaiMessage adds one message, in the schema or in OpenAI's shape.
-func (c *chat) genaiMessage(raw json.RawMessage, role string) {
-	var m genaiMessage
-	if json.Unmarshal(raw, &m) != nil {
-		return
-	}
-	if m.Parts == nil && c.openAIMessage(raw, role) {
-		return
-	}
+// genaiMessage adds one message of the schema.
+func (c *chat) genaiMessage(m genaiMessage, role string) {
 	msg := tracium.Message{Role: normalizeRole(m.Role, role)}
 	msg.Name, _ = fieldString(m.Name, 256)
 	msg.FinishReason, _ = fieldString(m.FinishReason, 64)
+	msg.Parts = make([]tracium.Part, 0, len(m.Parts))
 	for _, p := range m.Parts {
 		if part, ok := c.genaiPart(p); ok {
 			msg.Parts = append(msg.Parts, part)
@@ -140,6 +160,19 @@ func (c *chat) systemInstructions(raw []byte) bool {
 	}
 	c.msgs = append([]tracium.Message{msg}, c.msgs...)
 	return true
+}
+
+// textValue is a JSON value that stands for text, read as contentText
+// reads it while the value is decoded.
+type textValue string
+
+func (t *textValue) UnmarshalJSON(b []byte) error {
+	if n := len(b); n >= 2 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 {
+		*t = textValue(b[1 : n-1]) // the decoder has checked the token
+		return nil
+	}
+	*t = textValue(contentText(b))
+	return nil
 }
 
 // contentText reads a JSON value that stands for text: a string as it is,

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -34,7 +35,8 @@ type Rejection struct {
 // still checks them against its window and limits. Map is safe for
 // concurrent use and does not modify td.
 func Map(td ptrace.Traces) (spans []store.Span, rejected []Rejection) {
-	var m mapper
+	m := mappers.Get().(*mapper)
+	defer m.release()
 	spans = make([]store.Span, 0, td.SpanCount())
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
@@ -79,6 +81,21 @@ type mapper struct {
 	// truncated lists the attributes whose values were cut.
 	truncated []string
 	genkit    genkitCache
+}
+
+// mappers recycles the scratch space of the exports mapped at once.
+var mappers = sync.Pool{New: func() any { return new(mapper) }}
+
+// release returns m to the pool holding nothing of the export.
+func (m *mapper) release() {
+	m.resource, m.scope, m.span = pcommon.Map{}, pcommon.InstrumentationScope{}, ptrace.Span{}
+	m.attrs.src, m.attrs.vals = pcommon.Map{}, [numKeys]pcommon.Value{}
+	for f := range m.attrs.fams {
+		clear(m.attrs.fams[f])
+	}
+	clear(m.extra)
+	m.genkit = genkitCache{}
+	mappers.Put(m)
 }
 
 type extraAttr struct {

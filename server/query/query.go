@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -24,6 +25,8 @@ type Reader interface {
 	GetTrace(ctx context.Context, projectID int64, traceID string) (store.TraceDetail, error)
 	SearchSpans(ctx context.Context, projectID int64, f store.SpanFilter, p store.Page) (store.SpanList, error)
 	UsageMetrics(ctx context.Context, projectID int64, q store.UsageQuery) ([]store.UsageRow, error)
+	store.ConversationReader
+	ReadSpanBatch(ctx context.Context, projectID int64, batch store.SpanBatch) ([]store.Span, bool, error)
 }
 
 // ProjectOf says which project a request may read: from its API key, or
@@ -36,6 +39,9 @@ type Handler struct {
 	store     Reader
 	projectOf ProjectOf
 	log       *slog.Logger
+	// exportStall bounds how long an export waits for its client to take
+	// each write.
+	exportStall time.Duration
 }
 
 // New returns the query API over st.
@@ -43,7 +49,14 @@ func New(st Reader, projectOf ProjectOf, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{store: st, projectOf: projectOf, log: log}
+	return &Handler{store: st, projectOf: projectOf, log: log, exportStall: DefaultExportStall}
+}
+
+// WithExportStall sets how long an export waits for a client that stops
+// reading before it drops the connection (DefaultExportStall).
+func (h *Handler) WithExportStall(d time.Duration) *Handler {
+	h.exportStall = d
+	return h
 }
 
 // Routes mounts the API on r.
@@ -56,6 +69,12 @@ func (h *Handler) Routes(r chi.Router) {
 			r.Get("/traces/{traceID}", h.getTrace)
 			r.Get("/spans", h.searchSpans)
 			r.Get("/metrics/usage", h.usage)
+			r.Get("/sessions", h.listSessions)
+			r.Get("/sessions/{sessionID}", h.getSession)
+			r.Get("/users", h.listUsers)
+			r.Get("/users/{userID}", h.getUser)
+			r.Get("/export/traces", h.exportTraces)
+			r.Get("/export/traces/{traceID}", h.exportTrace)
 		})
 	})
 }
@@ -81,8 +100,13 @@ func projectID(r *http.Request) int64 { return r.Context().Value(projectKey{}).(
 // fail answers err through the one error map; a missing trace says which
 // thing was missing.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	h.failMissing(w, r, err, "no such trace in this project")
+}
+
+// failMissing is fail with what a not-found says.
+func (h *Handler) failMissing(w http.ResponseWriter, r *http.Request, err error, missing string) {
 	if errors.Is(err, store.ErrNotFound) {
-		err = respond.NewProblem(store.ErrNotFound, "", "no such trace in this project")
+		err = respond.NewProblem(store.ErrNotFound, "", missing)
 	}
 	respond.Fail(w, r, h.log, err)
 }

@@ -14,14 +14,20 @@ import (
 // the web UI's traces page takes the same ones.
 func ParseTraceFilter(r *http.Request) (store.TraceFilter, store.Page, error) {
 	p := &params{v: r.URL.Query()}
+	f := p.traceFilter()
+	page := p.page()
+	return f, page, p.err
+}
+
+// traceFilter reads the filters of a trace list.
+func (p *params) traceFilter() store.TraceFilter {
 	var f store.TraceFilter
 	f.Since, f.Until = p.timeRange()
 	f.AgentName, f.Tag, f.Model = p.str("agent_name"), p.str("tag"), p.str("model")
 	f.UserID, f.SessionID, f.Query = p.str("user_id"), p.str("session_id"), p.str("q")
 	f.Status = p.status("status")
 	f.MinDuration = time.Duration(p.nonNegative("min_duration_ms")) * time.Millisecond
-	page := p.page()
-	return f, page, p.err
+	return f
 }
 
 func (h *Handler) listTraces(w http.ResponseWriter, r *http.Request) {

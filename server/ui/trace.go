@@ -43,6 +43,8 @@ type TraceView struct {
 	// TreeURL and GraphURL switch between the views.
 	Graph             template.HTML
 	TreeURL, GraphURL string
+	// Export downloads the trace's spans.
+	Export ExportLinks
 }
 
 // TokensView is a usage in the page's one format.
@@ -123,7 +125,8 @@ func (h *Handler) tracePage(w http.ResponseWriter, r *http.Request) {
 	v := TraceView{Frame: s.frame(d.Name, "traces"), ID: d.TraceID, Name: d.Name, Agent: d.AgentName,
 		Start: formatTime(d.StartTime), Duration: formatDuration(d.Duration()), Spans: formatCount(d.SpanCount),
 		Cost: formatCost(d.CostUSD), Failed: d.Status == store.StatusError, Models: d.Models, Tokens: tokensView(d.Usage),
-		Tags: d.Tags, UserID: d.UserID, SessionID: d.SessionID}
+		Tags: d.Tags, UserID: d.UserID, SessionID: d.SessionID,
+		Export: linksTo("/api/v1/export/traces/"+d.TraceID, url.Values{})}
 	t := newTree(d.Spans)
 	st := treeState{form: form, all: len(d.Spans) <= openAllBelow, base: "/traces/" + d.TraceID, limit: rowsStep}
 	if n, err := strconv.Atoi(form.Get("rows")); err == nil && n > 0 {

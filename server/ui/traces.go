@@ -19,7 +19,9 @@ type TracesView struct {
 	NextURL    string
 	RefreshURL string // toggles auto-refresh
 	Refreshing bool
-	Error      string
+	// Export downloads the traces the filters select.
+	Export ExportLinks
+	Error  string
 }
 
 // TraceRow is one line of the traces table.
@@ -41,6 +43,7 @@ func (h *Handler) tracesPage(w http.ResponseWriter, r *http.Request) {
 		v.RefreshSeconds = 10
 	}
 	v.RefreshURL = toggleRefresh(form)
+	v.Export = exportLinks(form)
 
 	f, page, err := query.ParseTraceFilter(r)
 	if d, ok := ranges[form.Get("range")]; ok && f.Since.IsZero() {

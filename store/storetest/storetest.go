@@ -38,6 +38,8 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("SaturatingSums", func(t *testing.T) { t.Parallel(); testSaturatingSums(t, newStore) })
 	t.Run("BadFilters", func(t *testing.T) { t.Parallel(); testBadFilters(t, newStore) })
 	t.Run("TokenConvention", func(t *testing.T) { t.Parallel(); testTokenConvention(t, newStore) })
+	t.Run("Conversations", func(t *testing.T) { t.Parallel(); runConversations(t, newStore) })
+	t.Run("Export", func(t *testing.T) { t.Parallel(); runExport(t, newStore) })
 }
 
 // testBundle is what most tests need: a store and a project of their own.

@@ -1,0 +1,9 @@
+package ui_test
+
+import (
+	"testing"
+
+	"github.com/tracium/tracium/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
