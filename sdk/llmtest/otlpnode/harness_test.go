@@ -196,8 +196,9 @@ func sameTree(t *testing.T, e emitted, got map[string]store.Span) {
 	}
 }
 
-// want is what one stored span must hold; empty fields are not checked
-// unless the field says otherwise.
+// want is what one stored span must hold. Every field is checked (an
+// empty one: the span has none), except input, output and attrs, which
+// are checked when set.
 type want struct {
 	typ                           store.SpanType
 	model, requestModel, provider string
