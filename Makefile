@@ -21,7 +21,7 @@ bench:
 # test, which otherwise writes them to a temporary folder.
 screenshots:
 	scripts/deps.sh
-	cd sdk/llmtest && TRACIUM_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestBrowserShowsCapturedCalls|TestBrowserReadsASession' .
+	cd sdk/llmtest && TRACIUM_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestBrowserShowsCapturedCalls|TestBrowserReadsASession|TestBrowserScores' .
 	cd sdk/contrib/eino/e2e && TRACIUM_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots go test -count=1 -run 'TestEinoEndToEnd' .
 
 # Regenerates the templ views (server/ui/*_templ.go), which are committed.

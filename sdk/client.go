@@ -133,11 +133,12 @@ func (c *Client) AutoInstrumentLangGraph() bool { return c.cfg.autoLangGraph }
 // begins without an AgentTrace.
 func (c *Client) DefaultAgentName() string { return c.cfg.defaultAgentName }
 
-// Flush sends every span that has ended so far and returns when the
-// collector has answered for all of them, or when ctx is done (then it
-// returns ctx.Err and the spans stay queued). Spans the collector refused
-// are reported to the error handler, not returned. The exporters added
-// with AddExporter are flushed too. Safe for concurrent use.
+// Flush sends every span that has ended and every score queued so far,
+// and returns when the collector has answered for all of them, or when
+// ctx is done (then it returns ctx.Err and they stay queued). What the
+// collector refused is reported to the error handler, not returned. The
+// exporters added with AddExporter are flushed too. Safe for concurrent
+// use.
 func (c *Client) Flush(ctx context.Context) error {
 	if c == nil || c.exp == nil {
 		return nil
@@ -159,17 +160,19 @@ func (c *Client) Shutdown(ctx context.Context) error {
 	return cmpErr(c.exp.shutdown(ctx), err)
 }
 
-// Stats is a snapshot of a Client's exporter counters.
+// Stats is a snapshot of a Client's exporter counters. Each counts spans
+// and scores together.
 type Stats struct {
-	// Queued is how many ended spans are waiting to be sent right now.
+	// Queued is how many ended spans and queued scores are waiting to be
+	// sent right now.
 	Queued int64
-	// Sent is how many spans the collector has accepted.
+	// Sent is how many the collector has accepted.
 	Sent int64
-	// Dropped is how many spans were discarded without being tried:
-	// the queue was full, or the client was shut down.
+	// Dropped is how many were discarded without being tried: the queue
+	// was full, or the client was shut down.
 	Dropped int64
-	// Failed is how many spans were tried and not accepted: refused by
-	// the collector, or still failing when retries ran out.
+	// Failed is how many were tried and not accepted: refused by the
+	// collector, or still failing when retries ran out.
 	Failed int64
 }
 

@@ -20,7 +20,7 @@ import (
 const exampleKey = "sk_live_0123456789abcdefghijABCDEFGHIJKL"
 
 // startCollector stands in for the Tracium collector: it prints each span
-// it receives as "type name agent=... parent=yes|no".
+// it receives as "type name agent=... parent=yes|no", then each score.
 func startCollector() *httptest.Server {
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		zr, err := gzip.NewReader(r.Body)
@@ -43,8 +43,11 @@ func startCollector() *httptest.Server {
 			}
 			fmt.Println()
 		}
+		for _, sc := range batch.Scores {
+			fmt.Printf("score %s=%v of the span: %t, comment %q\n", sc.Name, sc.Value, sc.SpanID != "", sc.Comment)
+		}
 		w.WriteHeader(http.StatusAccepted)
-		fmt.Fprintf(w, `{"accepted":%d}`, len(batch.Spans))
+		fmt.Fprintf(w, `{"accepted":%d,"accepted_scores":%d}`, len(batch.Spans), len(batch.Scores))
 	}))
 }
 
@@ -224,4 +227,26 @@ func ExampleTransport() {
 	// Output:
 	// llm "chat gpt-4o-mini" agent=greeter parent=true model=gpt-4o-mini-2024-07-18
 	// agent "greeter" agent=greeter parent=false
+}
+
+func ExampleClient_Score() {
+	collector := startCollector()
+	defer collector.Close()
+	client := tracium.NewClient(tracium.WithAPIKey(exampleKey), tracium.WithEndpoint(collector.URL))
+
+	ctx, run := client.AgentTrace(context.Background(), "support-agent")
+	_, llm := run.Span(ctx, tracium.SpanLLM, "answer")
+	llm.End()
+	_ = llm.Score("grounded", true) // a check of one call, by code
+	run.End()
+
+	// Later, when the user's feedback comes in, by the trace's id; the
+	// collector keeps a score that arrives before its trace.
+	_ = client.Score(context.Background(), run.TraceID(), "helpfulness", 0.9, tracium.WithScoreComment("solved it"))
+	_ = client.Shutdown(context.Background())
+	// Output:
+	// llm "answer" agent=support-agent parent=true
+	// agent "support-agent" agent=support-agent parent=false
+	// score grounded=true of the span: true, comment ""
+	// score helpfulness=0.9 of the span: false, comment "solved it"
 }

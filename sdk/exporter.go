@@ -25,6 +25,7 @@ type exporter struct {
 	url    string
 
 	queue   chan *Span
+	scoreQ  chan *ScoreData // scores queued by the Score methods
 	flushes chan flushRequest
 	stop    chan struct{}
 	done    chan struct{}
@@ -37,7 +38,7 @@ type exporter struct {
 	stopped      atomic.Bool
 	shutdownOnce sync.Once
 
-	pending atomic.Int64 // spans taken off the queue, not yet resolved
+	pending atomic.Int64 // spans and scores taken off the queues, not yet resolved
 	sent    atomic.Int64
 	dropped atomic.Int64
 	failed  atomic.Int64
@@ -45,6 +46,7 @@ type exporter struct {
 	// Owned by the run goroutine; reused across batches so that a steady
 	// stream of spans does not allocate per batch beyond the request.
 	batch    []*Span
+	scores   []*ScoreData // sent in the same request as batch
 	batchKey string
 	json     []byte
 	body     *sharedBody
@@ -72,6 +74,7 @@ func newExporter(c *Client) *exporter {
 		cfg:     &c.cfg,
 		url:     c.cfg.endpoint + "/v1/ingest",
 		queue:   make(chan *Span, c.cfg.maxQueueSize),
+		scoreQ:  make(chan *ScoreData, c.cfg.maxQueueSize),
 		flushes: make(chan flushRequest),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
@@ -99,9 +102,22 @@ func (e *exporter) enqueue(s *Span) {
 	}
 }
 
+// enqueueScore hands a score to the exporter as enqueue does a span.
+func (e *exporter) enqueueScore(d *ScoreData) {
+	if e.stopped.Load() {
+		e.dropped.Add(1)
+		return
+	}
+	select {
+	case e.scoreQ <- d:
+	default:
+		e.dropped.Add(1)
+	}
+}
+
 func (e *exporter) stats() Stats {
 	return Stats{
-		Queued:  int64(len(e.queue)) + e.pending.Load(),
+		Queued:  int64(len(e.queue)+len(e.scoreQ)) + e.pending.Load(),
 		Sent:    e.sent.Load(),
 		Dropped: e.dropped.Load(),
 		Failed:  e.failed.Load(),
@@ -116,7 +132,13 @@ func (e *exporter) run() {
 		select {
 		case s := <-e.queue:
 			e.add(s)
-			if len(e.batch) >= e.cfg.batchSize {
+			if e.full() {
+				e.export(e.ctx)
+				timer.Reset(e.cfg.flushInterval)
+			}
+		case d := <-e.scoreQ:
+			e.addScore(d)
+			if e.full() {
 				e.export(e.ctx)
 				timer.Reset(e.cfg.flushInterval)
 			}
@@ -128,9 +150,10 @@ func (e *exporter) run() {
 			req.done <- e.drain(req.ctx)
 		case <-e.stop:
 			// Whatever Shutdown's deadline left unsent is dropped now.
-			abandoned := e.pending.Swap(0) + int64(len(e.queue))
+			abandoned := e.pending.Swap(0) + int64(len(e.queue)+len(e.scoreQ))
 			e.dropped.Add(abandoned)
 			clear(e.batch)
+			clear(e.scores)
 			e.reportDrops(true)
 			return
 		}
@@ -141,6 +164,14 @@ func (e *exporter) add(s *Span) {
 	e.batch = append(e.batch, s)
 	e.pending.Add(1)
 }
+
+func (e *exporter) addScore(d *ScoreData) {
+	e.scores = append(e.scores, d)
+	e.pending.Add(1)
+}
+
+// full reports whether the batch holds batchSize spans and scores.
+func (e *exporter) full() bool { return len(e.batch)+len(e.scores) >= e.cfg.batchSize }
 
 // drain sends everything queued at the time of the call, stopping early
 // when ctx ends; what it did not send stays queued.
@@ -153,7 +184,13 @@ func (e *exporter) drain(ctx context.Context) error {
 	// now are there to take.
 	for n := len(e.queue); n > 0; n-- {
 		e.add(<-e.queue)
-		if len(e.batch) >= e.cfg.batchSize && !e.export(ctx) {
+		if e.full() && !e.export(ctx) {
+			return ctx.Err()
+		}
+	}
+	for n := len(e.scoreQ); n > 0; n-- {
+		e.addScore(<-e.scoreQ)
+		if e.full() && !e.export(ctx) {
 			return ctx.Err()
 		}
 	}
@@ -212,7 +249,7 @@ func (e *exporter) reportDrops(final bool) {
 	if d == e.reportedDrops || (!final && time.Since(e.lastDropNote) < dropReportInterval) {
 		return
 	}
-	e.client.reportError(fmt.Errorf("tracium: dropped %d spans because the queue of %d was full or the client was shut down (%d dropped in total)",
+	e.client.reportError(fmt.Errorf("tracium: dropped %d spans or scores because the queue of %d was full or the client was shut down (%d dropped in total)",
 		d-e.reportedDrops, e.cfg.maxQueueSize, d))
 	e.reportedDrops, e.lastDropNote = d, time.Now()
 }
@@ -221,7 +258,7 @@ func (e *exporter) reportDrops(final bool) {
 // only when ctx ended while the exporter itself is still running, so that
 // a Flush with a short deadline loses nothing.
 func (e *exporter) export(ctx context.Context) bool {
-	if len(e.batch) == 0 {
+	if len(e.batch) == 0 && len(e.scores) == 0 {
 		return true
 	}
 	if e.batchKey == "" {
@@ -229,11 +266,11 @@ func (e *exporter) export(ctx context.Context) bool {
 		e.batchKey = hex.EncodeToString(id[:])
 	}
 	if err := e.encode(); err != nil {
-		e.finish(0, len(e.batch), err)
+		e.finish(0, e.items(), err)
 		return true
 	}
-	if e.encoded == 0 {
-		e.finish(0, len(e.batch), nil)
+	if e.encoded == 0 && len(e.scores) == 0 {
+		e.finish(0, e.items(), nil)
 		return true
 	}
 	accepted, failed, err := e.send(ctx)
@@ -251,11 +288,16 @@ func (e *exporter) finish(accepted, failed int, err error) {
 	if err != nil {
 		e.client.reportError(err)
 	}
-	e.pending.Add(-int64(len(e.batch)))
+	e.pending.Add(-int64(e.items()))
 	clear(e.batch) // let the spans be collected
 	e.batch = e.batch[:0]
+	clear(e.scores)
+	e.scores = e.scores[:0]
 	e.batchKey = ""
 }
+
+// items is how many spans and scores the current batch holds.
+func (e *exporter) items() int { return len(e.batch) + len(e.scores) }
 
 // encode writes the gzip-compressed batch body into e.body. A span that
 // cannot be encoded after redaction is left out and reported; it counts
@@ -287,7 +329,22 @@ func (e *exporter) encode() error {
 		first = false
 		e.encoded++
 	}
-	b = append(b, "]}"...)
+	b = append(b, ']')
+	if len(e.scores) > 0 {
+		b = append(b, `,"scores":[`...)
+		for i, d := range e.scores {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			j, err := json.Marshal(d)
+			if err != nil { // the Score methods let only strings, bools and finite numbers through
+				return fmt.Errorf("tracium: encode score %q: %w", d.Name, err)
+			}
+			b = append(b, j...)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, '}')
 	e.json = b
 	e.data = SpanData{} // do not keep the last span's values alive
 	if e.body.readers.Load() > 0 {

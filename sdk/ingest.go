@@ -19,9 +19,10 @@ import (
 )
 
 // send posts e.body, retrying what is worth retrying within the retry
-// policy. It returns how many spans were accepted and how many failed.
+// policy. It returns how many spans and scores were accepted and how many
+// failed.
 func (e *exporter) send(ctx context.Context) (accepted, failed int, err error) {
-	n := len(e.batch)
+	n := e.items()
 	start := time.Now()
 	p := e.cfg.retry
 	if e.failFast {
@@ -39,14 +40,14 @@ func (e *exporter) send(ctx context.Context) (accepted, failed int, err error) {
 		}
 		if attempt >= p.maxAttempts || time.Since(start)+delay > p.maxElapsed {
 			e.failFast = true
-			return 0, n, fmt.Errorf("tracium: giving up on %d spans after %d attempts: %w", n, attempt, res.err)
+			return 0, n, fmt.Errorf("tracium: giving up on %d spans and scores after %d attempts: %w", n, attempt, res.err)
 		}
 		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return 0, n, fmt.Errorf("tracium: abandoned %d spans: %w", n, ctx.Err())
+			return 0, n, fmt.Errorf("tracium: abandoned %d spans and scores: %w", n, ctx.Err())
 		}
 	}
 }
@@ -72,7 +73,7 @@ type postResult struct {
 }
 
 func (e *exporter) post(ctx context.Context) postResult {
-	n := e.encoded
+	n, scores := e.encoded, len(e.scores)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, e.body.reader())
 	if err != nil {
 		return postResult{err: fmt.Errorf("tracium: build request: %w", err)}
@@ -85,7 +86,7 @@ func (e *exporter) post(ctx context.Context) postResult {
 	req.Header.Set("Idempotency-Key", e.batchKey)
 	resp, err := e.cfg.httpClient.Do(req)
 	if err != nil {
-		return postResult{retry: ctx.Err() == nil, retryAfter: -1, err: &ExportError{Spans: n, Err: err}}
+		return postResult{retry: ctx.Err() == nil, retryAfter: -1, err: &ExportError{Spans: n, Scores: scores, Err: err}}
 	}
 	defer resp.Body.Close()
 	// Read the whole (small) answer so the connection can be reused.
@@ -94,16 +95,17 @@ func (e *exporter) post(ctx context.Context) postResult {
 	case resp.StatusCode == http.StatusMultiStatus:
 		var r IngestResponse
 		if err := json.Unmarshal(body, &r); err != nil {
-			return postResult{err: &ExportError{StatusCode: resp.StatusCode, Spans: n, Err: err}}
+			return postResult{err: &ExportError{StatusCode: resp.StatusCode, Spans: n, Scores: scores, Err: err}}
 		}
-		return postResult{accepted: r.Accepted, err: &ExportError{
+		return postResult{accepted: r.Accepted + r.AcceptedScores, err: &ExportError{
 			StatusCode: resp.StatusCode, Spans: n - r.Accepted, Rejected: r.Rejected,
-			Message: "some spans were rejected",
+			Scores: scores - r.AcceptedScores, RejectedScores: r.RejectedScores,
+			Message: "some spans or scores were rejected",
 		}}
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		return postResult{accepted: n}
+		return postResult{accepted: n + scores}
 	}
-	xe := &ExportError{StatusCode: resp.StatusCode, Spans: n}
+	xe := &ExportError{StatusCode: resp.StatusCode, Spans: n, Scores: scores}
 	var er ErrorResponse
 	if json.Unmarshal(body, &er) == nil && er.Error.Code != "" {
 		xe.Code, xe.Message = er.Error.Code, er.Error.Message
@@ -149,6 +151,9 @@ type ExportError struct {
 	Spans int
 	// Rejected lists the spans a 207 answer refused, by batch index.
 	Rejected []Rejection
+	// Scores and RejectedScores are the same for scores.
+	Scores         int
+	RejectedScores []Rejection
 	// Err is the underlying transport or decoding error, if any.
 	Err error
 }
@@ -159,7 +164,13 @@ func (e *ExportError) Error() string {
 	var b strings.Builder
 	b.WriteString("tracium: export of ")
 	b.WriteString(strconv.Itoa(e.Spans))
-	b.WriteString(" spans failed")
+	b.WriteString(" spans")
+	if e.Scores > 0 {
+		b.WriteString(" and ")
+		b.WriteString(strconv.Itoa(e.Scores))
+		b.WriteString(" scores")
+	}
+	b.WriteString(" failed")
 	if e.StatusCode != 0 {
 		b.WriteString(": HTTP ")
 		b.WriteString(strconv.Itoa(e.StatusCode))
@@ -178,6 +189,13 @@ func (e *ExportError) Error() string {
 			break
 		}
 		fmt.Fprintf(&b, "; span %d: %s", r.Index, r.Reason)
+	}
+	for i, r := range e.RejectedScores {
+		if i == 5 {
+			fmt.Fprintf(&b, "; and %d more scores", len(e.RejectedScores)-i)
+			break
+		}
+		fmt.Fprintf(&b, "; score %d: %s", r.Index, r.Reason)
 	}
 	if e.Err != nil {
 		b.WriteString(": ")

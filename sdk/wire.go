@@ -67,19 +67,48 @@ type Usage struct {
 	TotalTokens         int64 `json:"total_tokens,omitempty"`
 }
 
-// Batch is the body of POST /v1/ingest.
+// Batch is the body of POST /v1/ingest: spans, and scores beside them
+// (either may be empty). The SDK's exporter sends the scores its Score
+// methods queued in the same batches as spans.
 type Batch struct {
-	Spans []SpanData `json:"spans"`
+	Spans  []SpanData  `json:"spans"`
+	Scores []ScoreData `json:"scores,omitempty"`
+}
+
+// ScoreData is one score as the collector takes it, in Batch.Scores and
+// in POST /api/v1/scores: how good a trace, or one span of it, was. A
+// score may be sent before its trace: the collector keeps it and shows it
+// once the trace arrives.
+type ScoreData struct {
+	// ID is 32 hex digits naming the score; a score sent again with the
+	// same id is stored once. The collector gives one when it is empty.
+	ID      string `json:"id,omitempty"`
+	TraceID string `json:"trace_id"`
+	// SpanID is the scored span's, or empty for the whole trace.
+	SpanID string `json:"span_id,omitempty"`
+	// Name is 1 to 200 bytes; when the project configures it, the value
+	// must fit its type and range or labels.
+	Name string `json:"name"`
+	// Value is a JSON number (numeric), true or false (boolean), or a
+	// string (a label of a categorical score).
+	Value any `json:"value"`
+	// Comment is free text, at most 10,000 bytes.
+	Comment string `json:"comment,omitempty"`
+	// Time is when the score was given; the collector's clock when zero.
+	Time time.Time `json:"time,omitzero"`
 }
 
 // IngestResponse is the body of a 202 or 207 answer from the collector.
 type IngestResponse struct {
 	Accepted int         `json:"accepted"`
 	Rejected []Rejection `json:"rejected,omitempty"`
+	// AcceptedScores and RejectedScores are the same for Batch.Scores.
+	AcceptedScores int         `json:"accepted_scores,omitempty"`
+	RejectedScores []Rejection `json:"rejected_scores,omitempty"`
 }
 
-// Rejection says why the collector refused one span of a batch; Index is
-// the span's position in Batch.Spans.
+// Rejection says why the collector refused one span (or score) of a
+// batch; Index is its position in Batch.Spans (or Batch.Scores).
 type Rejection struct {
 	Index  int    `json:"index"`
 	Reason string `json:"reason"`

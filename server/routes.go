@@ -27,8 +27,8 @@ func (s *Server) routes() http.Handler {
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", s.metrics)
 	pages := ui.New(ui.Config{Store: s.store, Traces: s.reads, Secret: s.Bootstrap.SessionSecret, Keys: s.auth, Prices: s.prices,
-		RetentionDays: s.cfg.RetentionDays, Logger: s.log})
-	query.New(s.reads, firstOf(query.FromAPIKey(s.auth), pages.ProjectOfSession), s.log).Routes(r)
+		RetentionDays: s.cfg.RetentionDays, ScoreConfigsChanged: s.ingest.ForgetScoreConfigs, Logger: s.log})
+	query.New(s.reads, firstOf(query.FromAPIKey(s.auth), pages.CallerOfSession), s.ingest, s.log).Routes(r)
 	pages.Routes(r)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		respond.Fail(w, r, s.log, respond.NewProblem(store.ErrNotFound, "", "no such endpoint"))
@@ -70,18 +70,18 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 
 // firstOf tries each way of finding a request's project in turn: an API
 // key, then a web session.
-func firstOf(ways ...query.ProjectOf) query.ProjectOf {
-	return func(r *http.Request) (int64, error) {
+func firstOf(ways ...query.CallerOf) query.CallerOf {
+	return func(r *http.Request) (auth.Caller, error) {
 		var err error
 		for _, way := range ways {
-			var id int64
-			if id, err = way(r); err == nil {
-				return id, nil
+			var c auth.Caller
+			if c, err = way(r); err == nil {
+				return c, nil
 			}
 			if !errors.Is(err, auth.ErrUnauthorized) {
-				return 0, err
+				return auth.Caller{}, err
 			}
 		}
-		return 0, err
+		return auth.Caller{}, err
 	}
 }

@@ -152,7 +152,7 @@ type Server struct {
 
 	// reads serves the query API and the UI's trace pages: the store, or
 	// replica when there is one.
-	reads     store.TraceReader
+	reads     store.Store
 	replica   store.Store
 	retention *retention.Job
 
@@ -389,8 +389,8 @@ func (s *Server) ingestConfig() ingest.Config {
 	return ingest.Config{MaxBodyBytes: s.cfg.MaxBodyBytes, MaxSpans: s.cfg.MaxBatchSpans,
 		RateLimit: s.cfg.RateLimit, RateBurst: int(2 * s.cfg.RateLimit),
 		MaxConcurrent: s.cfg.IngestConcurrency, MemoryBytes: s.cfg.IngestMemoryBytes, Window: s.cfg.SpanWindow,
-		BodyTimeout: s.cfg.BodyTimeout,
-		Logger:      s.log, Metrics: s.metrics}
+		BodyTimeout: s.cfg.BodyTimeout, ScoreConfigs: s.store,
+		Logger: s.log, Metrics: s.metrics}
 }
 
 // SetReady sets the function told the address once the server serves.

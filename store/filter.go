@@ -65,7 +65,7 @@ func (f TraceFilter) Validate() error {
 	if f.MinDuration < 0 {
 		return &ParamError{"min_duration_ms", "must not be negative"}
 	}
-	return nil
+	return f.Score.validate()
 }
 
 // Validate reports the first parameter of f that no backend accepts, as a

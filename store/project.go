@@ -34,7 +34,8 @@ func (k *APIKey) Revoked() bool { return k.RevokedAt != nil }
 type Role string
 
 // In a project, viewers read traces; members also create and revoke its
-// API keys; admins also manage its members.
+// API keys and score its traces; admins also manage its members and its
+// score names.
 const (
 	RoleAdmin  Role = "admin"
 	RoleMember Role = "member"

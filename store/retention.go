@@ -19,10 +19,12 @@ import (
 type RetentionStore interface {
 	// DeleteDaysBefore applies a server-wide retention: it removes, in
 	// every project, the traces whose day (the UTC day their first spans
-	// started) ends at or before cutoff.
+	// started) ends at or before cutoff, with their scores, and the
+	// scores given before that day whose trace was never stored.
 	DeleteDaysBefore(ctx context.Context, cutoff time.Time) (Removed, error)
 	// DeleteTracesBefore removes the project's traces that started before
-	// cutoff, with all their spans.
+	// cutoff, with all their spans and scores, and the project's scores
+	// given before cutoff whose trace was never stored.
 	DeleteTracesBefore(ctx context.Context, projectID int64, cutoff time.Time) (Removed, error)
 	// SetProjectRetention sets how many days the project keeps its
 	// traces (0: as long as the server-wide retention allows):

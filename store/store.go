@@ -38,6 +38,7 @@ type Store interface {
 	MemberStore
 	SessionStore
 	RetentionStore
+	ScoreStore
 
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error

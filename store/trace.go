@@ -37,6 +37,10 @@ type Trace struct {
 	// Input and Output are the root span's.
 	Input  json.RawMessage `json:"input,omitempty"`
 	Output json.RawMessage `json:"output,omitempty"`
+
+	// Scores sum up the trace's scores (its spans' included) by name, set
+	// by ListTraces.
+	Scores []ScoreSummary `json:"scores,omitempty"`
 }
 
 // Duration is EndTime minus StartTime.
@@ -66,6 +70,9 @@ type TraceFilter struct {
 	// the names, error messages, inputs and outputs of all its spans,
 	// ignoring case.
 	Query string
+	// Score finds the traces with a score (of the trace or of one of its
+	// spans) that matches it.
+	Score ScoreMatch
 }
 
 // Page asks for one page of a list. Cursor is the NextCursor of the

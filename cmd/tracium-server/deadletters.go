@@ -76,9 +76,9 @@ func listDeadLetters(ctx context.Context, q *queue.Queue, asJSON bool, out io.Wr
 		return nil
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tPROJECT\tTIME\tSPANS\tREASON")
+	fmt.Fprintln(tw, "ID\tPROJECT\tTIME\tSPANS\tSCORES\tREASON")
 	for _, d := range dead {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\n", d.ID, d.Project, d.Time.Format(time.RFC3339), d.Spans, d.Reason)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%s\n", d.ID, d.Project, d.Time.Format(time.RFC3339), d.Spans, d.Scores, d.Reason)
 	}
 	return tw.Flush()
 }
@@ -101,7 +101,7 @@ func replayDeadLetters(ctx context.Context, q *queue.Queue, id uint64, out io.Wr
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "replayed %d (project %s, %d spans)\n", d.ID, d.Project, d.Spans)
+		fmt.Fprintf(out, "replayed %d (project %s, %d spans, %d scores)\n", d.ID, d.Project, d.Spans, d.Scores)
 	}
 	return nil
 }

@@ -89,7 +89,10 @@ func (b *Browser) Count(css string) int {
 	return n
 }
 
-// SignIn signs in at baseURL and waits for the traces list.
+// SignIn signs in at baseURL and waits for the traces list: for its
+// navigation bar, which the sign-in page, having a heading of its own,
+// does not have, so that a test's next navigation cannot cut the sign-in
+// short.
 func (b *Browser) SignIn(baseURL, email, password string) {
 	b.t.Helper()
 	b.Do("sign in",
@@ -98,7 +101,7 @@ func (b *Browser) SignIn(baseURL, email, password string) {
 		chromedp.SendKeys(chromedp.CSS(`#email`), email),
 		chromedp.SendKeys(chromedp.CSS(`#password`), password),
 		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+		chromedp.WaitVisible(chromedp.CSS(`header.topbar`)))
 }
 
 // Screenshot saves the whole page as name (a .png) in the screenshot

@@ -42,6 +42,9 @@ const (
 	demoAnswer   = "In Paris; it is sunny."
 	demoUser     = "user-42"
 	demoSession  = "session-7"
+	// The score the application gives each run, through the SDK.
+	demoCheck        = "answered"
+	demoCheckComment = "the agent answered from the calls it made"
 )
 
 // demoTurns are the conversation of the demo's session: each a request
@@ -122,6 +125,12 @@ func startDemo(t *testing.T, opts ...collectortest.Option) *demoApp {
 			return
 		}
 		run.RecordOutput(map[string]string{"answer": demoAnswerTo(question)})
+		// The application's own check of the run, as an online evaluator
+		// would score it.
+		if err := tc.Score(ctx, run.TraceID(), demoCheck, true, tracium.WithScoreComment(demoCheckComment)); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 		fmt.Fprint(w, run.TraceID())
 	})
 	srv := httptest.NewServer(tc.HTTPMiddleware(mux))

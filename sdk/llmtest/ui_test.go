@@ -2,6 +2,7 @@ package llmtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"net/http"
 	"net/http/cookiejar"
@@ -9,11 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/chromedp/chromedp"
 
 	"github.com/tracium/tracium/internal/browsertest"
+	"github.com/tracium/tracium/store"
 )
 
 // uiClient is a signed-in web UI session over plain HTTP.
@@ -239,5 +242,113 @@ func TestBrowserReadsASession(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("the CSV lacks %q", want)
 		}
+	}
+}
+
+// TestBrowserScores: on spans the SDK captured through the real collector,
+// with the application's own score sent by the SDK, a person configures a
+// score name, scores the trace with a comment and one call of it, filters
+// the traces list by the score, and finds it on the dashboard, in headless
+// Chromium. The trace page's screenshot is the README's scores.png.
+func TestBrowserScores(t *testing.T) {
+	t.Parallel()
+	d := recordDemo(t)
+	waitScore(t, d, demoCheck)
+	b := browsertest.Start(t)
+	b.SignIn(d.c.URL, demoAdmin, demoPassword)
+
+	b.Do("configure the score name", chromedp.Navigate(d.c.URL+"/settings"),
+		chromedp.WaitVisible(chromedp.CSS(`form.score-config`)),
+		chromedp.SendKeys(chromedp.CSS(`form.score-config input[name=name]`), "helpfulness"),
+		chromedp.SendKeys(chromedp.CSS(`form.score-config input[name=min]`), "0"),
+		chromedp.SendKeys(chromedp.CSS(`form.score-config input[name=max]`), "1"),
+		chromedp.SendKeys(chromedp.CSS(`form.score-config input[name=description]`), "how much the answer helped"),
+		chromedp.Click(chromedp.CSS(`form.score-config button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`table.score-configs tbody tr`)))
+	if got := b.Text(`table.score-configs`); !strings.Contains(got, "a number, 0 to 1") {
+		t.Errorf("the score names: %q", got)
+	}
+
+	const comment = "Found the place and the weather in one go."
+	b.Do("score the trace", chromedp.Navigate(d.c.URL+"/traces/"+d.traceID),
+		chromedp.WaitVisible(chromedp.CSS(`#scores form.score-form`)),
+		chromedp.SendKeys(chromedp.CSS(`#scores form.score-form input[name=name]`), "helpfulness"),
+		chromedp.SendKeys(chromedp.CSS(`#scores form.score-form input[name=value]`), "0.9"),
+		chromedp.SendKeys(chromedp.CSS(`#scores form.score-form input[name=comment]`), comment),
+		chromedp.Click(chromedp.CSS(`#scores form.score-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#scores tbody tr:nth-child(2)`)))
+	scores := b.Text(`#scores table`)
+	for _, want := range []string{"helpfulness", "0.9", comment, demoAdmin, demoCheck, "true", demoCheckComment, "sdk"} {
+		if !strings.Contains(scores, want) {
+			t.Errorf("the trace's scores lack %q: %q", want, scores)
+		}
+	}
+	// A value outside the configured range is refused, saying why.
+	b.Do("score out of range", chromedp.Navigate(d.c.URL+"/traces/"+d.traceID),
+		chromedp.WaitVisible(chromedp.CSS(`#scores form.score-form`)),
+		chromedp.SendKeys(chromedp.CSS(`#scores form.score-form input[name=name]`), "helpfulness"),
+		chromedp.SendKeys(chromedp.CSS(`#scores form.score-form input[name=value]`), "9"),
+		chromedp.Click(chromedp.CSS(`#scores form.score-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#scores .error`)))
+	if got := b.Text(`#scores .error`); !strings.Contains(got, "outside its range 0 to 1") {
+		t.Errorf("the refusal says %q", got)
+	}
+
+	call := d.calls[len(d.calls)-3] // the streamed Anthropic answer with its tool call
+	b.Do("score a call", chromedp.Navigate(d.c.URL+"/traces/"+d.traceID+"?span="+call.spanID),
+		chromedp.WaitVisible(chromedp.CSS(`#span-scores form.score-form`)),
+		chromedp.SendKeys(chromedp.CSS(`#span-scores form.score-form input[name=name]`), "tool_use"),
+		chromedp.SendKeys(chromedp.CSS(`#span-scores form.score-form input[name=value]`), "right tool"),
+		chromedp.Click(chromedp.CSS(`#span-scores form.score-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#span-scores tr.score`)))
+	if got := b.Text(`#span-scores table`); !strings.Contains(got, "right tool") {
+		t.Errorf("the call's scores: %q", got)
+	}
+	if got := b.Text(`#scores table`); !strings.Contains(got, "chat "+anthropicModel) {
+		t.Errorf("the trace's list does not name the scored call: %q", got)
+	}
+	b.Screenshot("scores.png")
+
+	b.Do("filter the traces by the score", chromedp.Navigate(d.c.URL+"/traces"),
+		chromedp.WaitVisible(chromedp.CSS(`form.filters`)),
+		chromedp.SendKeys(chromedp.CSS(`form.filters input[name=score_name]`), "helpfulness"),
+		chromedp.SendKeys(chromedp.CSS(`form.filters input[name=score_min]`), "0.8"),
+		chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`table.traces tbody tr`)))
+	if n := b.Count(`table.traces tbody tr`); n != 1 {
+		t.Errorf("helpfulness ≥ 0.8: %d traces, want the demo's", n)
+	}
+	if got := b.Text(`table.traces td.scores`); !strings.Contains(got, "helpfulness 0.9") || !strings.Contains(got, demoCheck+" true") {
+		t.Errorf("the scores column: %q", got)
+	}
+	b.Do("filter by a score it does not reach", chromedp.Navigate(d.c.URL+"/traces?score_name=helpfulness&score_min=0.95"),
+		chromedp.WaitVisible(chromedp.CSS(`p.empty`)))
+
+	b.Do("open the dashboard's scores", chromedp.Navigate(d.c.URL+"/dashboard?score=helpfulness"),
+		chromedp.WaitVisible(chromedp.CSS(`.score-charts svg`)))
+	if got := b.Text(`table.score-names`); !strings.Contains(got, "helpfulness") || !strings.Contains(got, demoCheck) || !strings.Contains(got, "tool_use") {
+		t.Errorf("the dashboard's score names: %q", got)
+	}
+	if n := b.Count(`.score-charts svg`); n != 4 {
+		t.Errorf("the dashboard draws %d score charts, want 4", n)
+	}
+	if got := b.Text(`.score-charts`); !strings.Contains(got, "Average helpfulness by model") || !strings.Contains(got, anthropicAnswerModel) {
+		t.Errorf("the score charts: %q", got)
+	}
+}
+
+// waitScore waits until the collector stored the run's score named name.
+func waitScore(t *testing.T, d *demoRun, name string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l, err := d.c.Store.ListScores(context.Background(), d.c.ProjectID, store.ScoreFilter{TraceID: d.traceID, Name: name}, store.Page{})
+		if err == nil && len(l.Scores) == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("score %s of the demo run not stored: %+v, %v", name, l.Scores, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -27,6 +27,8 @@ var (
 	errTooLarge = errors.New("body too large")
 	// errTooManySpans is a batch of more spans than the limit.
 	errTooManySpans = errors.New("too many spans")
+	// errTooManyScores is a batch of more scores than the limit.
+	errTooManyScores = errors.New("too many scores")
 	// errSlowBody is a body that did not arrive within the read deadline.
 	errSlowBody = errors.New("the body did not arrive in time")
 	// errMalformed is a body that is not a JSON batch.
@@ -89,63 +91,90 @@ func readError(err error) error {
 	return fmt.Errorf("%w: %v", respond.ErrBadRequest, err)
 }
 
-// decodeBatch splits a body into its spans, each left raw so that one bad
-// span does not sink the others. A body that is not a JSON object with a
-// "spans" array is an error. It reads the body as a stream and stops at
-// the span past maxSpans, so that a body of a million empty spans costs no
-// more than the limit allows.
+// decodeBatch splits a body into its spans, each left raw; see
+// splitBatch.
 func decodeBatch(body []byte, maxSpans int) ([]json.RawMessage, error) {
+	p, err := splitBatch(body, maxSpans, DefaultMaxScores)
+	return p.spans, err
+}
+
+// batchParts are a batch's spans and scores, each left raw so that one
+// bad span or score does not sink the others.
+type batchParts struct {
+	spans, scores []json.RawMessage
+}
+
+// splitBatch splits a body into its spans and scores. A body that is not
+// a JSON object with a "spans" or a "scores" array (or both) is an error.
+// It reads the body as a stream and stops at the span past maxSpans (the
+// score past maxScores), so that a body of a million empty spans costs no
+// more than the limit allows.
+func splitBatch(body []byte, maxSpans, maxScores int) (batchParts, error) {
+	var p batchParts
 	dec := json.NewDecoder(bytes.NewReader(body))
-	notBatch := fmt.Errorf(`%w: the body must be a JSON object with a "spans" array`, errMalformed)
+	notBatch := fmt.Errorf(`%w: the body must be a JSON object with a "spans" or a "scores" array`, errMalformed)
 	if tok, err := dec.Token(); err != nil {
-		return nil, malformed(err)
+		return p, malformed(err)
 	} else if tok != json.Delim('{') {
-		return nil, notBatch
+		return p, notBatch
 	}
-	var spans []json.RawMessage
 	found := false
 	for dec.More() {
 		key, err := dec.Token()
 		if err != nil {
-			return nil, malformed(err)
+			return p, malformed(err)
 		}
-		if key != "spans" {
+		switch key {
+		case "spans":
+			p.spans, err = readArray(dec, p.spans[:0], maxSpans, errTooManySpans, notBatch)
+		case "scores":
+			p.scores, err = readArray(dec, p.scores[:0], maxScores, errTooManyScores, notBatch)
+		default:
 			var skip json.RawMessage
 			if err := dec.Decode(&skip); err != nil {
-				return nil, malformed(err)
+				return p, malformed(err)
 			}
 			continue
 		}
-		if tok, err := dec.Token(); err != nil {
-			return nil, malformed(err)
-		} else if tok != json.Delim('[') {
-			return nil, notBatch
+		if err != nil {
+			return p, err
 		}
-		found, spans = true, spans[:0]
-		for dec.More() {
-			if len(spans) == maxSpans {
-				return nil, errTooManySpans
-			}
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				return nil, malformed(err)
-			}
-			spans = append(spans, raw)
-		}
-		if _, err := dec.Token(); err != nil { // ]
-			return nil, malformed(err)
-		}
+		found = true
 	}
 	if _, err := dec.Token(); err != nil { // }
-		return nil, malformed(err)
+		return p, malformed(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%w: data after the batch object", errMalformed)
+		return p, fmt.Errorf("%w: data after the batch object", errMalformed)
 	}
 	if !found {
-		return nil, notBatch
+		return p, notBatch
 	}
-	return spans, nil
+	return p, nil
+}
+
+// readArray reads a JSON array of at most max values into out, each left
+// raw; one more is tooMany, anything but an array notArray.
+func readArray(dec *json.Decoder, out []json.RawMessage, max int, tooMany, notArray error) ([]json.RawMessage, error) {
+	if tok, err := dec.Token(); err != nil {
+		return nil, malformed(err)
+	} else if tok != json.Delim('[') {
+		return nil, notArray
+	}
+	for dec.More() {
+		if len(out) == max {
+			return nil, tooMany
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, malformed(err)
+		}
+		out = append(out, raw)
+	}
+	if _, err := dec.Token(); err != nil { // ]
+		return nil, malformed(err)
+	}
+	return out, nil
 }
 
 func malformed(err error) error { return fmt.Errorf("%w: %v", errMalformed, err) }

@@ -86,7 +86,7 @@ func TestEncodeChunks(t *testing.T) {
 	if len(spans) != 10 || len(rejected) != 0 {
 		t.Fatalf("decoded %d, rejected %v", len(spans), rejected)
 	}
-	chunks, err := encodeChunks(spans, 1000)
+	chunks, err := encodeChunks(spans, nil, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

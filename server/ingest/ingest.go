@@ -1,6 +1,7 @@
 // Package ingest is the collector's write API: POST /v1/ingest takes a
-// batch of spans from an SDK, authenticated by an sk_live_ key, and answers
-// 202 only once the batch is durably queued.
+// batch of spans and scores from an SDK, authenticated by an sk_live_ key,
+// and POST /api/v1/scores takes scores from the REST API; both answer 202
+// only once what they took is durably queued.
 package ingest
 
 import (
@@ -38,6 +39,7 @@ type Authenticator interface {
 type Config struct {
 	MaxBodyBytes int64   // decompressed; DefaultMaxBodyBytes
 	MaxSpans     int     // per request; DefaultMaxSpans
+	MaxScores    int     // per /v1/ingest request; DefaultMaxScores
 	RateLimit    float64 // requests per second per key; 0 means DefaultRateLimit, <0 none
 	RateBurst    int     // DefaultRateBurst
 	// MaxConcurrent bounds the requests read and decoded at once;
@@ -58,8 +60,11 @@ type Config struct {
 	// arrive once admitted; DefaultBodyTimeout. (HTTP bodies are bounded
 	// by the server's router.)
 	BodyTimeout time.Duration
-	Logger      *slog.Logger
-	Metrics     *metrics.Registry
+	// ScoreConfigs are the projects' score names, which scores are
+	// checked against; nil checks none.
+	ScoreConfigs ScoreConfigs
+	Logger       *slog.Logger
+	Metrics      *metrics.Registry
 }
 
 // Defaults for Config.
@@ -82,6 +87,7 @@ func MinMemoryBytes(maxBodyBytes int64) int64 { return (decodeFactor + 1) * (max
 func (c *Config) validate() error {
 	c.MaxBodyBytes = cmp.Or(c.MaxBodyBytes, DefaultMaxBodyBytes)
 	c.MaxSpans = cmp.Or(c.MaxSpans, DefaultMaxSpans)
+	c.MaxScores = cmp.Or(c.MaxScores, DefaultMaxScores)
 	c.RateLimit = cmp.Or(c.RateLimit, DefaultRateLimit)
 	c.RateBurst = cmp.Or(c.RateBurst, DefaultRateBurst)
 	c.MaxConcurrent = cmp.Or(c.MaxConcurrent, DefaultMaxConcurrent)
@@ -112,6 +118,9 @@ type Handler struct {
 	accepted *metrics.Counter
 	rejected *metrics.Counter
 	refused  *metrics.Counter
+	configs  *configCache
+
+	acceptedScores, rejectedScores *metrics.Counter
 }
 
 // New returns the ingest handler, or an error when cfg is inconsistent.
@@ -121,12 +130,15 @@ func New(cfg Config, a Authenticator, q Publisher) (*Handler, error) {
 	}
 	return &Handler{
 		cfg: cfg, auth: a, queue: q,
-		limiter:  newRateLimiter(cfg.RateLimit, cfg.RateBurst),
-		budget:   newBudget(cfg.MaxConcurrent, cfg.MemoryBytes, cfg.BudgetWait),
-		requests: cfg.Metrics.NewCounter("tracium_ingest_requests_total", "Ingest requests by endpoint and response status (HTTP status, or gRPC code).", "endpoint", "status"),
-		accepted: cfg.Metrics.NewCounter("tracium_ingest_spans_accepted_total", "Spans accepted and queued, by endpoint.", "endpoint"),
-		rejected: cfg.Metrics.NewCounter("tracium_ingest_spans_rejected_total", "Spans rejected as invalid, by endpoint.", "endpoint"),
-		refused:  cfg.Metrics.NewCounter("tracium_ingest_overloaded_total", "Ingest requests refused at the concurrency or memory limit, by endpoint.", "endpoint"),
+		limiter:        newRateLimiter(cfg.RateLimit, cfg.RateBurst),
+		budget:         newBudget(cfg.MaxConcurrent, cfg.MemoryBytes, cfg.BudgetWait),
+		requests:       cfg.Metrics.NewCounter("tracium_ingest_requests_total", "Ingest requests by endpoint and response status (HTTP status, or gRPC code).", "endpoint", "status"),
+		accepted:       cfg.Metrics.NewCounter("tracium_ingest_spans_accepted_total", "Spans accepted and queued, by endpoint.", "endpoint"),
+		rejected:       cfg.Metrics.NewCounter("tracium_ingest_spans_rejected_total", "Spans rejected as invalid, by endpoint.", "endpoint"),
+		refused:        cfg.Metrics.NewCounter("tracium_ingest_overloaded_total", "Ingest requests refused at the concurrency or memory limit, by endpoint.", "endpoint"),
+		configs:        &configCache{src: cfg.ScoreConfigs, m: map[int64]cachedConfigs{}},
+		acceptedScores: cfg.Metrics.NewCounter("tracium_ingest_scores_accepted_total", "Scores accepted and queued, by endpoint.", "endpoint"),
+		rejectedScores: cfg.Metrics.NewCounter("tracium_ingest_scores_rejected_total", "Scores rejected as invalid, by endpoint.", "endpoint"),
 	}, nil
 }
 
@@ -141,12 +153,15 @@ const (
 	endpointIngest   = "/v1/ingest"
 	endpointOTLPHTTP = "/v1/traces"
 	endpointOTLPGRPC = "otlp-grpc"
+	endpointScores   = "/api/v1/scores"
 )
 
-// acceptedBody is the 202 and 207 response.
+// acceptedBody is the 202 and 207 response (tracium.IngestResponse).
 type acceptedBody struct {
-	Accepted int         `json:"accepted"`
-	Rejected []Rejection `json:"rejected,omitempty"`
+	Accepted       int         `json:"accepted"`
+	Rejected       []Rejection `json:"rejected,omitempty"`
+	AcceptedScores int         `json:"accepted_scores,omitempty"`
+	RejectedScores []Rejection `json:"rejected_scores,omitempty"`
 }
 
 // ingest answers before it reads the body whatever it can: credentials,
@@ -180,7 +195,7 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.release()
-	spans, rejected, body, err := h.read(r, c)
+	b, err := h.read(r, c, key)
 	if err != nil {
 		if errors.Is(err, errSlowBody) || errors.Is(err, errTooLarge) {
 			hangUp(w)
@@ -188,54 +203,77 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.rejected.Add(float64(len(rejected)), endpointIngest)
-	if len(spans) == 0 {
-		if len(rejected) == 0 {
+	h.rejected.Add(float64(len(b.rejected)), endpointIngest)
+	h.rejectedScores.Add(float64(len(b.rejectedScores)), endpointIngest)
+	if len(b.spans) == 0 && len(b.scores) == 0 {
+		if len(b.rejected) == 0 && len(b.rejectedScores) == 0 {
 			respond.JSON(w, http.StatusAccepted, acceptedBody{})
 			return
 		}
 		respond.JSON(w, respond.Describe(respond.ErrBadRequest).Status, struct {
 			respond.ErrorBody
-			Rejected []Rejection `json:"rejected"`
-		}{respond.ErrorBody{Error: respond.ErrorDetail{Code: "invalid_spans", Message: "no span in the batch is valid"}}, rejected})
+			Rejected       []Rejection `json:"rejected"`
+			RejectedScores []Rejection `json:"rejected_scores,omitempty"`
+		}{respond.ErrorBody{Error: respond.ErrorDetail{Code: "invalid_spans", Message: "no span or score in the batch is valid"}}, b.rejected, b.rejectedScores})
 		return
 	}
-	// A batch that was valid throughout goes on as sent: the writer
-	// normalises again, and re-encoding 1 KB prompts costs more than that.
+	// A batch of spans that was valid throughout goes on as sent: the
+	// writer normalises again, and re-encoding 1 KB prompts costs more
+	// than that. Scores are re-encoded: ingest names their author.
 	var asSent []byte
-	if len(rejected) == 0 && int64(len(body)) <= h.queue.MaxPayload()-4096 {
-		asSent = body
+	if len(b.rejected) == 0 && len(b.scores) == 0 && len(b.rejectedScores) == 0 && int64(len(b.body)) <= h.queue.MaxPayload()-4096 {
+		asSent = b.body
 	}
-	if err := h.publish(r.Context(), key.ProjectID, idempotencyKey(r, key.ProjectID, body), asSent, spans); err != nil {
+	if err := h.publish(r.Context(), key.ProjectID, b.key, asSent, b.spans, b.scores); err != nil {
 		h.fail(w, r, fmt.Errorf("project %d: %w: %w", key.ProjectID,
 			respond.NewProblem(respond.ErrUnavailable, "", "the span queue is unavailable; nothing was stored, retry later"), err))
 		return
 	}
-	h.accepted.Add(float64(len(spans)), endpointIngest)
+	h.accepted.Add(float64(len(b.spans)), endpointIngest)
+	h.acceptedScores.Add(float64(len(b.scores)), endpointIngest)
 	status := http.StatusAccepted
-	if len(rejected) > 0 {
+	if len(b.rejected) > 0 || len(b.rejectedScores) > 0 {
 		status = http.StatusMultiStatus
 	}
-	respond.JSON(w, status, acceptedBody{Accepted: len(spans), Rejected: rejected})
+	respond.JSON(w, status, acceptedBody{Accepted: len(b.spans), Rejected: b.rejected,
+		AcceptedScores: len(b.scores), RejectedScores: b.rejectedScores})
+}
+
+// decoded is a request's batch, decoded and checked.
+type decoded struct {
+	body                     []byte
+	key                      string
+	spans                    []store.Span
+	scores                   []store.Score
+	rejected, rejectedScores []Rejection
 }
 
 // read reads, decodes and validates the body within the request's claim
 // on the budget: the claim grows with the body, then covers its decoding.
-func (h *Handler) read(r *http.Request, c *claim) ([]store.Span, []Rejection, []byte, error) {
+func (h *Handler) read(r *http.Request, c *claim, key store.APIKey) (decoded, error) {
 	hold := func(n int64) error { return c.hold(r.Context(), n) }
 	body, err := readBody(r.Body, r.Header.Get("Content-Encoding"), h.cfg.MaxBodyBytes, hold)
 	if err != nil {
-		return nil, nil, nil, err
+		return decoded{}, err
 	}
 	if err := hold(int64(cap(body)) + decodeFactor*int64(len(body))); err != nil {
-		return nil, nil, nil, err
+		return decoded{}, err
 	}
-	raw, err := decodeBatch(body, h.cfg.MaxSpans)
+	parts, err := splitBatch(body, h.cfg.MaxSpans, h.cfg.MaxScores)
 	if err != nil {
-		return nil, nil, nil, err
+		return decoded{}, err
 	}
-	spans, rejected := decodeSpans(raw, time.Now(), h.cfg.Window)
-	return spans, rejected, body, nil
+	now := time.Now()
+	d := decoded{body: body, key: idempotencyKey(r, key.ProjectID, body)}
+	d.spans, d.rejected = decodeSpans(parts.spans, now, h.cfg.Window)
+	if len(parts.scores) > 0 {
+		configs, err := h.configs.get(r.Context(), key.ProjectID)
+		if err != nil {
+			return decoded{}, err
+		}
+		d.scores, d.rejectedScores = decodeScores(parts.scores, now, h.cfg.Window, configs, auth.FromKey(key), store.SourceSDK, d.key)
+	}
+	return d, nil
 }
 
 // fail answers err through the one error map, with the codes clients of
@@ -261,6 +299,8 @@ func (h *Handler) problem(endpoint string, err error) error {
 		err = h.tooLarge()
 	case errors.Is(err, errTooManySpans):
 		err = respond.NewProblem(respond.ErrTooLarge, "too_many_spans", fmt.Sprintf("more than %d spans in one request", h.cfg.MaxSpans))
+	case errors.Is(err, errTooManyScores):
+		err = respond.NewProblem(respond.ErrTooLarge, "too_many_scores", fmt.Sprintf("more than %d scores in one request", h.cfg.MaxScores))
 	case errors.Is(err, errSlowBody):
 		err = respond.NewProblem(respond.ErrRequestTimeout, "body_timeout", "the body did not arrive within the read deadline")
 	case errors.Is(err, queue.ErrFull):

@@ -157,7 +157,7 @@ func (h *Handler) exportTraces(ctx context.Context, endpoint string, projectID i
 	}
 	h.rejected.Add(float64(len(refused)), endpoint)
 	if len(spans) > 0 {
-		if err := h.publish(ctx, projectID, id, nil, spans); err != nil {
+		if err := h.publish(ctx, projectID, id, nil, spans, nil); err != nil {
 			return resp, fmt.Errorf("project %d: %w: %w", projectID,
 				respond.NewProblem(respond.ErrUnavailable, "", "the span queue is unavailable; nothing was stored, retry later"), err)
 		}

@@ -13,16 +13,17 @@ import (
 	"github.com/tracium/tracium/store"
 )
 
-// publish queues the body as sent when it is given, else spans in as
-// many messages as the queue's payload limit needs. Each message id derives from the request's, so a retried request
-// is stored once even when its first attempt was partly queued.
-func (h *Handler) publish(ctx context.Context, projectID int64, id string, asSent []byte, spans []store.Span) error {
+// publish queues the body as sent when it is given, else spans and
+// scores in as many messages as the queue's payload limit needs. Each
+// message id derives from the request's, so a retried request is stored
+// once even when its first attempt was partly queued.
+func (h *Handler) publish(ctx context.Context, projectID int64, id string, asSent []byte, spans []store.Span, scores []store.Score) error {
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.PublishTimeout)
 	defer cancel()
 	chunks := [][]byte{asSent}
 	if asSent == nil {
 		var err error
-		if chunks, err = encodeChunks(spans, h.queue.MaxPayload()-4096); err != nil {
+		if chunks, err = encodeChunks(spans, scores, h.queue.MaxPayload()-4096); err != nil {
 			return err
 		}
 	}
@@ -34,28 +35,64 @@ func (h *Handler) publish(ctx context.Context, projectID int64, id string, asSen
 	return nil
 }
 
-// encodeChunks encodes spans as Batch bodies of at most limit bytes each
-// (a single span larger than limit goes alone).
-func encodeChunks(spans []store.Span, limit int64) ([][]byte, error) {
-	var chunks [][]byte
-	cur := []byte(`{"spans":[`)
-	n := 0
+// encodeChunks encodes spans and scores as batch bodies,
+// {"spans":[...],"scores":[...]}, of at most limit bytes each (a single
+// span larger than limit goes alone).
+func encodeChunks(spans []store.Span, scores []store.Score, limit int64) ([][]byte, error) {
+	c := chunker{limit: limit}
 	for i := range spans {
 		b, err := json.Marshal(&spans[i])
 		if err != nil {
 			return nil, fmt.Errorf("encode span: %w", err)
 		}
-		if n > 0 && int64(len(cur)+len(b)+2) > limit {
-			chunks = append(chunks, append(cur, "]}"...))
-			cur, n = []byte(`{"spans":[`), 0
-		}
-		if n > 0 {
-			cur = append(cur, ',')
-		}
-		cur = append(cur, b...)
-		n++
+		c.add(b, false)
 	}
-	return append(chunks, append(cur, "]}"...)), nil
+	for i := range scores {
+		b, err := json.Marshal(scores[i])
+		if err != nil {
+			return nil, fmt.Errorf("encode score: %w", err)
+		}
+		c.add(b, true)
+	}
+	c.flush()
+	return c.chunks, nil
+}
+
+// chunker fills batch bodies with encoded spans, then scores.
+type chunker struct {
+	limit         int64
+	chunks        [][]byte
+	buf           []byte
+	spans, scores int
+}
+
+func (c *chunker) add(b []byte, score bool) {
+	if c.spans+c.scores > 0 && int64(len(c.buf)+len(b)+len(`],"scores":[]}`)) > c.limit {
+		c.flush()
+	}
+	if c.buf == nil {
+		c.buf = []byte(`{"spans":[`)
+	}
+	switch {
+	case score && c.scores == 0:
+		c.buf = append(c.buf, `],"scores":[`...)
+	case score || c.spans > 0:
+		c.buf = append(c.buf, ',')
+	}
+	if score {
+		c.scores++
+	} else {
+		c.spans++
+	}
+	c.buf = append(c.buf, b...)
+}
+
+func (c *chunker) flush() {
+	if c.buf == nil {
+		c.buf = []byte(`{"spans":[`)
+	}
+	c.chunks = append(c.chunks, append(c.buf, "]}"...))
+	c.buf, c.spans, c.scores = nil, 0, 0
 }
 
 // idempotencyKey names a request: the client's Idempotency-Key when it

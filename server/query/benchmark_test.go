@@ -77,7 +77,7 @@ func loadExportBench(b *testing.B, backend string) *exportBench {
 		b.Fatal(err)
 	}
 	r := chi.NewRouter()
-	query.New(st, query.FromAPIKey(auth.NewAuthenticator(st)), slog.New(slog.NewTextHandler(io.Discard, nil))).Routes(r)
+	query.New(st, query.FromAPIKey(auth.NewAuthenticator(st)), nil, slog.New(slog.NewTextHandler(io.Discard, nil))).Routes(r)
 	srv := httptest.NewServer(r)
 	b.Cleanup(srv.Close)
 	e := &exportBench{url: srv.URL, key: secret}

@@ -260,7 +260,7 @@ func TestExportStreams(t *testing.T) {
 					next.ServeHTTP(w, r)
 				})
 			})
-			h := query.New(cs, query.FromAPIKey(auth.NewAuthenticator(st)), slog.New(slog.NewTextHandler(io.Discard, nil)))
+			h := query.New(cs, query.FromAPIKey(auth.NewAuthenticator(st)), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			h.WithExportStall(300 * time.Millisecond).Routes(r)
 			srv := httptest.NewServer(r)
 			t.Cleanup(srv.Close)

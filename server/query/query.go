@@ -27,29 +27,38 @@ type Reader interface {
 	UsageMetrics(ctx context.Context, projectID int64, q store.UsageQuery) ([]store.UsageRow, error)
 	store.ConversationReader
 	ReadSpanBatch(ctx context.Context, projectID int64, batch store.SpanBatch) ([]store.Span, bool, error)
+	ListScores(ctx context.Context, projectID int64, f store.ScoreFilter, p store.Page) (store.ScoreList, error)
+	ScoreMetrics(ctx context.Context, projectID int64, q store.ScoreQuery) ([]store.ScoreRow, error)
 }
 
-// ProjectOf says which project a request may read: from its API key, or
-// from its web session. It returns auth.ErrUnauthorized when neither
-// holds.
-type ProjectOf func(r *http.Request) (projectID int64, err error)
+// CallerOf says who makes a request and which project it may read: from
+// its API key, or from its web session. It returns auth.ErrUnauthorized
+// when neither holds.
+type CallerOf func(r *http.Request) (auth.Caller, error)
+
+// ScorePoster takes the scores of POST /api/v1/scores (server/ingest).
+type ScorePoster interface {
+	PostScores(w http.ResponseWriter, r *http.Request, c auth.Caller)
+}
 
 // Handler serves the query API.
 type Handler struct {
-	store     Reader
-	projectOf ProjectOf
-	log       *slog.Logger
+	store    Reader
+	callerOf CallerOf
+	scores   ScorePoster
+	log      *slog.Logger
 	// exportStall bounds how long an export waits for its client to take
 	// each write.
 	exportStall time.Duration
 }
 
-// New returns the query API over st.
-func New(st Reader, projectOf ProjectOf, log *slog.Logger) *Handler {
+// New returns the query API over st; scores, when not nil, takes the
+// scores posted to it.
+func New(st Reader, callerOf CallerOf, scores ScorePoster, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{store: st, projectOf: projectOf, log: log, exportStall: DefaultExportStall}
+	return &Handler{store: st, callerOf: callerOf, scores: scores, log: log, exportStall: DefaultExportStall}
 }
 
 // WithExportStall sets how long an export waits for a client that stops
@@ -75,15 +84,20 @@ func (h *Handler) Routes(r chi.Router) {
 			r.Get("/users/{userID}", h.getUser)
 			r.Get("/export/traces", h.exportTraces)
 			r.Get("/export/traces/{traceID}", h.exportTrace)
+			r.Get("/scores", h.listScores)
+			r.Get("/metrics/scores", h.scoreMetrics)
+			if h.scores != nil {
+				r.Post("/scores", func(w http.ResponseWriter, r *http.Request) { h.scores.PostScores(w, r, callerOf(r)) })
+			}
 		})
 	})
 }
 
-type projectKey struct{}
+type callerKey struct{}
 
 func (h *Handler) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := h.projectOf(r)
+		c, err := h.callerOf(r)
 		if errors.Is(err, auth.ErrUnauthorized) {
 			err = respond.NewProblem(auth.ErrUnauthorized, "", "send Authorization: Bearer sk_live_... or sign in")
 		}
@@ -91,11 +105,13 @@ func (h *Handler) authenticate(next http.Handler) http.Handler {
 			respond.Fail(w, r, h.log, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), projectKey{}, id)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
 	})
 }
 
-func projectID(r *http.Request) int64 { return r.Context().Value(projectKey{}).(int64) }
+func callerOf(r *http.Request) auth.Caller { return r.Context().Value(callerKey{}).(auth.Caller) }
+
+func projectID(r *http.Request) int64 { return callerOf(r).ProjectID }
 
 // fail answers err through the one error map; a missing trace says which
 // thing was missing.
@@ -112,14 +128,17 @@ func (h *Handler) failMissing(w http.ResponseWriter, r *http.Request, err error,
 }
 
 // FromAPIKey resolves a request's Bearer key to its project.
-func FromAPIKey(a *auth.Authenticator) ProjectOf {
-	return func(r *http.Request) (int64, error) {
+func FromAPIKey(a *auth.Authenticator) CallerOf {
+	return func(r *http.Request) (auth.Caller, error) {
 		secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
-			return 0, auth.ErrUnauthorized
+			return auth.Caller{}, auth.ErrUnauthorized
 		}
 		k, err := a.Authenticate(r.Context(), strings.TrimSpace(secret))
-		return k.ProjectID, err
+		if err != nil {
+			return auth.Caller{}, err
+		}
+		return auth.FromKey(k), nil
 	}
 }
 

@@ -78,7 +78,7 @@ func setup(t *testing.T, backend string) *testBundle {
 	}
 	b.traceB = other[0].TraceID
 	r := chi.NewRouter()
-	query.New(st, query.FromAPIKey(auth.NewAuthenticator(st)), slog.New(slog.NewTextHandler(io.Discard, nil))).Routes(r)
+	query.New(st, query.FromAPIKey(auth.NewAuthenticator(st)), nil, slog.New(slog.NewTextHandler(io.Discard, nil))).Routes(r)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	b.url = srv.URL

@@ -27,6 +27,7 @@ func (p *params) traceFilter() store.TraceFilter {
 	f.UserID, f.SessionID, f.Query = p.str("user_id"), p.str("session_id"), p.str("q")
 	f.Status = p.status("status")
 	f.MinDuration = time.Duration(p.nonNegative("min_duration_ms")) * time.Millisecond
+	f.Score = p.scoreMatch()
 	return f
 }
 

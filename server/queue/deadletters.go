@@ -22,6 +22,8 @@ type DeadLetter struct {
 	Deliveries uint64    `json:"deliveries,omitempty"`
 	// Spans is how many spans the batch holds, -1 when it is not a batch.
 	Spans int `json:"spans"`
+	// Scores is how many scores it holds.
+	Scores int `json:"scores"`
 }
 
 func (q *Queue) deadStream(ctx context.Context) (jetstream.Stream, error) {
@@ -63,10 +65,11 @@ func describeDead(m *jetstream.RawStreamMsg) DeadLetter {
 	d := DeadLetter{ID: m.Sequence, Time: m.Time.UTC(), Project: m.Header.Get(HeaderProject), Reason: m.Header.Get(HeaderReason), Spans: -1}
 	d.Deliveries, _ = strconv.ParseUint(m.Header.Get(HeaderDeliveries), 10, 64)
 	var b struct {
-		Spans []json.RawMessage `json:"spans"`
+		Spans  []json.RawMessage `json:"spans"`
+		Scores []json.RawMessage `json:"scores"`
 	}
-	if json.Unmarshal(m.Data, &b) == nil && b.Spans != nil {
-		d.Spans = len(b.Spans)
+	if json.Unmarshal(m.Data, &b) == nil && (b.Spans != nil || b.Scores != nil) {
+		d.Spans, d.Scores = len(b.Spans), len(b.Scores)
 	}
 	return d
 }

@@ -34,6 +34,9 @@ var (
 	ErrRequestTimeout = errors.New("request timeout")
 	// ErrMethodNotAllowed: the path exists, the method does not.
 	ErrMethodNotAllowed = errors.New("method not allowed")
+	// ErrForbidden: the credentials are good but may not do this (a
+	// viewer writing, a session request without its CSRF token).
+	ErrForbidden = errors.New("forbidden")
 	// ErrUnsupportedMediaType: the body's Content-Type is not one the
 	// endpoint reads.
 	ErrUnsupportedMediaType = errors.New("unsupported media type")
@@ -54,6 +57,7 @@ type kind struct {
 // match wins, so a Problem's Kind is found before anything it wraps.
 var kinds = []kind{
 	{auth.ErrUnauthorized, http.StatusUnauthorized, "unauthorized", "missing, invalid or revoked credentials", false},
+	{ErrForbidden, http.StatusForbidden, "forbidden", "not allowed with these credentials", true},
 	{store.ErrNotFound, http.StatusNotFound, "not_found", "not found", false},
 	{store.ErrConflict, http.StatusConflict, "conflict", "already exists", false},
 	{store.ErrInvalid, http.StatusBadRequest, "invalid_parameter", "invalid parameter", true},

@@ -124,7 +124,7 @@ func setupConversations(t *testing.T, backend string) *conversationBundle {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	pages := ui.New(ui.Config{Store: st, Secret: []byte("test-secret-test-secret-test-secret"), Keys: auth.NewAuthenticator(st), Logger: logger})
 	pages.Routes(r)
-	query.New(st, pages.ProjectOfSession, logger).Routes(r)
+	query.New(st, pages.CallerOfSession, nil, logger).Routes(r)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	b.url = srv.URL

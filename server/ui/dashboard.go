@@ -21,6 +21,8 @@ type DashboardView struct {
 	ErrorChart, ModelCostChart, AgentChart template.HTML
 	ModelTokensChart, AgentTokensChart     template.HTML
 	Empty                                  bool
+	// Scores are the range's scores, by name.
+	Scores ScoreBoard
 }
 
 // dashboardRanges are the choices of the range selector, with the bucket
@@ -99,6 +101,7 @@ func (h *Handler) dashboardPage(w http.ResponseWriter, r *http.Request) {
 	v.ModelTokensChart = bars("Tokens by model", byModel, func(r store.UsageRow) float64 { return float64(r.Usage.TotalTokens) }, chart.FormatCount)
 	v.AgentChart = bars("Cost by agent", byAgent, func(r store.UsageRow) float64 { return r.CostUSD }, chart.FormatUSD)
 	v.AgentTokensChart = bars("Tokens by agent", byAgent, func(r store.UsageRow) float64 { return float64(r.Usage.TotalTokens) }, chart.FormatCount)
+	v.Scores = h.scoreBoard(r, s.project.ID, v.Range, until.Add(-rg.span), until, rg.bucket)
 	h.render(w, r, http.StatusOK, DashboardPage(v))
 }
 

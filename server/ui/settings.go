@@ -25,6 +25,9 @@ type SettingsView struct {
 	Members                         []MemberRow
 	Users                           []UserRow
 	Retention                       RetentionView
+	// ScoreConfigs are the project's score names; admins change them.
+	ScoreConfigs    []ScoreConfigRow
+	CanManageScores bool
 	// Prices names the price table costs come from.
 	Prices        string
 	NewSecret     string // a key just created: shown this once
@@ -50,6 +53,7 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, status 
 	ctx := r.Context()
 	v.Frame = s.frame("Settings", "settings")
 	v.Role, v.CanManageKeys, v.CanManageMembers = string(s.role), s.can(store.RoleMember), s.can(store.RoleAdmin)
+	v.CanManageScores = s.can(store.RoleAdmin)
 	for _, p := range s.projects {
 		v.Projects = append(v.Projects, ProjectRow{ID: idString(p.Project.ID), Name: p.Project.Name,
 			Created: formatTime(p.Project.CreatedAt), Role: string(p.Role)})
@@ -72,6 +76,9 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, status 
 	}
 	if v.Members, err = h.memberRows(r, s); err == nil && s.user.InstanceAdmin {
 		v.Users, err = h.userRows(r)
+	}
+	if err == nil {
+		v.ScoreConfigs, err = h.scoreConfigRows(r, s)
 	}
 	if err != nil {
 		h.storeError(w, r, err)

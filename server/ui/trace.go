@@ -45,6 +45,8 @@ type TraceView struct {
 	TreeURL, GraphURL string
 	// Export downloads the trace's spans.
 	Export ExportLinks
+	// Scores are every score of the trace, its spans' included.
+	Scores ScoresView
 }
 
 // TokensView is a usage in the page's one format.
@@ -83,6 +85,8 @@ type SpanDetail struct {
 	AttributesRaw, MetadataRaw                     string
 	InputCut, OutputCut, RawInputCut, RawOutputCut bool
 	FullURL                                        string // the same panel without the 64 KB cut
+	// Scores are the span's own.
+	Scores ScoresView
 }
 
 // Fact is one labelled value of the detail panel.
@@ -104,6 +108,12 @@ const (
 )
 
 func (h *Handler) tracePage(w http.ResponseWriter, r *http.Request) {
+	h.renderTrace(w, r, http.StatusOK, "")
+}
+
+// renderTrace draws the trace page with status; scoreErr says why a score
+// form sent from it was refused.
+func (h *Handler) renderTrace(w http.ResponseWriter, r *http.Request, status int, scoreErr string) {
 	if len(r.URL.RawQuery) > maxStateQuery {
 		h.errorPage(w, r, http.StatusRequestURITooLong, "This link holds more tree state than the page keeps. Open the trace again from the list.")
 		return
@@ -160,7 +170,11 @@ func (h *Handler) tracePage(w http.ResponseWriter, r *http.Request) {
 			v.Rows[i].Selected = v.Rows[i].ID == d.Spans[sel].SpanID
 		}
 	}
-	h.render(w, r, http.StatusOK, TracePage(v))
+	if err := h.traceScores(r, s, &v, d, st, scoreErr); err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	h.render(w, r, status, TracePage(v))
 }
 
 // graphOf draws the trace's run; graph spans' recorded edges are read

@@ -29,6 +29,7 @@ type TraceRow struct {
 	ID, Time, Agent, Name, Duration, Spans, Tokens, Cost string
 	Failed                                               bool
 	Tags                                                 []string
+	Scores                                               []ScoreChip
 }
 
 // ranges are the presets of the time filter.
@@ -86,7 +87,7 @@ func traceRow(t store.Trace) TraceRow {
 	return TraceRow{
 		ID: t.TraceID, Time: formatTime(t.StartTime), Agent: t.AgentName, Name: t.Name,
 		Duration: formatDuration(t.Duration()), Spans: formatCount(t.SpanCount), Tokens: tokens,
-		Cost: formatCost(t.CostUSD), Failed: t.Status == store.StatusError, Tags: t.Tags,
+		Cost: formatCost(t.CostUSD), Failed: t.Status == store.StatusError, Tags: t.Tags, Scores: scoreChips(t.Scores),
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/tracium/tracium/server/auth"
+	"github.com/tracium/tracium/server/respond"
 	"github.com/tracium/tracium/server/ui/chart"
 	"github.com/tracium/tracium/store"
 	"github.com/tracium/tracium/web"
@@ -34,6 +35,7 @@ type Store interface {
 	store.SessionStore
 	SetProjectRetention(ctx context.Context, projectID int64, days int) (store.Project, error)
 	LastRetentionRun(ctx context.Context) (store.RetentionRun, error)
+	store.ScoreStore
 }
 
 // Prices says which price table the collector bills with, for settings.
@@ -58,7 +60,11 @@ type Config struct {
 	Keys *auth.Authenticator
 	// Prices is the table costs come from; nil shows none.
 	Prices Prices
-	Logger *slog.Logger
+	// ScoreConfigsChanged is told the project whose score names changed,
+	// so that ingest checks scores against the new ones at once; nil
+	// tells no one.
+	ScoreConfigsChanged func(projectID int64)
+	Logger              *slog.Logger
 }
 
 // Handler serves the pages.
@@ -72,6 +78,8 @@ type Handler struct {
 	throttle    *loginThrottle
 	bcryptSlots chan struct{}
 	prices      Prices
+	// configsChanged is told the project whose score names changed.
+	configsChanged func(projectID int64)
 }
 
 // New returns the UI.
@@ -82,8 +90,12 @@ func New(cfg Config) *Handler {
 	if cfg.Traces == nil {
 		cfg.Traces = cfg.Store
 	}
+	changed := cfg.ScoreConfigsChanged
+	if changed == nil {
+		changed = func(int64) {}
+	}
 	return &Handler{store: cfg.Store, traces: cfg.Traces, retention: cfg.RetentionDays, sessions: &sessions{secret: cfg.Secret, now: time.Now, store: cfg.Store}, keys: cfg.Keys, log: cfg.Logger, prices: cfg.Prices,
-		throttle: newLoginThrottle(time.Now), bcryptSlots: make(chan struct{}, max(2, runtime.NumCPU()/2))}
+		throttle: newLoginThrottle(time.Now), bcryptSlots: make(chan struct{}, max(2, runtime.NumCPU()/2)), configsChanged: changed}
 }
 
 // Routes mounts the pages on r: one line per page. Pages, stylesheets and
@@ -115,12 +127,17 @@ func (h *Handler) routes(r chi.Router) {
 		r.Get("/sessions", h.conversationsPage)
 		r.Get("/sessions/{sessionID}", h.conversationPage)
 		r.Get("/users", h.endUsersPage)
+		r.Post("/traces/{traceID}/scores", h.addScore)
+		r.Post("/traces/{traceID}/scores/{scoreID}", h.editScore)
+		r.Post("/traces/{traceID}/scores/{scoreID}/delete", h.deleteScore)
 		r.Get("/dashboard", h.dashboardPage)
 		r.Get("/settings", h.settingsPage)
 		r.Post("/settings/projects", h.createProject)
 		r.Post("/settings/retention", h.setRetention)
 		r.Post("/settings/keys", h.createKey)
 		r.Post("/settings/keys/{keyID}/revoke", h.revokeKey)
+		r.Post("/settings/scores", h.putScoreConfig)
+		r.Post("/settings/scores/remove", h.removeScoreConfig)
 		r.Post("/settings/members", h.addMember)
 		r.Post("/settings/members/{userID}/remove", h.removeMember)
 		r.Post("/settings/users", h.createUser)
@@ -128,28 +145,36 @@ func (h *Handler) routes(r chi.Router) {
 	})
 }
 
-// ProjectOfSession resolves a request's session to the project it is
-// looking at, for the query API: only a live session of a user who is a
-// member of that project gets it.
-func (h *Handler) ProjectOfSession(r *http.Request) (int64, error) {
+// CallerOfSession resolves a request's session to its user and the
+// project they are looking at, for the REST API: only a live session of a
+// user who is a member of that project gets it, with their role there. A
+// request that changes anything (any method but GET and HEAD) must also
+// carry, in an X-CSRF-Token header, the session's CSRF token: the one the
+// pages' forms carry.
+func (h *Handler) CallerOfSession(r *http.Request) (auth.Caller, error) {
 	c, err := h.sessions.read(r)
 	if errors.Is(err, errNoSession) {
-		return 0, auth.ErrUnauthorized
+		return auth.Caller{}, auth.ErrUnauthorized
 	}
 	if err != nil {
-		return 0, err
+		return auth.Caller{}, err
 	}
 	uid, err := strconv.ParseInt(c.Subject, 10, 64)
 	if err != nil {
-		return 0, auth.ErrUnauthorized
+		return auth.Caller{}, auth.ErrUnauthorized
 	}
-	if _, err := h.store.GetMembership(r.Context(), uid, c.ProjectID); err != nil {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !h.sessions.checkCSRFHeader(r, c) {
+		return auth.Caller{}, respond.NewProblem(respond.ErrForbidden, "csrf",
+			"a signed-in request that changes data must carry the page's CSRF token in X-CSRF-Token")
+	}
+	role, err := h.store.GetMembership(r.Context(), uid, c.ProjectID)
+	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return 0, auth.ErrUnauthorized
+			return auth.Caller{}, auth.ErrUnauthorized
 		}
-		return 0, err
+		return auth.Caller{}, err
 	}
-	return c.ProjectID, nil
+	return auth.Caller{ProjectID: c.ProjectID, UserID: uid, Role: role}, nil
 }
 
 type sessionKey struct{}

@@ -92,7 +92,7 @@ func setup(t *testing.T) *testBundle {
 	pages := ui.New(ui.Config{Store: st, Secret: []byte("test-secret-test-secret-test-secret"), Keys: auth.NewAuthenticator(st), Logger: logger})
 	pages.Routes(r)
 	// The REST API with sessions, as server/routes.go mounts it.
-	query.New(st, pages.ProjectOfSession, logger).Routes(r)
+	query.New(st, pages.CallerOfSession, nil, logger).Routes(r)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	b.url = srv.URL

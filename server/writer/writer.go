@@ -1,4 +1,5 @@
-// Package writer moves span batches from the queue into the store. It
+// Package writer moves span and score batches from the queue into the
+// store. It
 // acknowledges a batch only after the store committed it; a failed write
 // is retried with backoff, never dropped; a batch that can never be
 // written goes to the dead-letter stream with its reason. A bad batch
@@ -37,6 +38,7 @@ type DeadLetterer interface {
 // a batch that fails from a database that is down.
 type Store interface {
 	store.SpanWriter
+	WriteScores(ctx context.Context, projectID int64, scores []store.Score) error
 	Ping(ctx context.Context) error
 }
 
@@ -61,19 +63,21 @@ type Config struct {
 
 // Metrics count what the writers of one process did.
 type Metrics struct {
-	written    *metrics.Counter
-	failures   *metrics.Counter
-	deadLetter *metrics.Counter
-	latency    *metrics.Histogram
+	written       *metrics.Counter
+	scoresWritten *metrics.Counter
+	failures      *metrics.Counter
+	deadLetter    *metrics.Counter
+	latency       *metrics.Histogram
 }
 
 // NewMetrics registers the writer metrics in reg.
 func NewMetrics(reg *metrics.Registry) *Metrics {
 	return &Metrics{
-		written:    reg.NewCounter("tracium_writer_spans_written_total", "Spans committed to the store."),
-		failures:   reg.NewCounter("tracium_writer_write_failures_total", "Store writes that failed and will be retried."),
-		deadLetter: reg.NewCounter("tracium_writer_dead_letters_total", "Batches moved to the dead-letter stream."),
-		latency:    reg.NewHistogram("tracium_writer_write_seconds", "Time of one store write.", metrics.LatencyBuckets),
+		written:       reg.NewCounter("tracium_writer_spans_written_total", "Spans committed to the store."),
+		scoresWritten: reg.NewCounter("tracium_writer_scores_written_total", "Scores committed to the store."),
+		failures:      reg.NewCounter("tracium_writer_write_failures_total", "Store writes that failed and will be retried."),
+		deadLetter:    reg.NewCounter("tracium_writer_dead_letters_total", "Batches moved to the dead-letter stream."),
+		latency:       reg.NewHistogram("tracium_writer_write_seconds", "Time of one store write.", metrics.LatencyBuckets),
 	}
 }
 
@@ -144,6 +148,7 @@ type item struct {
 	msg     jetstream.Msg
 	project int64
 	spans   []store.Span
+	scores  []store.Score
 }
 
 func (w *Writer) process(ctx context.Context, msgs []jetstream.Msg) {
@@ -171,11 +176,13 @@ func (w *Writer) process(ctx context.Context, msgs []jetstream.Msg) {
 // fails on its own is retried or dead-lettered.
 func (w *Writer) writeProject(ctx context.Context, project int64, items []item) {
 	var all []store.Span
+	var scores []store.Score
 	for _, it := range items {
 		all = append(all, it.spans...)
+		scores = append(scores, it.scores...)
 	}
 	stop := keepAlive(items, progressEvery)
-	err := w.write(ctx, project, all)
+	err := w.write(ctx, project, all, scores)
 	stop()
 	switch {
 	case err == nil:
@@ -230,13 +237,19 @@ func (w *Writer) outage(ctx context.Context, err error) bool {
 	return w.store.Ping(ctx) != nil
 }
 
-func (w *Writer) write(ctx context.Context, project int64, spans []store.Span) error {
+// write stores the spans, then the scores: both writes are idempotent,
+// so a batch whose scores failed after its spans committed is written
+// again whole.
+func (w *Writer) write(ctx context.Context, project int64, spans []store.Span, scores []store.Score) error {
 	start := time.Now()
 	err := w.store.WriteSpans(ctx, project, spans)
-	w.latency.Observe(time.Since(start).Seconds())
 	if err == nil {
 		w.written.Add(float64(len(spans)))
+		if err = w.store.WriteScores(ctx, project, scores); err == nil {
+			w.scoresWritten.Add(float64(len(scores)))
+		}
 	}
+	w.latency.Observe(time.Since(start).Seconds())
 	return err
 }
 
@@ -248,12 +261,13 @@ func (w *Writer) decode(m jetstream.Msg) (item, error) {
 	}
 	it.project = pid
 	var b struct {
-		Spans []store.Span `json:"spans"`
+		Spans  []store.Span  `json:"spans"`
+		Scores []store.Score `json:"scores"`
 	}
 	if err := json.Unmarshal(m.Data(), &b); err != nil {
 		return it, fmt.Errorf("undecodable batch: %w", err)
 	}
-	it.spans = b.Spans
+	it.spans, it.scores = b.Spans, b.Scores
 	if w.prices != nil {
 		for i := range it.spans {
 			w.prices.Apply(&it.spans[i])

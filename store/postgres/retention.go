@@ -37,7 +37,19 @@ func (s *Store) DeleteDaysBefore(ctx context.Context, cutoff time.Time) (store.R
 			return total, fmt.Errorf("delete day %s: %w", d.Format(time.DateOnly), mapError(err))
 		}
 	}
+	if err := s.deleteOrphanScores(ctx, `s.scored_at < $1`, day(cutoff)); err != nil {
+		return total, fmt.Errorf("delete old scores: %w", mapError(err))
+	}
 	return total, nil
+}
+
+// deleteOrphanScores removes the scores s that match where (with $1 the
+// cutoff) and whose trace is not stored: their trace never came, or went
+// before them.
+func (s *Store) deleteOrphanScores(ctx context.Context, where string, args ...any) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM scores s WHERE `+where+`
+AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.project_id = s.project_id AND t.trace_id = s.trace_id)`, args...)
+	return err
 }
 
 // retentionLockTimeout bounds the wait of a partition drop for the
@@ -54,7 +66,8 @@ func (s *Store) dropDay(ctx context.Context, d time.Time) (store.Removed, error)
 			return err
 		}
 		if err := tx.QueryRow(ctx, `
-WITH gone AS (DELETE FROM traces WHERE trace_day = $1 RETURNING span_count)
+WITH gone AS (DELETE FROM traces WHERE trace_day = $1 RETURNING project_id, trace_id, span_count),
+scores_gone AS (DELETE FROM scores sc USING gone g WHERE sc.project_id = g.project_id AND sc.trace_id = g.trace_id)
 SELECT count(*), coalesce(sum(span_count), 0)::bigint FROM gone`, d).Scan(&r.Traces, &r.Spans); err != nil {
 			return err
 		}
@@ -109,6 +122,8 @@ WITH gone AS (
     DELETE FROM spans s USING gone g
     WHERE s.project_id = $1 AND s.trace_id = g.trace_id AND s.trace_day = g.trace_day
     RETURNING 1
+), scores_gone AS (
+    DELETE FROM scores sc USING gone g WHERE sc.project_id = $1 AND sc.trace_id = g.trace_id
 )
 SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM spans_gone)`, projectID, cutoff, store.RetentionBatch).Scan(&r.Traces, &r.Spans)
 		if err != nil {
@@ -116,6 +131,9 @@ SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM spans_gone)`, projectI
 		}
 		total = total.Add(r)
 		if r.Traces < store.RetentionBatch {
+			if err := s.deleteOrphanScores(ctx, `s.project_id = $1 AND s.scored_at < $2`, projectID, cutoff); err != nil {
+				return total, fmt.Errorf("delete old scores: %w", mapError(err))
+			}
 			return total, nil
 		}
 	}

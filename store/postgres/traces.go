@@ -65,6 +65,9 @@ func (s *Store) ListTraces(ctx context.Context, projectID int64, f store.TraceFi
 		last := list.Traces[limit-1]
 		list.NextCursor = store.Cursor{StartTime: last.StartTime, TraceID: last.TraceID}.Encode()
 	}
+	if err := s.withScores(ctx, projectID, list.Traces); err != nil {
+		return store.TraceList{}, fmt.Errorf("list traces: %w", mapError(err))
+	}
 	return list, nil
 }
 
@@ -122,6 +125,9 @@ func (q *query) filter(f store.TraceFilter) {
 	}
 	if f.MinDuration > 0 {
 		q.where("duration_ms >= %s", float64(f.MinDuration)/float64(time.Millisecond))
+	}
+	if !f.Score.IsZero() {
+		q.scoreMatch(f.Score)
 	}
 	if f.Query != "" {
 		folded := store.Fold(f.Query)

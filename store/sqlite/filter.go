@@ -61,6 +61,9 @@ func traceWhere(projectID int64, f store.TraceFilter, t textSearch) *where {
 		// counts, as PostgreSQL's comparison in milliseconds does.
 		w.add("end_time - start_time >= ?", float64(f.MinDuration)/float64(time.Microsecond))
 	}
+	if !f.Score.IsZero() {
+		scoreMatch(w, projectID, f.Score)
+	}
 	if f.Query != "" {
 		t.add(w)
 	}

@@ -16,10 +16,14 @@ import (
 // time, never behind the whole pass.
 
 // DeleteDaysBefore removes every project's traces that started before
-// the UTC midnight at or before cutoff.
+// the UTC midnight at or before cutoff, and the scores given before it
+// whose trace was never stored.
 func (s *Store) DeleteDaysBefore(ctx context.Context, cutoff time.Time) (store.Removed, error) {
 	day := cutoff.UTC().Truncate(24 * time.Hour)
 	r, err := s.deleteInBatches(ctx, `start_time < ?1`, micros(day))
+	if err == nil {
+		err = s.deleteOrphanScores(ctx, `scored_at < ?1`, micros(day))
+	}
 	if err != nil {
 		return r, fmt.Errorf("delete old days: %w", mapError(err))
 	}
@@ -27,9 +31,13 @@ func (s *Store) DeleteDaysBefore(ctx context.Context, cutoff time.Time) (store.R
 }
 
 // DeleteTracesBefore removes the project's traces that started before
-// cutoff, with their spans.
+// cutoff, with their spans and scores, and the scores given before it
+// whose trace was never stored.
 func (s *Store) DeleteTracesBefore(ctx context.Context, projectID int64, cutoff time.Time) (store.Removed, error) {
 	r, err := s.deleteInBatches(ctx, `project_id = ?2 AND start_time < ?1`, micros(cutoff), projectID)
+	if err == nil {
+		err = s.deleteOrphanScores(ctx, `project_id = ?2 AND scored_at < ?1`, micros(cutoff), projectID)
+	}
 	if err != nil {
 		return r, fmt.Errorf("delete traces: %w", mapError(err))
 	}
@@ -58,11 +66,15 @@ func (s *Store) deleteBatch(ctx context.Context, batch string, args []any) (stor
 		return r, err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	// The same batch both times: the transaction is the only writer and
-	// deleting spans leaves the traces as they were.
+	// The same batch every time: the transaction is the only writer and
+	// deleting spans and scores leaves the traces as they were.
 	res, err := tx.ExecContext(ctx, `DELETE FROM spans WHERE (project_id, trace_id) IN (
     SELECT project_id, trace_id FROM traces WHERE id IN (`+batch+`))`, args...)
 	if err != nil {
+		return r, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM scores WHERE (project_id, trace_id) IN (
+    SELECT project_id, trace_id FROM traces WHERE id IN (`+batch+`))`, args...); err != nil {
 		return r, err
 	}
 	if r.Spans, err = res.RowsAffected(); err != nil {
@@ -138,4 +150,13 @@ func scanRetentionRun(row scanner) (store.RetentionRun, error) {
 		r.ServerCutoff = fromMicros(cutoff.Int64)
 	}
 	return r, err
+}
+
+// deleteOrphanScores removes the scores that match where (over the scores
+// table, with ?1 the cutoff) and whose trace is not stored: their trace
+// never came, or went before them.
+func (s *Store) deleteOrphanScores(ctx context.Context, where string, args ...any) error {
+	_, err := s.write.ExecContext(ctx, `DELETE FROM scores WHERE `+where+`
+    AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.project_id = scores.project_id AND t.trace_id = scores.trace_id)`, args...)
+	return err
 }

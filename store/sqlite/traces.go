@@ -42,6 +42,9 @@ func (s *Store) ListTraces(ctx context.Context, projectID int64, f store.TraceFi
 		last := list.Traces[limit-1]
 		list.NextCursor = store.Cursor{StartTime: last.StartTime, TraceID: last.TraceID}.Encode()
 	}
+	if err := s.withScores(ctx, projectID, list.Traces); err != nil {
+		return store.TraceList{}, fmt.Errorf("list traces: %w", mapError(err))
+	}
 	return list, nil
 }
 

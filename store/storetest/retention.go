@@ -24,6 +24,7 @@ func RunRetention(t *testing.T, newDatabase NewDatabase) {
 	t.Run("ProjectSetting", func(t *testing.T) { t.Parallel(); testProjectSetting(t, newDatabase) })
 	t.Run("Lock", func(t *testing.T) { t.Parallel(); testLock(t, newDatabase) })
 	t.Run("Runs", func(t *testing.T) { t.Parallel(); testRetentionRuns(t, newDatabase) })
+	t.Run("Scores", func(t *testing.T) { t.Parallel(); testScoreDaysBefore(t, newDatabase) })
 }
 
 // day0 is the UTC midnight that starts today: server-wide retention works

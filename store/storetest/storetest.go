@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("TokenConvention", func(t *testing.T) { t.Parallel(); testTokenConvention(t, newStore) })
 	t.Run("Conversations", func(t *testing.T) { t.Parallel(); runConversations(t, newStore) })
 	t.Run("Export", func(t *testing.T) { t.Parallel(); runExport(t, newStore) })
+	t.Run("Scores", func(t *testing.T) { t.Parallel(); runScores(t, newStore) })
 }
 
 // testBundle is what most tests need: a store and a project of their own.
