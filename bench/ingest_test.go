@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -40,8 +41,11 @@ const (
 
 // BenchmarkIngest reports, per iteration of 100,000 spans: the sustained
 // end-to-end rate (first request sent to last span committed), the raw
-// COPY rate of the same rows, their ratio, and the collector process's CPU
-// (cores busy on average) and peak resident memory.
+// COPY rate of the same rows, their ratio, the collector process's CPU
+// (cores busy on average, and microseconds of user plus system time per
+// span written) and peak resident memory, and the CPU time PostgreSQL's
+// backends spent per span on each side: those serving the collector
+// during the end-to-end phase, and the one serving the raw COPY.
 func BenchmarkIngest(b *testing.B) {
 	ctx := context.Background()
 	st, key, srv, p := setupServer(b)
@@ -53,20 +57,26 @@ func BenchmarkIngest(b *testing.B) {
 	f := storetest.Fixture{SpansPerTrace: 10, PayloadBytes: 1 << 10, Start: time.Now().Add(-time.Hour), Spacing: time.Millisecond}
 	next, sent := 0, 0
 	var e2e, copyTime time.Duration
+	var pgE2E, pgRaw float64 // PostgreSQL CPU seconds
 	cpu0 := srv.cpuSeconds(b)
 	start := time.Now()
 	for b.Loop() {
 		bodies, spans := makeBatches(b, f, &next, spansPerOp)
+		pg0 := backendCPU(b, st, serverAppName)
+		prof := srv.profile(b)
 		t0 := time.Now()
 		sendAll(b, srv.url, key, bodies)
 		sent += len(spans)
 		srv.waitWritten(b, float64(sent))
 		e2e += time.Since(t0)
+		prof()
+		pgE2E += backendCPU(b, st, serverAppName).since(pg0)
 
 		rawSpans := make([]store.Span, 0, spansPerOp)
 		for _, tr := range makeTraces(f, &next, spansPerOp) {
 			rawSpans = append(rawSpans, tr...)
 		}
+		pg1 := backendCPU(b, st, benchAppName)
 		t1 := time.Now()
 		for lo := 0; lo < len(rawSpans); lo += 5000 {
 			if err := st.RawCopy(ctx, raw.ID, rawSpans[lo:min(lo+5000, len(rawSpans))]); err != nil {
@@ -74,13 +84,18 @@ func BenchmarkIngest(b *testing.B) {
 			}
 		}
 		copyTime += time.Since(t1)
+		pgRaw += backendCPU(b, st, benchAppName).since(pg1)
 	}
 	wall := time.Since(start) - copyTime
+	cpu := srv.cpuSeconds(b) - cpu0
 	n := float64(b.N * spansPerOp)
 	b.ReportMetric(n/e2e.Seconds(), "e2e-spans/s")
 	b.ReportMetric(n/copyTime.Seconds(), "raw-copy-spans/s")
 	b.ReportMetric(copyTime.Seconds()/e2e.Seconds(), "ratio")
-	b.ReportMetric((srv.cpuSeconds(b)-cpu0)/wall.Seconds(), "collector-cores")
+	b.ReportMetric(cpu/wall.Seconds(), "collector-cores")
+	b.ReportMetric(cpu/n*1e6, "collector-µs/span")
+	b.ReportMetric(pgE2E/n*1e6, "pg-e2e-µs/span")
+	b.ReportMetric(pgRaw/n*1e6, "pg-raw-µs/span")
 	b.ReportMetric(srv.peakMB(b), "collector-peak-MB")
 	if got := countSpans(b, st, p.ID); got != int64(sent) {
 		b.Errorf("%d spans stored, %d sent", got, sent)
@@ -137,6 +152,9 @@ func sendAll(b *testing.B, url, key string, bodies [][]byte) {
 					req.Header.Set("Authorization", "Bearer "+key)
 					resp, err := client.Do(req)
 					if err == nil {
+						// Read to its end, as the SDK reads it, so that the
+						// connection is reused.
+						_, _ = io.Copy(io.Discard, resp.Body)
 						resp.Body.Close()
 						if resp.StatusCode == http.StatusAccepted {
 							break
@@ -160,7 +178,7 @@ func sendAll(b *testing.B, url, key string, bodies [][]byte) {
 func setupServer(b *testing.B, env ...string) (*postgres.Store, string, *serverProcess, store.Project) {
 	b.Helper()
 	dbURL := pgtest.NewDatabase(b)
-	st, err := postgres.Open(context.Background(), postgres.Config{URL: dbURL})
+	st, err := postgres.Open(context.Background(), postgres.Config{URL: withAppName(b, dbURL, benchAppName)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -169,7 +187,7 @@ func setupServer(b *testing.B, env ...string) (*postgres.Store, string, *serverP
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := startServer(b, dbURL, key, env...)
+	srv := startServer(b, withAppName(b, dbURL, serverAppName), key, env...)
 	p, err := st.GetProjectByName(context.Background(), "default")
 	if err != nil {
 		b.Fatal(err)
@@ -178,12 +196,15 @@ func setupServer(b *testing.B, env ...string) (*postgres.Store, string, *serverP
 }
 
 type serverProcess struct {
-	cmd *exec.Cmd
-	url string
+	cmd      *exec.Cmd
+	url      string
+	dataDir  string
+	pprofURL string // when profiling
 }
 
-// startServer builds tracium-server and runs it on dbURL with an embedded
-// NATS, as a separate process so that its CPU and memory can be read.
+// startServer builds tracium-server and runs it on dbURL (empty for the
+// embedded SQLite) with an embedded NATS, as a separate process so that
+// its CPU and memory can be read.
 func startServer(b *testing.B, dbURL, key string, env ...string) *serverProcess {
 	b.Helper()
 	dir := b.TempDir()
@@ -192,21 +213,25 @@ func startServer(b *testing.B, dbURL, key string, env ...string) *serverProcess 
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("build: %v\n%s", err, out)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(b)
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "TRACIUM_ADDR="+addr, "TRACIUM_DATA_DIR="+filepath.Join(dir, "data"),
-		"TRACIUM_DATABASE_URL="+dbURL, "TRACIUM_BOOTSTRAP_API_KEY="+key, "TRACIUM_RATE_LIMIT=-1")
+	dataDir := filepath.Join(dir, "data")
+	cmd.Env = append(os.Environ(), "TRACIUM_ADDR="+addr, "TRACIUM_DATA_DIR="+dataDir,
+		"TRACIUM_BOOTSTRAP_API_KEY="+key, "TRACIUM_RATE_LIMIT=-1")
+	if dbURL != "" {
+		cmd.Env = append(cmd.Env, "TRACIUM_DATABASE_URL="+dbURL)
+	}
+	s := &serverProcess{cmd: cmd, url: "http://" + addr, dataDir: dataDir}
+	if profileDir != "" {
+		pprofAddr := freeAddr(b)
+		cmd.Env = append(cmd.Env, "TRACIUM_PPROF_ADDR="+pprofAddr)
+		s.pprofURL = "http://" + pprofAddr
+	}
 	cmd.Env = append(cmd.Env, env...)
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	s := &serverProcess{cmd: cmd, url: "http://" + addr}
 	for deadline := time.Now().Add(60 * time.Second); ; {
 		if resp, err := http.Get(s.url + "/readyz"); err == nil {
 			resp.Body.Close()
@@ -247,16 +272,23 @@ func (s *serverProcess) metric(b *testing.B, name string) float64 {
 	return 0
 }
 
-// cpuSeconds is the process's user plus system CPU time, from /proc.
+// cpuSeconds is the process's user plus system CPU time.
 func (s *serverProcess) cpuSeconds(b *testing.B) float64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	v, err := processCPU(s.cmd.Process.Pid)
 	if err != nil {
 		b.Fatal(err)
 	}
-	fields := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+2:]))
-	utime, _ := strconv.ParseFloat(fields[11], 64)
-	stime, _ := strconv.ParseFloat(fields[12], 64)
-	return (utime + stime) / 100 // USER_HZ
+	return v
+}
+
+// freeAddr is a loopback address with a port free right now.
+func freeAddr(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // peakMB is the process's peak resident set size (VmHWM).

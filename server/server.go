@@ -77,6 +77,9 @@ type Config struct {
 	// MaxDeliveries is how often a batch is tried before it is
 	// dead-lettered (writer.Config).
 	MaxDeliveries int
+	// PprofAddr, when set, is where Go's profiles are served
+	// (/debug/pprof/), on a listener of their own; empty serves none.
+	PprofAddr string
 
 	Logger *slog.Logger
 	// Ready, when set, receives the bound address once the server serves.
@@ -147,6 +150,7 @@ type Server struct {
 	writers []*writer.Writer
 	http    *http.Server
 	ln      net.Listener
+	pprofLn net.Listener // nil unless Config.PprofAddr
 	grpc    *grpc.Server // nil when OTLP/gRPC is off
 	grpcLn  net.Listener
 
@@ -221,6 +225,11 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return nil, err
 	}
+	if cfg.PprofAddr != "" {
+		if s.pprofLn, err = net.Listen("tcp", cfg.PprofAddr); err != nil {
+			return nil, fmt.Errorf("pprof listener: %w", err)
+		}
+	}
 	// No ReadTimeout: it would also cancel the context of a handler that
 	// works past it. bodyDeadline bounds the body instead.
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: headerTimeout, IdleTimeout: 2 * time.Minute}
@@ -258,6 +267,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	wg.Go(func() { s.expireSessions(writeCtx) })
 	wg.Go(func() { _ = s.retention.Run(writeCtx) })
+	if s.pprofLn != nil {
+		go s.servePprof(s.pprofLn)
+	}
 	errc := make(chan error, 2)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	s.log.Info("tracium listening", "addr", s.ln.Addr().String())
@@ -335,6 +347,9 @@ func (s *Server) stopGRPC(ctx context.Context) <-chan struct{} {
 }
 
 func (s *Server) close() {
+	if s.pprofLn != nil {
+		_ = s.pprofLn.Close()
+	}
 	if s.queue != nil {
 		s.queue.Close()
 	}

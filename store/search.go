@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/binary"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/cases"
@@ -117,6 +120,11 @@ func (j *searchJoiner) add(text string) {
 		j.buf.WriteByte('\n')
 		j.runes++
 	}
+	if j.runes+len(text) <= MaxTraceSearchRunes { // a character takes a byte at least: no cut
+		j.buf.WriteString(text)
+		j.runes += utf8.RuneCountInString(text)
+		return
+	}
 	for i := range text {
 		if j.runes == MaxTraceSearchRunes {
 			j.buf.WriteString(text[:i])
@@ -126,6 +134,32 @@ func (j *searchJoiner) add(text string) {
 	}
 	j.buf.WriteString(text)
 }
+
+// isASCII reports whether b is all ASCII, eight bytes at a time.
+func isASCII(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, ch := range b {
+		if ch >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// foldsASCII marks the ASCII bytes that search text changes: capitals,
+// which fold, and NUL, which becomes a space.
+var foldsASCII = func() (t [256]bool) {
+	for ch := 'A'; ch <= 'Z'; ch++ {
+		t[ch] = true
+	}
+	t[0] = true
+	return t
+}()
 
 // searchWriter gathers folded pieces until it holds MaxSpanSearchBytes.
 type searchWriter struct {
@@ -156,22 +190,26 @@ func (w *searchWriter) add(piece []byte) {
 			piece = piece[:len(piece)-1] // a rune that may be cut short
 		}
 	}
-	ascii := true
-	for _, ch := range piece {
-		if ch >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		for _, ch := range piece[:min(len(piece), room)] {
-			switch {
-			case 'A' <= ch && ch <= 'Z':
-				ch += 'a' - 'A'
-			case ch == 0:
+	if isASCII(piece) {
+		// Runs that fold to themselves go in whole.
+		p := piece[:min(len(piece), room)]
+		for len(p) > 0 {
+			i := 0
+			for i < len(p) && !foldsASCII[p[i]] {
+				i++
+			}
+			w.buf.Write(p[:i])
+			if i == len(p) {
+				break
+			}
+			ch := p[i]
+			if ch == 0 {
 				ch = ' ' // PostgreSQL's text cannot hold NUL
+			} else {
+				ch += 'a' - 'A'
 			}
 			w.buf.WriteByte(ch)
+			p = p[i+1:]
 		}
 		return
 	}
@@ -257,10 +295,23 @@ func (w *searchWriter) json(b []byte) {
 // decodes to U+FFFD, as encoding/json decodes it; \u0000 to a space.
 func unquote(b []byte, at int, dst []byte, max int) ([]byte, int) {
 	i := at + 1
+	quote := -1 // the next quote at or after i, or len(b)
 	for i < len(b) {
 		start := i
-		for i < len(b) && b[i] != '"' && b[i] != '\\' {
-			i++
+		// The run up to the next quote or backslash, found with
+		// IndexByte, which reads many bytes at a time; the quote is
+		// looked for again only once passed, so many escapes in a long
+		// string cost no more than one pass.
+		if quote < i {
+			if q := bytes.IndexByte(b[i:], '"'); q < 0 {
+				quote = len(b)
+			} else {
+				quote = i + q
+			}
+		}
+		i = quote
+		if e := bytes.IndexByte(b[start:i], '\\'); e >= 0 {
+			i = start + e
 		}
 		if room := max - len(dst); room > 0 {
 			dst = append(dst, b[start:min(i, start+room)]...)
@@ -320,16 +371,84 @@ func unquote(b []byte, at int, dst []byte, max int) ([]byte, int) {
 }
 
 // SearchWords is what a trigram index needs of a search text: its
-// distinct words, split on white space as QueryWords splits a query,
-// sorted and joined by spaces. Each word of a query that a text holds lies
-// within one word of that text, so the words of the text hold it too: an
-// index of the words finds the same candidates as one of the whole text,
-// from a fraction of it (a word repeated is indexed once).
+// distinct words, split on white space as QueryWords splits a query
+// (strings.Fields' white space), sorted and joined by spaces. Each word of
+// a query that a text holds lies within one word of that text, so the
+// words of the text hold it too: an index of the words finds the same
+// candidates as one of the whole text, from a fraction of it (a word
+// repeated is indexed once).
+//
+// A trace's text repeats whole lines (the conversation so far goes into
+// every call of it) and most of its words: a line seen before is skipped
+// whole, and words are told apart with a set before the few distinct ones
+// are sorted.
 func SearchWords(text string) string {
-	words := strings.Fields(text)
+	lines := make(map[string]struct{}, 16)
+	seen := make(map[string]struct{}, 64)
+	var words []string
+	size := 0
+	for text != "" {
+		line, rest, _ := strings.Cut(text, "\n")
+		text = rest
+		if _, ok := lines[line]; ok {
+			continue
+		}
+		lines[line] = struct{}{}
+		for i := 0; i < len(line); {
+			start := i
+			for i < len(line) {
+				if c := line[i]; c < utf8.RuneSelf {
+					if asciiSpace[c] {
+						break
+					}
+					i++
+					continue
+				}
+				r, n := utf8.DecodeRuneInString(line[i:])
+				if unicode.IsSpace(r) {
+					break
+				}
+				i += n
+			}
+			if i > start {
+				w := line[start:i]
+				if _, ok := seen[w]; !ok {
+					seen[w] = struct{}{}
+					words = append(words, w)
+					size += len(w) + 1
+				}
+			}
+			// Past the white space.
+			for i < len(line) {
+				if c := line[i]; c < utf8.RuneSelf {
+					if !asciiSpace[c] {
+						break
+					}
+					i++
+					continue
+				}
+				r, n := utf8.DecodeRuneInString(line[i:])
+				if !unicode.IsSpace(r) {
+					break
+				}
+				i += n
+			}
+		}
+	}
 	slices.Sort(words)
-	return strings.Join(slices.Compact(words), " ")
+	var b strings.Builder
+	b.Grow(size)
+	for i, w := range words {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w)
+	}
+	return b.String()
 }
+
+// asciiSpace is strings.Fields' ASCII white space.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 // QueryWords returns the distinct words of a folded query, longest first:
 // what a backend looks up in an index of SearchWords before checking the

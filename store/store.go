@@ -55,6 +55,14 @@ type Store interface {
 // (Window.ForWrites of the backend's configured window).
 type SpanWriter interface {
 	WriteSpans(ctx context.Context, projectID int64, spans []Span) error
+	// WriteValidatedSpans is WriteSpans for spans that passed Validate
+	// after Normalize already, as ingest checks every span it queues: it
+	// repeats only Span.CheckValidated and the write window, not the
+	// checks that read the spans' text and JSON. A span that would fail
+	// those may be refused by the database (an error other than
+	// ErrInvalid) or stored; callers that did not validate the spans
+	// themselves use WriteSpans.
+	WriteValidatedSpans(ctx context.Context, projectID int64, spans []Span) error
 }
 
 // TraceReader reads traces and usage, and the sessions and users they

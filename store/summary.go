@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"time"
+	"unicode/utf8"
 )
 
 // The rules by which spans make a trace, shared by every backend: a write
@@ -54,6 +55,11 @@ func Summarize(spans []Span) TraceDelta {
 func SummarizeIndexed(spans []Span, index []SpanIndex) TraceDelta {
 	var text searchJoiner
 	var keys []string
+	size := 0
+	for i := range spans {
+		size += len(index[i].SearchText) + 1
+	}
+	text.buf.Grow(min(size, utf8.UTFMax*MaxTraceSearchRunes))
 	for i := range spans {
 		text.add(index[i].SearchText)
 		keys = append(keys, index[i].ModelKeys...)

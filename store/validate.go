@@ -54,8 +54,8 @@ func (s *Span) Normalize() {
 	if s.Type == "" {
 		s.Type = SpanCustom
 	}
-	if len(s.Tags) > 0 {
-		s.Tags = slices.Compact(slices.Sorted(slices.Values(s.Tags)))
+	if len(s.Tags) > 0 && !isSortedSet(s.Tags) {
+		s.Tags = slices.Compact(slices.Sorted(slices.Values(s.Tags))) // a new slice: the caller's stays
 	}
 	if u := s.Usage; u != nil {
 		if sum := SaturatingAdd(u.InputTokens, u.OutputTokens); sum > 0 && sum != u.TotalTokens {
@@ -128,6 +128,52 @@ func (s *Span) ValidateAt(now time.Time, w Window) error {
 // to every store. Call it after Normalize. It allocates nothing for a
 // valid span.
 func (s *Span) Validate() error {
+	if err := s.checkFields(); err != nil {
+		return err
+	}
+	for _, f := range [...]struct{ name, v string }{{"name", s.Name}, {"error_message", s.ErrorMessage}} {
+		if !cleanText(f.v) {
+			return fmt.Errorf("%s must be UTF-8 with no NUL character", f.name)
+		}
+	}
+	for _, f := range [...]struct {
+		name string
+		v    json.RawMessage
+		kind JSONKind
+	}{
+		{"input", s.Input, JSONText}, {"output", s.Output, JSONText},
+		{"raw_input", s.RawInput, JSONText}, {"raw_output", s.RawOutput, JSONText},
+		{"attributes", s.Attributes, JSONB}, {"metadata", s.Metadata, JSONB},
+	} {
+		if f.v == nil {
+			continue
+		}
+		if err := CheckJSON(f.v, f.kind); err != nil {
+			return fmt.Errorf("%s %w", f.name, err)
+		}
+	}
+	return s.checkNumbers()
+}
+
+// CheckValidated is the part of Validate worth repeating on a span that
+// passed Validate before and comes back from where it was kept (the
+// writer's spans, which ingest validated): the checks that take the same
+// time whatever the span's size. It leaves out those that read its text
+// and JSON payloads (name, error message, input, output, raw payloads,
+// attributes, metadata), which are nearly all of Validate's time, and
+// keeps those of its ids, type, status, times, short fields, tags and
+// numbers. A span that fails it is refused; one that passes it is not
+// proved storable.
+func (s *Span) CheckValidated() error {
+	if err := s.checkFields(); err != nil {
+		return err
+	}
+	return s.checkNumbers()
+}
+
+// checkFields checks the ids, name length, type, status, times, tags and
+// short text fields.
+func (s *Span) checkFields() error {
 	switch {
 	case !isHex(s.TraceID, 32):
 		return errors.New("trace_id must be 32 lowercase hex characters, not all zero")
@@ -164,27 +210,12 @@ func (s *Span) Validate() error {
 			return fmt.Errorf("%s must have at most %d bytes of UTF-8 and no NUL character", f.name, MaxFieldLen)
 		}
 	}
-	for _, f := range [...]struct{ name, v string }{{"name", s.Name}, {"error_message", s.ErrorMessage}} {
-		if !cleanText(f.v) {
-			return fmt.Errorf("%s must be UTF-8 with no NUL character", f.name)
-		}
-	}
-	for _, f := range [...]struct {
-		name string
-		v    json.RawMessage
-		kind JSONKind
-	}{
-		{"input", s.Input, JSONText}, {"output", s.Output, JSONText},
-		{"raw_input", s.RawInput, JSONText}, {"raw_output", s.RawOutput, JSONText},
-		{"attributes", s.Attributes, JSONB}, {"metadata", s.Metadata, JSONB},
-	} {
-		if f.v == nil {
-			continue
-		}
-		if err := CheckJSON(f.v, f.kind); err != nil {
-			return fmt.Errorf("%s %w", f.name, err)
-		}
-	}
+	return nil
+}
+
+// checkNumbers checks the token counts, the cost and the time to first
+// token.
+func (s *Span) checkNumbers() error {
 	if u := s.Usage; u != nil {
 		for _, n := range [...]int64{u.InputTokens, u.OutputTokens, u.CachedTokens, u.CacheCreationTokens, u.ReasoningTokens} {
 			if n < 0 || n > MaxTokenCount {
@@ -228,6 +259,17 @@ func isHex(s string, n int) bool {
 		}
 	}
 	return !zero
+}
+
+// isSortedSet reports whether ss is sorted without repeats, as Normalize
+// leaves tags.
+func isSortedSet(ss []string) bool {
+	for i := 1; i < len(ss); i++ {
+		if ss[i-1] >= ss[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func lowerASCII(s string) string {

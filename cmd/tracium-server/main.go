@@ -135,6 +135,7 @@ func parseConfigWith(fs *flag.FlagSet, args []string, getenv func(string) string
 		{"span-window-back", "TRACIUM_SPAN_WINDOW_BACK", "400d", "oldest start time accepted, before the collector's clock", &windowBack},
 		{"span-window-ahead", "TRACIUM_SPAN_WINDOW_AHEAD", "1d", "latest start time accepted, after the collector's clock", &windowAhead},
 		{"max-deliveries", "TRACIUM_MAX_DELIVERIES", strconv.Itoa(writer.DefaultMaxDeliveries), "store writes tried for a batch, while the store answers, before it is dead-lettered", &maxDeliveries},
+		{"pprof-addr", "TRACIUM_PPROF_ADDR", "", "address serving Go's profiles (/debug/pprof/) on their own listener, such as 127.0.0.1:6060; empty for none", &cfg.PprofAddr},
 	}
 	fs.SetOutput(out)
 	for _, s := range settings {

@@ -2,14 +2,21 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/tracium/tracium/server/respond"
 	"github.com/tracium/tracium/store"
@@ -44,9 +51,21 @@ const firstRead = 32 << 10
 // calls hold with the bytes the growth needs, and stops with hold's error
 // when the budget cannot give them.
 func readBody(body io.Reader, contentEncoding string, limit int64, hold func(int64) error) ([]byte, error) {
+	return readBodySized(body, contentEncoding, -1, limit, hold)
+}
+
+// readBodySized is readBody for a body that declares its size (the
+// Content-Length, -1 when it has none): an uncompressed body of that size
+// is read into one buffer, where one of unknown size grows to its size by
+// doubling.
+func readBodySized(body io.Reader, contentEncoding string, size, limit int64, hold func(int64) error) ([]byte, error) {
 	r := io.LimitReader(body, limit+1)
+	first := int64(firstRead)
 	switch strings.ToLower(strings.TrimSpace(contentEncoding)) {
 	case "", "identity":
+		if size >= 0 {
+			first = size + 1 // room to see the end without growing
+		}
 	case "gzip":
 		zr, err := gzip.NewReader(r)
 		if err != nil {
@@ -60,7 +79,7 @@ func readBody(body io.Reader, contentEncoding string, limit int64, hold func(int
 	var buf []byte
 	for {
 		if len(buf) == cap(buf) {
-			size := min(max(2*int64(cap(buf)), firstRead), limit+1)
+			size := min(max(2*int64(cap(buf)), first), limit+1)
 			if err := hold(readFactor * size); err != nil {
 				return nil, err
 			}
@@ -98,8 +117,8 @@ func decodeBatch(body []byte, maxSpans int) ([]json.RawMessage, error) {
 	return p.spans, err
 }
 
-// batchParts are a batch's spans and scores, each left raw so that one
-// bad span or score does not sink the others.
+// batchParts are a batch's spans and scores, each left raw (a slice of
+// the body) so that one bad span or score does not sink the others.
 type batchParts struct {
 	spans, scores []json.RawMessage
 }
@@ -111,27 +130,29 @@ type batchParts struct {
 // more than the limit allows.
 func splitBatch(body []byte, maxSpans, maxScores int) (batchParts, error) {
 	var p batchParts
-	dec := json.NewDecoder(bytes.NewReader(body))
+	// The options keep what encoding/json accepted: repeated names (the
+	// last wins) and invalid UTF-8, which the checks of each span refuse
+	// where it matters.
+	dec := jsontext.NewDecoder(bytes.NewBuffer(body), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	notBatch := fmt.Errorf(`%w: the body must be a JSON object with a "spans" or a "scores" array`, errMalformed)
-	if tok, err := dec.Token(); err != nil {
+	if tok, err := dec.ReadToken(); err != nil {
 		return p, malformed(err)
-	} else if tok != json.Delim('{') {
+	} else if tok.Kind() != '{' {
 		return p, notBatch
 	}
 	found := false
-	for dec.More() {
-		key, err := dec.Token()
+	for dec.PeekKind() != '}' {
+		key, err := dec.ReadToken()
 		if err != nil {
 			return p, malformed(err)
 		}
-		switch key {
+		switch key.String() {
 		case "spans":
-			p.spans, err = readArray(dec, p.spans[:0], maxSpans, errTooManySpans, notBatch)
+			p.spans, err = readArray(dec, body, p.spans[:0], maxSpans, errTooManySpans, notBatch)
 		case "scores":
-			p.scores, err = readArray(dec, p.scores[:0], maxScores, errTooManyScores, notBatch)
+			p.scores, err = readArray(dec, body, p.scores[:0], maxScores, errTooManyScores, notBatch)
 		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
+			if err := dec.SkipValue(); err != nil {
 				return p, malformed(err)
 			}
 			continue
@@ -141,10 +162,10 @@ func splitBatch(body []byte, maxSpans, maxScores int) (batchParts, error) {
 		}
 		found = true
 	}
-	if _, err := dec.Token(); err != nil { // }
+	if _, err := dec.ReadToken(); err != nil { // }
 		return p, malformed(err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	if _, err := dec.ReadToken(); !errors.Is(err, io.EOF) {
 		return p, fmt.Errorf("%w: data after the batch object", errMalformed)
 	}
 	if !found {
@@ -153,31 +174,42 @@ func splitBatch(body []byte, maxSpans, maxScores int) (batchParts, error) {
 	return p, nil
 }
 
-// readArray reads a JSON array of at most max values into out, each left
-// raw; one more is tooMany, anything but an array notArray.
-func readArray(dec *json.Decoder, out []json.RawMessage, max int, tooMany, notArray error) ([]json.RawMessage, error) {
-	if tok, err := dec.Token(); err != nil {
+// readArray reads a JSON array of at most max values of body into out,
+// each left raw as a slice of body (which outlives the decoder's
+// buffer); one more is tooMany, anything but an array notArray.
+func readArray(dec *jsontext.Decoder, body []byte, out []json.RawMessage, max int, tooMany, notArray error) ([]json.RawMessage, error) {
+	if tok, err := dec.ReadToken(); err != nil {
 		return nil, malformed(err)
-	} else if tok != json.Delim('[') {
+	} else if tok.Kind() != '[' {
 		return nil, notArray
 	}
-	for dec.More() {
+	for dec.PeekKind() != ']' {
 		if len(out) == max {
 			return nil, tooMany
 		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
+		v, err := dec.ReadValue()
+		if err != nil {
 			return nil, malformed(err)
 		}
-		out = append(out, raw)
+		end := int(dec.InputOffset())
+		out = append(out, body[end-len(v):end:end])
 	}
-	if _, err := dec.Token(); err != nil { // ]
+	if _, err := dec.ReadToken(); err != nil { // ]
 		return nil, malformed(err)
 	}
 	return out, nil
 }
 
 func malformed(err error) error { return fmt.Errorf("%w: %v", errMalformed, err) }
+
+// spanOptions decode a span as encoding/json did: names matched without
+// regard to case (but not to underscores), repeated names, invalid UTF-8
+// in strings read as U+FFFD, and times by its reading of RFC 3339.
+var spanOptions = jsonv2.JoinOptions(
+	jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true),
+	jsonv2.MatchCaseInsensitiveNames(true), jsonv1.MatchCaseSensitiveDelimiter(true),
+	jsonv1.ParseTimeWithLooseRFC3339(true),
+)
 
 // decodeSpans decodes, normalizes and validates each span as ingest does
 // on a span that arrives at now, returning the accepted ones and a
@@ -186,16 +218,18 @@ func decodeSpans(raw []json.RawMessage, now time.Time, window store.Window) ([]s
 	spans := make([]store.Span, 0, len(raw))
 	var rejected []Rejection
 	for i, r := range raw {
-		var s store.Span
-		if err := json.Unmarshal(r, &s); err != nil {
-			rejected = append(rejected, Rejection{Index: i, Reason: describeJSONError(r, err)})
+		spans = append(spans, store.Span{})
+		s := &spans[len(spans)-1]
+		if err := jsonv2.Unmarshal(r, s, spanOptions); err != nil {
+			spans = spans[:len(spans)-1]
+			rejected = append(rejected, Rejection{Index: i, Reason: describeJSONError(err)})
 			continue
 		}
-		if err := check(&s, now, window); err != nil {
+		if err := check(s, now, window); err != nil {
+			spans = spans[:len(spans)-1]
 			rejected = append(rejected, Rejection{Index: i, Reason: err.Error()})
 			continue
 		}
-		spans = append(spans, s)
 	}
 	return spans, rejected
 }
@@ -209,19 +243,17 @@ func check(s *store.Span, now time.Time, window store.Window) error {
 
 // describeJSONError names the field at fault where it can: a client
 // fixing its exporter needs to know which one.
-func describeJSONError(raw json.RawMessage, err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
-		return fmt.Sprintf("field %q: expected %s, got JSON %s", te.Field, te.Type, te.Value)
-	}
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(raw, &fields) == nil {
-		for _, name := range []string{"start_time", "end_time"} {
-			var t time.Time
-			if v, ok := fields[name]; ok && json.Unmarshal(v, &t) != nil {
-				return fmt.Sprintf("field %q: expected an RFC 3339 time string", name)
-			}
+func describeJSONError(err error) string {
+	var se *jsonv2.SemanticError
+	if errors.As(err, &se) && se.JSONPointer != "" {
+		field := strings.Join(slices.Collect(se.JSONPointer.Tokens()), ".")
+		if se.GoType == reflect.TypeFor[time.Time]() {
+			return fmt.Sprintf("field %q: expected an RFC 3339 time string", field)
 		}
+		if se.GoType != nil && se.JSONKind != 0 {
+			return fmt.Sprintf("field %q: expected %s, got JSON %s", field, se.GoType, se.JSONKind)
+		}
+		return fmt.Sprintf("field %q: %v", field, cmp.Or[error](se.Err, se))
 	}
 	return "malformed span: " + err.Error()
 }

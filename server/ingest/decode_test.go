@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tracium/tracium/server/queue/batch"
 	"github.com/tracium/tracium/store"
 )
 
@@ -78,6 +79,8 @@ func TestReadBodyLimits(t *testing.T) {
 	}
 }
 
+// TestEncodeChunks: a batch larger than the queue's payload limit is
+// queued in chunks within it, every span in one of them.
 func TestEncodeChunks(t *testing.T) {
 	t.Parallel()
 	raw, _ := decodeBatch([]byte(`{"spans":[`+strings.Repeat(`{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7","name":"n","start_time":"2026-01-02T03:04:05Z","end_time":"2026-01-02T03:04:06Z"},`, 9)+
@@ -86,7 +89,7 @@ func TestEncodeChunks(t *testing.T) {
 	if len(spans) != 10 || len(rejected) != 0 {
 		t.Fatalf("decoded %d, rejected %v", len(spans), rejected)
 	}
-	chunks, err := encodeChunks(spans, nil, 1000)
+	chunks, err := batch.Chunks(spans, nil, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,11 +98,11 @@ func TestEncodeChunks(t *testing.T) {
 		if len(c) > 1000 {
 			t.Errorf("chunk of %d bytes over the 1000 limit", len(c))
 		}
-		cb, err := decodeBatch(c, 100)
+		cb, err := batch.Decode(c)
 		if err != nil {
 			t.Fatalf("chunk does not decode: %v", err)
 		}
-		total += len(cb)
+		total += len(cb.Spans)
 	}
 	if len(chunks) < 2 || total != 10 {
 		t.Errorf("%d chunks holding %d spans; want several holding 10", len(chunks), total)
@@ -155,5 +158,25 @@ func TestDecodeBatch(t *testing.T) {
 		if !errors.Is(err, tc.err) || (err == nil && len(raw) != tc.spans) {
 			t.Errorf("decodeBatch(%.40s): %d spans, %v; want %d, %v", tc.body, len(raw), err, tc.spans, tc.err)
 		}
+	}
+}
+
+// TestReadBodySized: a body that declares its size is read into one
+// buffer of that size, claimed once; one that declares less than it
+// sends is still read whole, within the limit.
+func TestReadBodySized(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("a", 100_000)
+	var holds []int64
+	hold := func(n int64) error { holds = append(holds, n); return nil }
+	got, err := readBodySized(strings.NewReader(big), "", int64(len(big)), 1<<20, hold)
+	if err != nil || len(got) != len(big) || cap(got) != len(big)+1 || len(holds) != 1 {
+		t.Errorf("%d bytes in a buffer of %d after %d claims (%v); want %d in one of %d, one claim", len(got), cap(got), len(holds), err, len(big), len(big)+1)
+	}
+	if got, err := readBodySized(strings.NewReader(big), "", 10, 1<<20, noBudget); err != nil || len(got) != len(big) {
+		t.Errorf("a body past its declared size: %d bytes, %v", len(got), err)
+	}
+	if _, err := readBodySized(strings.NewReader(big), "", int64(len(big)), 1000, noBudget); !errors.Is(err, errTooLarge) {
+		t.Errorf("a declared size over the limit: %v", err)
 	}
 }

@@ -217,14 +217,7 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request) {
 		}{respond.ErrorBody{Error: respond.ErrorDetail{Code: "invalid_spans", Message: "no span or score in the batch is valid"}}, b.rejected, b.rejectedScores})
 		return
 	}
-	// A batch of spans that was valid throughout goes on as sent: the
-	// writer normalises again, and re-encoding 1 KB prompts costs more
-	// than that. Scores are re-encoded: ingest names their author.
-	var asSent []byte
-	if len(b.rejected) == 0 && len(b.scores) == 0 && len(b.rejectedScores) == 0 && int64(len(b.body)) <= h.queue.MaxPayload()-4096 {
-		asSent = b.body
-	}
-	if err := h.publish(r.Context(), key.ProjectID, b.key, asSent, b.spans, b.scores); err != nil {
+	if err := h.publish(r.Context(), key.ProjectID, b.key, b.body, b.spans, b.scores); err != nil {
 		h.fail(w, r, fmt.Errorf("project %d: %w: %w", key.ProjectID,
 			respond.NewProblem(respond.ErrUnavailable, "", "the span queue is unavailable; nothing was stored, retry later"), err))
 		return
@@ -252,7 +245,7 @@ type decoded struct {
 // on the budget: the claim grows with the body, then covers its decoding.
 func (h *Handler) read(r *http.Request, c *claim, key store.APIKey) (decoded, error) {
 	hold := func(n int64) error { return c.hold(r.Context(), n) }
-	body, err := readBody(r.Body, r.Header.Get("Content-Encoding"), h.cfg.MaxBodyBytes, hold)
+	body, err := readBodySized(r.Body, r.Header.Get("Content-Encoding"), r.ContentLength, h.cfg.MaxBodyBytes, hold)
 	if err != nil {
 		return decoded{}, err
 	}

@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -22,6 +21,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/tracium/tracium/server/auth"
+	"github.com/tracium/tracium/server/queue/batch"
 	"github.com/tracium/tracium/store"
 )
 
@@ -56,8 +56,8 @@ func (q *fakeQueue) spans(t testing.TB) []store.Span {
 	defer q.mu.Unlock()
 	var all []store.Span
 	for _, p := range q.payloads {
-		var b struct{ Spans []store.Span }
-		if err := json.Unmarshal(p, &b); err != nil {
+		b, err := batch.Decode(p)
+		if err != nil {
 			t.Fatalf("published payload %q: %v", p, err)
 		}
 		all = append(all, b.Spans...)

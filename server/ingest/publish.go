@@ -5,27 +5,25 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 
+	"github.com/tracium/tracium/server/queue/batch"
 	"github.com/tracium/tracium/store"
 )
 
-// publish queues the body as sent when it is given, else spans and
-// scores in as many messages as the queue's payload limit needs. Each
-// message id derives from the request's, so a retried request is stored
-// once even when its first attempt was partly queued.
-func (h *Handler) publish(ctx context.Context, projectID int64, id string, asSent []byte, spans []store.Span, scores []store.Score) error {
+// publish queues validated spans and scores in as many messages as the
+// queue's payload limit needs, in the span stream's encoding
+// (server/queue/batch), which the writer reads without parsing the spans'
+// JSON again. The body as sent is not queued: its spans are. Each message
+// id derives from the request's, so a retried request is stored once even
+// when its first attempt was partly queued.
+func (h *Handler) publish(ctx context.Context, projectID int64, id string, _ []byte, spans []store.Span, scores []store.Score) error {
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.PublishTimeout)
 	defer cancel()
-	chunks := [][]byte{asSent}
-	if asSent == nil {
-		var err error
-		if chunks, err = encodeChunks(spans, scores, h.queue.MaxPayload()-4096); err != nil {
-			return err
-		}
+	chunks, err := batch.Chunks(spans, scores, int(h.queue.MaxPayload()-4096))
+	if err != nil {
+		return err
 	}
 	for i, c := range chunks {
 		if err := h.queue.Publish(ctx, projectID, id+"-"+strconv.Itoa(i), c); err != nil {
@@ -33,66 +31,6 @@ func (h *Handler) publish(ctx context.Context, projectID int64, id string, asSen
 		}
 	}
 	return nil
-}
-
-// encodeChunks encodes spans and scores as batch bodies,
-// {"spans":[...],"scores":[...]}, of at most limit bytes each (a single
-// span larger than limit goes alone).
-func encodeChunks(spans []store.Span, scores []store.Score, limit int64) ([][]byte, error) {
-	c := chunker{limit: limit}
-	for i := range spans {
-		b, err := json.Marshal(&spans[i])
-		if err != nil {
-			return nil, fmt.Errorf("encode span: %w", err)
-		}
-		c.add(b, false)
-	}
-	for i := range scores {
-		b, err := json.Marshal(scores[i])
-		if err != nil {
-			return nil, fmt.Errorf("encode score: %w", err)
-		}
-		c.add(b, true)
-	}
-	c.flush()
-	return c.chunks, nil
-}
-
-// chunker fills batch bodies with encoded spans, then scores.
-type chunker struct {
-	limit         int64
-	chunks        [][]byte
-	buf           []byte
-	spans, scores int
-}
-
-func (c *chunker) add(b []byte, score bool) {
-	if c.spans+c.scores > 0 && int64(len(c.buf)+len(b)+len(`],"scores":[]}`)) > c.limit {
-		c.flush()
-	}
-	if c.buf == nil {
-		c.buf = []byte(`{"spans":[`)
-	}
-	switch {
-	case score && c.scores == 0:
-		c.buf = append(c.buf, `],"scores":[`...)
-	case score || c.spans > 0:
-		c.buf = append(c.buf, ',')
-	}
-	if score {
-		c.scores++
-	} else {
-		c.spans++
-	}
-	c.buf = append(c.buf, b...)
-}
-
-func (c *chunker) flush() {
-	if c.buf == nil {
-		c.buf = []byte(`{"spans":[`)
-	}
-	c.chunks = append(c.chunks, append(c.buf, "]}"...))
-	c.buf, c.spans, c.scores = nil, 0, 0
 }
 
 // idempotencyKey names a request: the client's Idempotency-Key when it

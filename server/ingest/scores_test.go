@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tracium/tracium/server/auth"
+	"github.com/tracium/tracium/server/queue/batch"
 	"github.com/tracium/tracium/store"
 )
 
@@ -111,7 +111,7 @@ func TestEncodeChunksWithScores(t *testing.T) {
 		spans  []store.Span
 		scores []store.Score
 	}{{spans, scores}, {nil, scores}, {spans, nil}} {
-		chunks, err := encodeChunks(tc.spans, tc.scores, 700)
+		chunks, err := batch.Chunks(tc.spans, tc.scores, 700)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,14 +120,9 @@ func TestEncodeChunksWithScores(t *testing.T) {
 			if len(c) > 700 {
 				t.Errorf("chunk of %d bytes over the limit", len(c))
 			}
-			var b struct {
-				Spans  []store.Span  `json:"spans"`
-				Scores []store.Score `json:"scores"`
-			}
-			dec := json.NewDecoder(bytes.NewReader(c))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&b); err != nil {
-				t.Fatalf("chunk %s does not decode: %v", c, err)
+			b, err := batch.Decode(c)
+			if err != nil {
+				t.Fatalf("chunk %q does not decode: %v", c, err)
 			}
 			nSpans += len(b.Spans)
 			for _, sc := range b.Scores {

@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tracium/tracium/server/queue/batch"
 )
 
 // DeadLetter is one batch kept on the dead-letter stream.
@@ -64,12 +65,8 @@ func (q *Queue) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
 func describeDead(m *jetstream.RawStreamMsg) DeadLetter {
 	d := DeadLetter{ID: m.Sequence, Time: m.Time.UTC(), Project: m.Header.Get(HeaderProject), Reason: m.Header.Get(HeaderReason), Spans: -1}
 	d.Deliveries, _ = strconv.ParseUint(m.Header.Get(HeaderDeliveries), 10, 64)
-	var b struct {
-		Spans  []json.RawMessage `json:"spans"`
-		Scores []json.RawMessage `json:"scores"`
-	}
-	if json.Unmarshal(m.Data, &b) == nil && (b.Spans != nil || b.Scores != nil) {
-		d.Spans, d.Scores = len(b.Spans), len(b.Scores)
+	if spans, scores, ok := batch.Count(m.Data); ok {
+		d.Spans, d.Scores = spans, scores
 	}
 	return d
 }
@@ -78,10 +75,11 @@ func describeDead(m *jetstream.RawStreamMsg) DeadLetter {
 // hold.
 var ErrNoDeadLetter = errors.New("no such dead letter")
 
-// Replay puts the dead letter id back on the span stream, as ingest
-// queued it, and then removes it from the dead-letter stream. A replay
-// cut short between the two leaves the batch on both; replaying it again
-// is harmless, as the store ignores spans it already holds.
+// Replay puts the dead letter id back on the span stream, as the
+// dead-letter stream keeps it (a batch as JSON, see writer), and then
+// removes it from the dead-letter stream. A replay cut short between the
+// two leaves the batch on both; replaying it again is harmless, as the
+// store ignores spans it already holds.
 func (q *Queue) Replay(ctx context.Context, id uint64) (DeadLetter, error) {
 	s, err := q.deadStream(ctx)
 	if err != nil {

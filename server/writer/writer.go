@@ -10,7 +10,6 @@ package writer
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/tracium/tracium/server/metrics"
 	"github.com/tracium/tracium/server/queue"
+	"github.com/tracium/tracium/server/queue/batch"
 	"github.com/tracium/tracium/store"
 )
 
@@ -44,8 +44,12 @@ type Store interface {
 
 // Config tunes the writer.
 type Config struct {
-	// FetchBatch is how many queued batches one store write may combine.
+	// FetchBatch is how many queued batches one fetch takes;
+	// DefaultFetchBatch.
 	FetchBatch int
+	// WriteBytes bounds the queued bytes one store write combines (a
+	// batch larger than that goes alone); DefaultWriteBytes.
+	WriteBytes int
 	// FetchWait bounds the wait for a full fetch.
 	FetchWait time.Duration
 	// MaxBackoff caps the redelivery delay after a failed write.
@@ -84,6 +88,7 @@ func NewMetrics(reg *metrics.Registry) *Metrics {
 // Defaults for Config.
 const (
 	DefaultFetchBatch = 50
+	DefaultWriteBytes = 8 << 20
 	DefaultFetchWait  = 500 * time.Millisecond
 	DefaultMaxBackoff = 30 * time.Second
 	// DefaultMaxDeliveries spans about a minute and a half of backoff.
@@ -105,6 +110,7 @@ type Writer struct {
 // New returns a writer over the consumer.
 func New(cfg Config, cons jetstream.Consumer, st Store, prices Pricer, dead DeadLetterer) *Writer {
 	cfg.FetchBatch = cmp.Or(cfg.FetchBatch, DefaultFetchBatch)
+	cfg.WriteBytes = cmp.Or(cfg.WriteBytes, DefaultWriteBytes)
 	cfg.MaxDeliveries = cmp.Or(cfg.MaxDeliveries, DefaultMaxDeliveries)
 	cfg.FetchWait = cmp.Or(cfg.FetchWait, DefaultFetchWait)
 	cfg.MaxBackoff = cmp.Or(cfg.MaxBackoff, DefaultMaxBackoff)
@@ -149,6 +155,8 @@ type item struct {
 	project int64
 	spans   []store.Span
 	scores  []store.Score
+	// validated says ingest validated them (batch.Batch.Validated).
+	validated bool
 }
 
 func (w *Writer) process(ctx context.Context, msgs []jetstream.Msg) {
@@ -166,8 +174,26 @@ func (w *Writer) process(ctx context.Context, msgs []jetstream.Msg) {
 		byProject[it.project] = append(byProject[it.project], it)
 	}
 	for _, p := range order {
-		w.writeProject(ctx, p, byProject[p])
+		for _, items := range bySize(byProject[p], w.cfg.WriteBytes) {
+			w.writeProject(ctx, p, items)
+		}
 	}
+}
+
+// bySize splits items, in order, into runs of at most limit queued bytes,
+// each run one store write; a batch larger than limit is a run of its own.
+func bySize(items []item, limit int) [][]item {
+	var runs [][]item
+	start, size := 0, 0
+	for i, it := range items {
+		n := len(it.msg.Data())
+		if i > start && size+n > limit {
+			runs = append(runs, items[start:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	return append(runs, items[start:])
 }
 
 // writeProject writes a project's batches in one store write. When that
@@ -181,8 +207,12 @@ func (w *Writer) writeProject(ctx context.Context, project int64, items []item) 
 		all = append(all, it.spans...)
 		scores = append(scores, it.scores...)
 	}
+	validated := true
+	for _, it := range items {
+		validated = validated && it.validated
+	}
 	stop := keepAlive(items, progressEvery)
-	err := w.write(ctx, project, all, scores)
+	err := w.write(ctx, project, all, scores, validated)
 	stop()
 	switch {
 	case err == nil:
@@ -239,10 +269,15 @@ func (w *Writer) outage(ctx context.Context, err error) bool {
 
 // write stores the spans, then the scores: both writes are idempotent,
 // so a batch whose scores failed after its spans committed is written
-// again whole.
-func (w *Writer) write(ctx context.Context, project int64, spans []store.Span, scores []store.Score) error {
+// again whole. Spans that ingest validated go without the checks it
+// made.
+func (w *Writer) write(ctx context.Context, project int64, spans []store.Span, scores []store.Score, validated bool) error {
 	start := time.Now()
-	err := w.store.WriteSpans(ctx, project, spans)
+	writeSpans := w.store.WriteSpans
+	if validated {
+		writeSpans = w.store.WriteValidatedSpans
+	}
+	err := writeSpans(ctx, project, spans)
 	if err == nil {
 		w.written.Add(float64(len(spans)))
 		if err = w.store.WriteScores(ctx, project, scores); err == nil {
@@ -260,14 +295,11 @@ func (w *Writer) decode(m jetstream.Msg) (item, error) {
 		return it, fmt.Errorf("missing or bad %s header", queue.HeaderProject)
 	}
 	it.project = pid
-	var b struct {
-		Spans  []store.Span  `json:"spans"`
-		Scores []store.Score `json:"scores"`
+	b, err := batch.Decode(m.Data())
+	if err != nil {
+		return it, err
 	}
-	if err := json.Unmarshal(m.Data(), &b); err != nil {
-		return it, fmt.Errorf("undecodable batch: %w", err)
-	}
-	it.spans, it.scores = b.Spans, b.Scores
+	it.spans, it.scores, it.validated = b.Spans, b.Scores, b.Validated
 	if w.prices != nil {
 		for i := range it.spans {
 			w.prices.Apply(&it.spans[i])
@@ -282,13 +314,30 @@ func (w *Writer) decode(m jetstream.Msg) (item, error) {
 func (w *Writer) poison(ctx context.Context, m jetstream.Msg, reason error) {
 	w.cfg.Logger.Error("writer: dead-lettering a batch that cannot be stored",
 		"subject", m.Subject(), "reason", reason.Error())
-	if err := w.dead.DeadLetter(ctx, m.Headers().Get(queue.HeaderProject), m.Data(), reason.Error(), deliveries(m)); err != nil {
+	if err := w.dead.DeadLetter(ctx, m.Headers().Get(queue.HeaderProject), deadPayload(m.Data()), reason.Error(), deliveries(m)); err != nil {
 		w.cfg.Logger.Warn("writer: dead-letter publish failed; batch stays queued", "err", err)
 		_ = m.NakWithDelay(w.backoff(m))
 		return
 	}
 	w.deadLetter.Inc()
 	_ = m.Ack()
+}
+
+// deadPayload is what the dead-letter stream keeps of a queued payload:
+// a batch in the binary encoding as JSON (batch.EncodeJSON), which people
+// can read and any later collector replays; anything else as it came.
+// The spans are decoded afresh, as ingest queued them, before any
+// pricing.
+func deadPayload(data []byte) []byte {
+	b, err := batch.Decode(data)
+	if err != nil || !b.Validated {
+		return data
+	}
+	js, err := batch.EncodeJSON(b.Spans, b.Scores)
+	if err != nil {
+		return data
+	}
+	return js
 }
 
 // backoff doubles with every delivery, from 250 ms to MaxBackoff.

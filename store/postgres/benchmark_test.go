@@ -17,39 +17,56 @@ import (
 // one SDK request carries, and 5,000, as the writer combines them) and,
 // in the same iterations, COPYs equivalent fresh rows straight into the
 // spans table: the fastest anything can put them there. It reports both
-// rates and ours as a fraction of the raw one.
+// rates, ours as a fraction of the raw one, and the CPU time the
+// PostgreSQL backend spent per span on each side (both go through one
+// connection, so one backend serves them).
 func BenchmarkWriteSpans(b *testing.B) {
 	for _, tc := range []struct{ size, perBatch int }{{1 << 10, 100}, {20 << 10, 100}, {1 << 10, 5000}} {
 		size, perBatch := tc.size, tc.perBatch
 		b.Run(fmt.Sprintf("%dKB/batch=%d", size>>10, perBatch), func(b *testing.B) {
 			ctx := context.Background()
-			s := openBenchStore(b)
+			s := openBenchStoreConns(b, 1)
 			p, err := s.CreateProject(ctx, fmt.Sprintf("write-%d", size))
 			if err != nil {
 				b.Fatal(err)
 			}
+			var pid int
+			if err := s.Pool().QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+				b.Fatal(err)
+			}
+			cpu := func() time.Duration {
+				d, err := pgtest.BackendCPU(pid)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return d
+			}
 			f := storetest.Fixture{SpansPerTrace: 10, PayloadBytes: size, Start: time.Now().Add(-time.Hour), Spacing: time.Millisecond}
 			batches := max(1000/perBatch, 2)
-			var ours, raw time.Duration
+			var ours, raw, oursPG, rawPG time.Duration
 			i := 0
 			for b.Loop() {
 				for range batches {
 					ourBatch, rawBatch := batch(f, &i, perBatch), batch(f, &i, perBatch)
-					start := time.Now()
+					start, cpu0 := time.Now(), cpu()
 					if err := s.WriteSpans(ctx, p.ID, ourBatch); err != nil {
 						b.Fatal(err)
 					}
-					mid := time.Now()
+					mid, cpu1 := time.Now(), cpu()
 					if err := s.RawCopy(ctx, p.ID, rawBatch); err != nil {
 						b.Fatal(err)
 					}
 					ours, raw = ours+mid.Sub(start), raw+time.Since(mid)
+					cpu2 := cpu()
+					oursPG, rawPG = oursPG+cpu1-cpu0, rawPG+cpu2-cpu1
 				}
 			}
 			n := float64(b.N * batches * perBatch)
 			b.ReportMetric(n/ours.Seconds(), "spans/s")
 			b.ReportMetric(n/raw.Seconds(), "raw-copy-spans/s")
 			b.ReportMetric(raw.Seconds()/ours.Seconds(), "ratio")
+			b.ReportMetric(oursPG.Seconds()/n*1e6, "pg-µs/span")
+			b.ReportMetric(rawPG.Seconds()/n*1e6, "pg-raw-µs/span")
 		})
 	}
 }
@@ -66,7 +83,14 @@ func batch(f storetest.Fixture, i *int, n int) []store.Span {
 
 func openBenchStore(b *testing.B) *postgres.Store {
 	b.Helper()
-	s, err := postgres.Open(context.Background(), postgres.Config{URL: pgtest.NewDatabase(b)})
+	return openBenchStoreConns(b, 0)
+}
+
+// openBenchStoreConns opens a store on a database of its own with at most
+// conns connections (the default when 0).
+func openBenchStoreConns(b *testing.B, conns int32) *postgres.Store {
+	b.Helper()
+	s, err := postgres.Open(context.Background(), postgres.Config{URL: pgtest.NewDatabase(b), MaxConns: conns})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -74,7 +74,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		cfg.SkipMigrate = true
 		pcfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
 	} else {
-		pcfg.AfterConnect = createStagingTables
+		pcfg.AfterConnect = prepareConn
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {

@@ -40,6 +40,14 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return sharedStore(t) })
 }
 
+// TestConformanceValidatedWrites runs the suite with every write made as
+// the collector's writer makes it: validated as ingest does, then written
+// with WriteValidatedSpans.
+func TestConformanceValidatedWrites(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store { return storetest.ValidatedWrites(sharedStore(t)) })
+}
+
 // TestRetention runs the retention suite, each test on a database of its
 // own with two stores on it.
 func TestRetention(t *testing.T) {

@@ -34,7 +34,8 @@ var (
 )
 
 // spanRow lays sp out as the values of stageColumns, with its index, in
-// the partition of day (its trace's).
+// the partition of day (its trace's): the row RawCopy gives pgx. The
+// writer's own COPY encodes the same values itself (encodeSpan).
 func spanRow(sp *store.Span, idx store.SpanIndex, day any) []any {
 	var u store.Usage
 	if sp.Usage != nil {
@@ -97,10 +98,11 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// jsonArg passes raw JSON through untouched, and nil as SQL NULL.
+// jsonArg passes raw JSON through untouched, as bytes, and nil as SQL
+// NULL.
 func jsonArg(b []byte) any {
 	if b == nil {
 		return nil
 	}
-	return string(b)
+	return b
 }

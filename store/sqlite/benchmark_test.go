@@ -54,7 +54,7 @@ func BenchmarkWriteSpans(b *testing.B) {
 			}
 			writeRaw := func(spans []store.Span) time.Duration {
 				start := time.Now()
-				if err := rawInsert(ctx, s, p.ID, spans); err != nil {
+				if err := s.RawInsert(ctx, p.ID, spans); err != nil {
 					b.Fatal(err)
 				}
 				return time.Since(start)
@@ -80,27 +80,6 @@ func BenchmarkWriteSpans(b *testing.B) {
 			b.ReportMetric(raw.Seconds()/ours.Seconds(), "ratio")
 		})
 	}
-}
-
-// rawInsert inserts spans as rows of spans, nothing else, in one
-// transaction through the store's writer connection.
-func rawInsert(ctx context.Context, s *sqlite.Store, projectID int64, spans []store.Span) error {
-	tx, err := s.WriteDB().BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	stmt, err := tx.PrepareContext(ctx, sqlite.RawInsert)
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for _, sp := range spans {
-		if _, err := stmt.ExecContext(ctx, sqlite.RawInsertArgs(projectID, sp)...); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
 }
 
 // batch returns the next n spans of the fixture's endless stream.

@@ -1,22 +1,6 @@
 package sqlite
 
-import (
-	"database/sql"
-	"strings"
-
-	"github.com/tracium/tracium/store"
-)
-
-// RawInsert is a plain prepared INSERT of one span row, no conflict
-// clause: the peer that benchmarks measure WriteSpans against.
-var RawInsert = `INSERT INTO spans (` + strings.Join(spanInsertColumns, ", ") + `)
-VALUES (?` + strings.Repeat(", ?", len(spanInsertColumns)-1) + `)`
-
-// RawInsertArgs lays a span out as the arguments of RawInsert.
-func RawInsertArgs(projectID int64, sp store.Span) []any {
-	sp.Normalize()
-	return spanArgs(projectID, &sp, store.IndexSpan(&sp))
-}
+import "database/sql"
 
 // WriteDB is the store's single-connection writer pool.
 func (s *Store) WriteDB() *sql.DB { return s.write }

@@ -14,10 +14,20 @@ import (
 // WriteSpans stores spans and folds the new ones into their traces, all in
 // one transaction. It validates the whole batch before writing any of it.
 func (s *Store) WriteSpans(ctx context.Context, projectID int64, spans []store.Span) error {
+	return s.writeSpans(ctx, projectID, spans, (*store.Span).Validate)
+}
+
+// WriteValidatedSpans is WriteSpans for spans validated before
+// (store.SpanWriter).
+func (s *Store) WriteValidatedSpans(ctx context.Context, projectID int64, spans []store.Span) error {
+	return s.writeSpans(ctx, projectID, spans, (*store.Span).CheckValidated)
+}
+
+func (s *Store) writeSpans(ctx context.Context, projectID int64, spans []store.Span, check func(*store.Span) error) error {
 	if len(spans) == 0 {
 		return nil
 	}
-	norm, err := normalize(spans, time.Now(), s.window)
+	norm, err := normalize(spans, time.Now(), s.window, check)
 	if err != nil {
 		return fmt.Errorf("write spans: %w", err)
 	}
@@ -48,15 +58,15 @@ type indexedSpan struct {
 }
 
 // normalize returns normalized, indexed copies of spans, or an ErrInvalid
-// naming the first span that cannot be stored or starts outside w (the
-// store's write window) around now. The caller's slice is untouched.
-func normalize(spans []store.Span, now time.Time, w store.Window) ([]indexedSpan, error) {
+// naming the first span that fails check (Span.Validate, or
+// Span.CheckValidated for spans validated before) or starts outside w
+// (the store's write window) around now. The caller's slice is untouched.
+func normalize(spans []store.Span, now time.Time, w store.Window, check func(*store.Span) error) ([]indexedSpan, error) {
 	out := make([]indexedSpan, len(spans))
 	for i := range spans {
 		sp := spans[i]
-		sp.Tags = slices.Clone(sp.Tags) // Normalize sorts tags in place
 		sp.Normalize()
-		err := sp.Validate()
+		err := check(&sp)
 		if err == nil {
 			err = w.Check(now, sp.StartTime)
 		}

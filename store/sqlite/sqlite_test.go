@@ -39,6 +39,15 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return s })
 }
 
+// TestConformanceValidatedWrites runs the suite with every write made as
+// the collector's writer makes it: validated as ingest does, then written
+// with WriteValidatedSpans.
+func TestConformanceValidatedWrites(t *testing.T) {
+	t.Parallel()
+	s, _ := setup(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return storetest.ValidatedWrites(s) })
+}
+
 // TestRetention runs the retention suite, each test on a file of its own
 // opened twice, as two processes would.
 func TestRetention(t *testing.T) {
