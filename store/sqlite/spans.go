@@ -40,10 +40,8 @@ func (s *Store) writeSpans(ctx context.Context, projectID int64, spans []store.S
 	if err != nil {
 		return fmt.Errorf("write spans: %w", mapError(err))
 	}
-	for _, group := range byTrace(inserted) {
-		if err := foldTrace(ctx, tx, projectID, group); err != nil {
-			return fmt.Errorf("write spans: trace %s: %w", group[0].TraceID, mapError(err))
-		}
+	if err := foldTraces(ctx, tx, projectID, byTrace(inserted)); err != nil {
+		return fmt.Errorf("write spans: %w", mapError(err))
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("write spans: commit: %w", mapError(err))

@@ -92,7 +92,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := CreatePrivateFile(cfg.Path); err != nil {
 		return nil, err
 	}
-	write, err := sql.Open("sqlite", dsn(cfg, "_txlock=immediate"))
+	write, err := sql.Open("sqlite", dsn(cfg, "_txlock=immediate&"+writeCache))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -145,6 +145,12 @@ func CreatePrivateFile(path string) error {
 	}
 	return nil
 }
+
+// writeCache is the writer connection's page cache. At SQLite's default
+// (2 MB) a write of a few thousand spans spills pages it has not committed
+// and reads back the index pages it keeps returning to, from the WAL;
+// 64 MB holds them. It is an upper bound, taken as pages are used.
+const writeCache = "_pragma=cache_size(-65536)"
 
 // dsn is the modernc connection string for cfg.Path: every connection
 // gets the same pragmas, plus extra.

@@ -55,16 +55,38 @@ func summaryArgs(t *store.Trace) []any {
 		t.Usage.ReasoningTokens, t.Usage.TotalTokens, t.CostUSD}
 }
 
-var insertTraceSQL = `INSERT INTO traces (project_id, ` + traceColumns + `, model_keys, search_text, search_words, input, output)
-VALUES (?` + repeatPlaceholders(20+5) + `)`
+// insertTraceHead names the columns a new trace sets; each row has
+// traceRowValues of them.
+const insertTraceHead = `INSERT INTO traces (project_id, ` + traceColumns + `, model_keys, search_text, search_words, input, output) VALUES `
+
+const traceRowValues = 1 + 20 + 5
+
+// tracesPerInsert bounds the rows of one INSERT, well inside SQLite's
+// 32,766 variables a statement.
+const tracesPerInsert = 500
+
+var traceRowPlaceholders = "(?" + repeatPlaceholders(traceRowValues-1) + ")"
 
 func repeatPlaceholders(n int) string { return strings.Repeat(", ?", n) }
 
-func insertTrace(ctx context.Context, tx *sql.Tx, projectID int64, d store.TraceDelta) error {
-	args := append([]any{projectID}, summaryArgs(&d.Trace)...)
-	args = append(args, encodeStrings(d.ModelKeys), d.SearchText, store.SearchWords(d.SearchText), jsonArg(d.Input), jsonArg(d.Output))
-	if _, err := tx.ExecContext(ctx, insertTraceSQL, args...); err != nil {
-		return fmt.Errorf("insert trace: %w", err)
+// insertTraces creates the traces of deltas, which have no row yet, in
+// one statement.
+func insertTraces(ctx context.Context, tx *sql.Tx, projectID int64, deltas []store.TraceDelta) error {
+	var q strings.Builder
+	q.WriteString(insertTraceHead)
+	args := make([]any, 0, traceRowValues*len(deltas))
+	for i := range deltas {
+		d := &deltas[i]
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString(traceRowPlaceholders)
+		args = append(args, projectID)
+		args = append(args, summaryArgs(&d.Trace)...)
+		args = append(args, encodeStrings(d.ModelKeys), d.SearchText, store.SearchWords(d.SearchText), jsonArg(d.Input), jsonArg(d.Output))
+	}
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("insert traces: %w", err)
 	}
 	return nil
 }
