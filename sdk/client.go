@@ -52,7 +52,7 @@ func newClient(opts ...Option) *Client {
 		c.reportError(ErrInvalidAPIKey)
 		return c
 	}
-	if cfg.autoLLMClients {
+	if cfg.autoLLMClients && cfg.wrapDefaultTransport {
 		installDefaultTransport()
 	}
 	c.exp = newExporter(c)
@@ -128,6 +128,10 @@ func (c *Client) AutoInstrumentLangChain() bool { return c.cfg.autoLangChain }
 // AutoInstrumentLangGraph reports whether LangGraph should be instrumented
 // automatically.
 func (c *Client) AutoInstrumentLangGraph() bool { return c.cfg.autoLangGraph }
+
+// AutoInstrumentHTTPServers reports whether the net/http servers an
+// Orchestrion build wraps should be traced.
+func (c *Client) AutoInstrumentHTTPServers() bool { return c.cfg.autoHTTPServers }
 
 // DefaultAgentName returns the agent name given to traces that StartSpan
 // begins without an AgentTrace.

@@ -173,3 +173,28 @@ func TestDefaultClientBeforeInit(t *testing.T) {
 		t.Errorf("the no-op default misbehaves")
 	}
 }
+
+// The auto-instrumentation switches can be set from the environment, for
+// programs with no Tracium code of their own; options still win.
+func TestAutoInstrumentSwitchesReadEnvironment(t *testing.T) {
+	t.Setenv(EnvAutoInstrumentLLMClients, "false")
+	t.Setenv(EnvAutoInstrumentLangChain, "0")
+	t.Setenv(EnvAutoInstrumentLangGraph, " FALSE ")
+	t.Setenv(EnvAutoInstrumentHTTPServers, "f")
+	c := NewClient(WithAPIKey(testAPIKey), WithEndpoint("http://127.0.0.1:1"))
+	defer c.Shutdown(t.Context())
+	if c.AutoInstrumentLLMClients() || c.AutoInstrumentLangChain() || c.AutoInstrumentLangGraph() || c.AutoInstrumentHTTPServers() {
+		t.Errorf("the environment did not turn the switches off")
+	}
+	c2 := NewClient(WithAPIKey(testAPIKey), WithEndpoint("http://127.0.0.1:1"), WithAutoInstrumentLangGraph(true))
+	defer c2.Shutdown(t.Context())
+	if !c2.AutoInstrumentLangGraph() || c2.AutoInstrumentLLMClients() {
+		t.Errorf("an option should win over the environment")
+	}
+	t.Setenv(EnvAutoInstrumentLLMClients, "maybe")
+	c3 := NewClient(WithAPIKey(testAPIKey), WithEndpoint("http://127.0.0.1:1"))
+	defer c3.Shutdown(t.Context())
+	if !c3.AutoInstrumentLLMClients() {
+		t.Errorf("an unreadable value should leave the default on")
+	}
+}

@@ -31,6 +31,14 @@ const (
 	EnvDefaultAgentName = "TRACIUM_DEFAULT_AGENT_NAME"
 	EnvDefaultTags      = "TRACIUM_DEFAULT_TAGS"
 	EnvDisabled         = "TRACIUM_DISABLED"
+
+	// The switches of the WithAutoInstrument* options, read as booleans
+	// ("false", "0" turn one off): the way to set them in a program that
+	// has no Tracium code of its own (an Orchestrion build).
+	EnvAutoInstrumentLLMClients  = "TRACIUM_AUTO_INSTRUMENT_LLM_CLIENTS"
+	EnvAutoInstrumentLangChain   = "TRACIUM_AUTO_INSTRUMENT_LANGCHAIN"
+	EnvAutoInstrumentLangGraph   = "TRACIUM_AUTO_INSTRUMENT_LANGGRAPH"
+	EnvAutoInstrumentHTTPServers = "TRACIUM_AUTO_INSTRUMENT_HTTP_SERVERS"
 )
 
 // Option configures a Client built by Init.
@@ -45,10 +53,12 @@ type config struct {
 	defaultTags      []string
 	disabled         bool
 
-	autoLLMClients bool
-	autoLangChain  bool
-	autoLangGraph  bool
-	autoOTel       bool
+	autoLLMClients       bool
+	autoLangChain        bool
+	autoLangGraph        bool
+	autoHTTPServers      bool
+	wrapDefaultTransport bool
+	autoOTel             bool
 
 	llmDetection bool
 	llmHosts     []string
@@ -82,17 +92,19 @@ var defaultRetry = retryPolicy{
 
 func defaultConfig() config {
 	return config{
-		endpoint:       DefaultEndpoint,
-		autoLLMClients: DefaultAutoInstrument,
-		autoLangChain:  DefaultAutoInstrument,
-		autoLangGraph:  DefaultAutoInstrument,
-		autoOTel:       DefaultAutoInstrument,
-		llmDetection:   true,
-		batchSize:      DefaultBatchSize,
-		flushInterval:  DefaultFlushInterval,
-		maxQueueSize:   DefaultMaxQueueSize,
-		sampleRate:     DefaultSampleRate,
-		retry:          defaultRetry,
+		endpoint:             DefaultEndpoint,
+		autoLLMClients:       DefaultAutoInstrument,
+		autoLangChain:        DefaultAutoInstrument,
+		autoLangGraph:        DefaultAutoInstrument,
+		autoHTTPServers:      DefaultAutoInstrument,
+		autoOTel:             DefaultAutoInstrument,
+		wrapDefaultTransport: true,
+		llmDetection:         true,
+		batchSize:            DefaultBatchSize,
+		flushInterval:        DefaultFlushInterval,
+		maxQueueSize:         DefaultMaxQueueSize,
+		sampleRate:           DefaultSampleRate,
+		retry:                defaultRetry,
 	}
 }
 
@@ -112,6 +124,18 @@ func (c *config) applyEnv() {
 	}
 	if v := os.Getenv(EnvDisabled); v != "" {
 		c.disabled, _ = strconv.ParseBool(strings.TrimSpace(v))
+	}
+	envSwitch(EnvAutoInstrumentLLMClients, &c.autoLLMClients)
+	envSwitch(EnvAutoInstrumentLangChain, &c.autoLangChain)
+	envSwitch(EnvAutoInstrumentLangGraph, &c.autoLangGraph)
+	envSwitch(EnvAutoInstrumentHTTPServers, &c.autoHTTPServers)
+}
+
+// envSwitch sets *on from the boolean variable name when it is set to
+// something strconv.ParseBool reads; anything else leaves *on as it is.
+func envSwitch(name string, on *bool) {
+	if v, err := strconv.ParseBool(strings.TrimSpace(os.Getenv(name))); err == nil {
+		*on = v
 	}
 }
 
@@ -187,6 +211,23 @@ func WithAutoInstrumentLangChain(on bool) Option {
 // on or off (on by default).
 func WithAutoInstrumentLangGraph(on bool) Option {
 	return func(c *config) { c.autoLangGraph = on }
+}
+
+// WithAutoInstrumentHTTPServers turns the tracing of net/http servers that
+// an Orchestrion build wraps on or off (on by default); servers wrapped by
+// hand with HTTPMiddleware are traced either way.
+func WithAutoInstrumentHTTPServers(on bool) Option {
+	return func(c *config) { c.autoHTTPServers = on }
+}
+
+// WithDefaultTransport says whether Init wraps http.DefaultTransport with
+// Transport while LLM clients are auto-instrumented (on by default). Off,
+// the global is left as it is (still an *http.Transport for code that
+// asserts so) and LLM calls are recorded only by clients built with
+// Middleware, Transport or HTTPClient: what an Orchestrion build does, as
+// it gives every LLM client Tracium's middleware where it is constructed.
+func WithDefaultTransport(on bool) Option {
+	return func(c *config) { c.wrapDefaultTransport = on }
 }
 
 // WithAutoInstrumentOpenTelemetry turns the OpenTelemetry bridge

@@ -25,6 +25,7 @@ type requestConfig struct {
 	skipFunc func(path string) bool
 	name     func(method, route string) string
 	headers  []recordedHeader
+	yield    bool
 }
 
 // recordedHeader is a request header WithRequestHeaders records, with both
@@ -80,6 +81,18 @@ func WithRequestClient(c *Client) RequestOption {
 	return func(rc *requestConfig) { rc.client = c }
 }
 
+// WithYieldToInner lets a request tracer that starts under this one's
+// span, on the same request and with no span between them, take the span
+// over instead of starting a second one: the inner tracer's route, status
+// and error are what the span records, and the outer tracer only ends it.
+// It is for a server wrapped where it is served (what an Orchestrion build
+// does to every net/http server) whose handler is a framework traced by
+// its own middleware: one span per request, named by the framework's
+// route.
+func WithYieldToInner() RequestOption {
+	return func(c *requestConfig) { c.yield = true }
+}
+
 // RequestTracer starts and ends the spans of served requests. Build one per
 // middleware with NewRequestTracer; it is immutable and safe for concurrent
 // use.
@@ -112,10 +125,16 @@ func (t *RequestTracer) Skip(path string) bool {
 // which End replaces. The returned context carries the span; handlers
 // nest their spans and LLM calls under it.
 func (t *RequestTracer) Start(ctx context.Context, method, route string, header func(key string) string) (context.Context, *Span) {
-	if header != nil {
-		ctx = ContextWithTraceparent(ctx, header(traceparentKey))
+	s := spanFromContext(ctx)
+	if !s.adoptRequest() {
+		if header != nil {
+			ctx = ContextWithTraceparent(ctx, header(traceparentKey))
+		}
+		ctx, s = startSpan(ctx, t.cfg.client, SpanHTTP, t.spanName(method, route))
+		if t.cfg.yield {
+			s.markYielding()
+		}
 	}
-	ctx, s := startSpan(ctx, t.cfg.client, SpanHTTP, t.spanName(method, route))
 	if len(t.cfg.headers) > 0 && header != nil && s.IsRecording() {
 		for _, h := range t.cfg.headers {
 			if v := header(h.name); v != "" {
@@ -154,14 +173,28 @@ type RequestResult struct {
 // failed (ErrorTypeHTTPError) unless r.Err says more; 4xx answers are the
 // client's mistake and leave the span ok.
 func (t *RequestTracer) End(s *Span, r RequestResult) {
+	switch s.releaseRequest() {
+	case requestInner:
+		t.record(s, r)
+		t.fail(s, r)
+		return // the tracer that started the span ends it
+	case requestRouted:
+		s.End() // the inner tracer recorded the request
+		return
+	}
 	t.record(s, r)
+	t.fail(s, r)
+	s.End()
+}
+
+// fail marks s failed by r's error or 5xx status.
+func (t *RequestTracer) fail(s *Span, r RequestResult) {
 	switch {
 	case r.Err != nil:
 		s.SetError(r.Err)
 	case r.Status >= 500:
 		s.Fail(ErrorTypeHTTPError, strconv.Itoa(r.Status)+" "+http.StatusText(r.Status))
 	}
-	s.End()
 }
 
 // EndPanic records r and the panic value p on s and ends it; the caller
@@ -170,6 +203,15 @@ func (t *RequestTracer) End(s *Span, r RequestResult) {
 func (t *RequestTracer) EndPanic(s *Span, r RequestResult, p any) {
 	if r.Status == 0 || r.Status < 500 {
 		r.Status = http.StatusInternalServerError
+	}
+	switch s.releaseRequest() {
+	case requestInner:
+		t.record(s, r)
+		s.RecordPanic(p)
+		return
+	case requestRouted:
+		s.End() // the inner tracer recorded the panic on its way up
+		return
 	}
 	t.record(s, r)
 	s.RecordPanic(p)

@@ -88,6 +88,10 @@ type spanExt struct {
 	ttft                          time.Duration
 	hasTTFT                       bool
 
+	// share is set on a request span that inner request tracers may take
+	// over (WithYieldToInner).
+	share *requestShare
+
 	// Trace-level fields, set only on agentRoot spans.
 	tags      []string
 	userID    string

@@ -149,3 +149,33 @@ func genkitProvider(name string) (provider, model string, ok bool) {
 	}
 	return normalizeProvider(prov, mod), mod, true
 }
+
+// genkitToolOutput is the result of a Genkit tool.v2 action: Genkit runs
+// every tool as one and records its output as a MultipartToolResponse,
+// {"output": result, "content": [parts]}. Without content parts the
+// result is the output, as the SDK's tool spans and the model's next
+// request (the toolResponse) record it; with them the whole response is
+// kept.
+func (m *mapper) genkitToolOutput() []byte {
+	if sub, ok := m.attrs.str(kGenkitSubtype); !ok || !strings.EqualFold(sub, "tool.v2") {
+		return nil
+	}
+	raw, ok := m.attrs.text(kGenkitOutput)
+	if !ok || jsonDepth(raw) > maxValueDepth {
+		return nil
+	}
+	var resp map[string]json.RawMessage
+	if json.Unmarshal(raw, &resp) != nil || resp["output"] == nil {
+		return nil
+	}
+	for k, v := range resp {
+		if k != "output" && (k != "content" || string(v) != "null" && string(v) != "[]") {
+			return nil
+		}
+	}
+	out := rawJSON(resp["output"])
+	if out != nil {
+		m.attrs.use(kGenkitOutput)
+	}
+	return out
+}

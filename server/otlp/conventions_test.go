@@ -272,6 +272,18 @@ func TestOpenLLMetry(t *testing.T) {
 	if s.Type != store.SpanChain || string(s.Input) != `{"args":[],"kwargs":{"topic":"cats"}}` || string(s.Output) != `"A joke."` {
 		t.Errorf("workflow: %s %s %s", s.Type, s.Input, s.Output)
 	}
+
+	// The session and the user as association properties
+	// (withAssociationProperties), on every span under them.
+	s = mapOne(t, spanOpts{name: "get_weather.tool", attrs: map[string]any{
+		"traceloop.span.kind": "tool", "traceloop.entity.name": "get_weather",
+		"traceloop.association.properties.session_id": "conv-42", "traceloop.association.properties.user_id": "user-7",
+		"traceloop.association.properties.tenant": "acme",
+	}})
+	if s.SessionID != "conv-42" || s.UserID != "user-7" {
+		t.Errorf("session %q user %q, want the association properties'", s.SessionID, s.UserID)
+	}
+	wantAttr(t, s, "traceloop.association.properties.tenant", "acme")
 }
 
 // The Vercel AI SDK's ai.* spans: a streamed provider call with an image,
@@ -305,7 +317,10 @@ func TestVercelAISDK(t *testing.T) {
 	if s.TimeToFirstTokenMS == nil || *s.TimeToFirstTokenMS != 180.5 {
 		t.Errorf("ttft %v", s.TimeToFirstTokenMS)
 	}
-	wantAttr(t, s, "ai.telemetry.metadata.userId", "u-9")
+	if s.UserID != "u-9" {
+		t.Errorf("user_id %q, want the telemetry metadata's userId", s.UserID)
+	}
+	wantAttr(t, s, "ai.telemetry.functionId", "weather-agent")
 	wantAttr(t, s, "ai.model.provider", "openai.chat") // a later source of the provider stays
 
 	root := mapOne(t, spanOpts{name: "ai.streamText", attrs: map[string]any{
@@ -376,6 +391,24 @@ func TestGenkit(t *testing.T) {
 		t.Errorf("tool: %s %s %s", tool.Type, tool.Input, tool.Output)
 	}
 	wantAttr(t, tool, "gen_ai.tool.name", "getWeather")
+
+	// Genkit Go 1.4 runs every tool as a tool.v2 action, whose output is a
+	// MultipartToolResponse: the result is its output; with content parts
+	// the whole response stays.
+	for _, c := range []struct{ output, want string }{
+		{`{"output":"sunny in Paris"}`, `"sunny in Paris"`},
+		{`{"output":{"celsius":21},"content":[]}`, `{"celsius":21}`},
+		{`{"output":"sunny","content":[{"text":"see the map"}]}`, `{"output":"sunny","content":[{"text":"see the map"}]}`},
+		{`{"forecast":"sunny"}`, `{"forecast":"sunny"}`},
+	} {
+		tool := mapOne(t, spanOpts{name: "weather", attrs: map[string]any{
+			"genkit:type": "action", "genkit:metadata:subtype": "tool.v2", "genkit:name": "weather",
+			"genkit:input": `{"city":"Paris"}`, "genkit:output": c.output,
+		}})
+		if tool.Type != store.SpanTool || string(tool.Output) != c.want {
+			t.Errorf("tool.v2 output %s: %s %s, want %s", c.output, tool.Type, tool.Output, c.want)
+		}
+	}
 
 	flow := mapOne(t, spanOpts{name: "weatherFlow", attrs: map[string]any{
 		"genkit:type": "action", "genkit:metadata:subtype": "flow", "genkit:name": "weatherFlow", "genkit:isRoot": true,

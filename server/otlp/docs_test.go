@@ -62,8 +62,8 @@ var fieldRules = []fieldRule{
 	{"`model`", modelKeys, "the model that answered; else the requested model; Genkit: the model of `genkit:name`"},
 	{"`request_model`", requestModelKeys, "Genkit: the model of `genkit:name`; not OpenInference's `llm.model_name`, which its instrumentors overwrite with the model that answered"},
 	{"`provider`", providerKeys, "normalized (see Providers); Genkit: the plugin of `genkit:name`"},
-	{"`session_id`", sessionKeys, ""},
-	{"`user_id`", userKeys, ""},
+	{"`session_id`", sessionKeys, "OpenLLMetry's association property `session_id`; the AI SDK's telemetry metadata `sessionId`"},
+	{"`user_id`", userKeys, "OpenLLMetry's association property `user_id`; the AI SDK's telemetry metadata `userId`"},
 	{"`agent_name`", agentKeys, ""},
 	{"`tags`", []key{kTagTags}, "a list of strings, or its JSON"},
 	{"`metadata`", []key{kMetadata}, "a JSON object; else every `metadata.*` attribute, as one object"},
@@ -73,7 +73,7 @@ var fieldRules = []fieldRule{
 	{"attribute `gen_ai.tool.call.id`", toolCallIDKey, "the SDK's name for it"},
 	{"`error_type`", []key{kErrorType}, "after the `exception` event's `exception.type`"},
 	{"`trace_id`", []key{kTraciumTraceID}, "the Tracium bridge's marker replaces the span's trace id"},
-	{"`parent_span_id`", []key{kTraciumParentSpanID}, "the Tracium bridge's marker, when the span has no parent"},
+	{"`parent_span_id`", []key{kTraciumParentSpanID}, "the Tracium bridge's marker replaces the span's parent"},
 }
 
 func fieldTableRows() []string {

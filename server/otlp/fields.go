@@ -14,8 +14,8 @@ import (
 // The trace-level fields, tool details, timing and status, first match
 // wins.
 var (
-	sessionKeys   = []key{kGenAIConversationID, kSessionID}
-	userKeys      = []key{kUserID, kEndUserID}
+	sessionKeys   = []key{kGenAIConversationID, kSessionID, kTraceloopSessionID, kAISessionID}
+	userKeys      = []key{kUserID, kEndUserID, kTraceloopUserID, kAIUserID}
 	agentKeys     = []key{kGenAIAgentName, kAgentName}
 	toolNameKeys  = []key{kGenAIToolName, kToolName, kAIToolCallName}
 	toolCallIDKey = []key{kGenAIToolCallID, kAIToolCallID}

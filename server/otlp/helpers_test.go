@@ -26,6 +26,9 @@ type spanOpts struct {
 	message  string
 	parent   pcommon.SpanID
 	traceID  pcommon.TraceID
+	// flags are OTLP's SpanFlags: 0x100 says whether the parent is
+	// remote is known, 0x200 that it is.
+	flags uint32
 }
 
 type eventOpts struct {
@@ -60,6 +63,7 @@ func traces(t testing.TB, spans ...spanOpts) ptrace.Traces {
 		sid[7] += byte(i)
 		sp.SetSpanID(sid)
 		sp.SetParentSpanID(o.parent)
+		sp.SetFlags(o.flags)
 		sp.SetName(o.name)
 		sp.SetKind(o.kind)
 		sp.SetStartTimestamp(pcommon.NewTimestampFromTime(testStart))

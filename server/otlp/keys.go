@@ -113,8 +113,12 @@ const (
 	// Trace fields, timing, errors.
 	kGenAIConversationID
 	kSessionID
+	kTraceloopSessionID
+	kAISessionID
 	kUserID
 	kEndUserID
+	kTraceloopUserID
+	kAIUserID
 	kTagTags
 	kGenAIAgentName
 	kAgentName
@@ -239,8 +243,12 @@ var keyNames = [numKeys]string{
 
 	kGenAIConversationID:         "gen_ai.conversation.id",
 	kSessionID:                   "session.id",
+	kTraceloopSessionID:          "traceloop.association.properties.session_id",
+	kAISessionID:                 "ai.telemetry.metadata.sessionId",
 	kUserID:                      "user.id",
 	kEndUserID:                   "enduser.id",
+	kTraceloopUserID:             "traceloop.association.properties.user_id",
+	kAIUserID:                    "ai.telemetry.metadata.userId",
 	kTagTags:                     "tag.tags",
 	kGenAIAgentName:              "gen_ai.agent.name",
 	kAgentName:                   "agent.name",

@@ -141,8 +141,13 @@ func (m *mapper) mapSpan(sp ptrace.Span) (s store.Span, err error) {
 
 // mapIdentity sets the ids, the parent and the times, honouring the
 // Tracium bridge's markers: tracium.trace_id puts the span in that trace,
-// tracium.parent_span_id under that span when it has no parent of its
-// own.
+// tracium.parent_span_id under that span. The bridge sets the parent
+// marker only when the Tracium span is the span's parent by its rule (of
+// a Tracium and an OpenTelemetry parent in one context, the one started
+// last), so the marker wins over the span's own parent: that parent is
+// then one the Tracium span is under already (the remote caller an
+// otelhttp handler's span continues, inside tracium.HTTPMiddleware) or a
+// span of another trace id.
 func (m *mapper) mapIdentity(s *store.Span) error {
 	sp, a := m.span, &m.attrs
 	s.TraceID = sp.TraceID().String()
@@ -159,13 +164,14 @@ func (m *mapper) mapIdentity(s *store.Span) error {
 		return errors.New("span_id is empty")
 	}
 	s.SpanID = sp.SpanID().String()
-	if p := sp.ParentSpanID(); !p.IsEmpty() {
-		s.ParentSpanID = p.String()
-	} else if id, ok := a.str(kTraciumParentSpanID); ok {
+	if id, ok := a.str(kTraciumParentSpanID); ok {
 		if id, ok := hexID(id, 16); ok && id != s.SpanID {
 			s.ParentSpanID = id
 			a.use(kTraciumParentSpanID)
 		}
+	}
+	if p := sp.ParentSpanID(); s.ParentSpanID == "" && !p.IsEmpty() {
+		s.ParentSpanID = p.String()
 	}
 	if s.ParentSpanID == s.SpanID {
 		return errors.New("parent_span_id equals span_id")

@@ -29,15 +29,29 @@ func TestIdentityAndTimes(t *testing.T) {
 
 func TestBridgeMarkers(t *testing.T) {
 	t.Parallel()
-	// A span's own parent wins over the marker, which then stays.
+	// The markers win over the span's own ids: its parent, local or
+	// remote (an otelhttp server span inside tracium.HTTPMiddleware
+	// continues the caller's header, which the request span continued).
 	own := pcommon.SpanID{1, 1, 1, 1, 1, 1, 1, 1}
-	s := mapOne(t, spanOpts{name: "child", parent: own, attrs: map[string]any{
-		"tracium.trace_id": "0af7651916cd43dd8448eb211c80319c", "tracium.parent_span_id": "b7ad6b7169203331"}})
-	if s.TraceID != "0af7651916cd43dd8448eb211c80319c" || s.ParentSpanID != "0101010101010101" {
-		t.Errorf("trace %s parent %s", s.TraceID, s.ParentSpanID)
+	for _, flags := range []uint32{0, 0x100, 0x300} { // unknown, local and remote parent (OTLP's SpanFlags)
+		s := mapOne(t, spanOpts{name: "child", parent: own, flags: flags, attrs: map[string]any{
+			"tracium.trace_id": "0af7651916cd43dd8448eb211c80319c", "tracium.parent_span_id": "b7ad6b7169203331"}})
+		if s.TraceID != "0af7651916cd43dd8448eb211c80319c" || s.ParentSpanID != "b7ad6b7169203331" {
+			t.Errorf("flags %#x: trace %s parent %s, want the markers'", flags, s.TraceID, s.ParentSpanID)
+		}
+		wantAttr(t, s, "tracium.parent_span_id", nil)
+		wantAttr(t, s, "tracium.trace_id", nil)
 	}
-	wantAttr(t, s, "tracium.parent_span_id", "b7ad6b7169203331")
-	wantAttr(t, s, "tracium.trace_id", nil)
+	// Without a marker, the span's own parent.
+	if s := mapOne(t, spanOpts{name: "child", parent: own, flags: 0x300}); s.ParentSpanID != "0101010101010101" {
+		t.Errorf("parent %s, want the span's own", s.ParentSpanID)
+	}
+	// An invalid parent marker leaves the span's own parent, and stays.
+	s := mapOne(t, spanOpts{name: "child", parent: own, attrs: map[string]any{"tracium.parent_span_id": "b7ad6b71692033"}})
+	if s.ParentSpanID != "0101010101010101" {
+		t.Errorf("parent %s, want the span's own", s.ParentSpanID)
+	}
+	wantAttr(t, s, "tracium.parent_span_id", "b7ad6b71692033")
 
 	// Invalid markers are ignored and kept.
 	for _, bad := range []string{"xyz", "00000000000000000000000000000000", "0af7651916cd43dd8448eb211c80319", "0af7651916cd43dd8448eb211c80319g"} {

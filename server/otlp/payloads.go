@@ -59,8 +59,11 @@ var outputRules = []payloadRule{
 	{attrs: "`gcp.vertex.agent.llm_response` (ADK)", read: (*mapper).adkOutput},
 	{attrs: "`gen_ai.tool.call.result`, `gcp.vertex.agent.tool_response`, `ai.toolCall.result` (tool results)",
 		value: func(m *mapper) []byte { return m.firstJSON(kGenAIToolCallResult, kADKToolResponse, kAIToolCallResult) }},
-	{attrs: "`genkit:output`, `output.value`, `traceloop.entity.output`, `ai.response.object` (any JSON or text)",
+	{attrs: "`genkit:output` (of a `tool.v2` action, its `output`), `output.value`, `traceloop.entity.output`, `ai.response.object` (any JSON or text)",
 		value: func(m *mapper) []byte {
+			if out := m.genkitToolOutput(); out != nil {
+				return out
+			}
 			return m.firstJSON(kGenkitOutput, kOutputValue, kTraceloopEntityOutput, kAIResponseObject)
 		}},
 }

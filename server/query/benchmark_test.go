@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -224,6 +225,7 @@ func BenchmarkExport(b *testing.B) {
 }
 
 func benchmarkExport(b *testing.B, e *exportBench) {
+	benchmarkConversationAPI(b, e)
 	for _, format := range []string{"jsonl", "csv"} {
 		b.Run(format, func(b *testing.B) {
 			var ours, peer time.Duration
@@ -254,6 +256,42 @@ func benchmarkExport(b *testing.B, e *exportBench) {
 			b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MB")
 			b.ReportMetric(float64(anon)/(1<<20), "peak-anon-RSS-MB")
 			b.ReportMetric(float64(rss)/(1<<20), "peak-RSS-MB")
+		})
+	}
+}
+
+// benchmarkConversationAPI times, over HTTP, the first page of the
+// sessions and users lists (grouped from the fixture's 100,001 traces:
+// 33,335 sessions of three traces, 1,000 users) and one session with its
+// turns, reporting p50 and p95.
+func benchmarkConversationAPI(b *testing.B, e *exportBench) {
+	for _, tc := range []struct{ name, path string }{
+		{"api-sessions", "/api/v1/sessions"},
+		{"api-sessions-of-a-user", "/api/v1/sessions?user_id=user-77"},
+		{"api-users", "/api/v1/users"},
+		{"api-session", "/api/v1/sessions/session-4242"},
+		{"api-user", "/api/v1/users/user-77"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var lat []time.Duration
+			for b.Loop() {
+				req, _ := http.NewRequest("GET", e.url+tc.path, nil)
+				req.Header.Set("Authorization", "Bearer "+e.key)
+				start := time.Now()
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				lat = append(lat, time.Since(start))
+				if resp.StatusCode != 200 {
+					b.Fatalf("GET %s: %d", tc.path, resp.StatusCode)
+				}
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[(len(lat)*95)/100].Microseconds())/1000, "p95-ms")
 		})
 	}
 }

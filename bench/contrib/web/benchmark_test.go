@@ -42,6 +42,16 @@ func BenchmarkGin(b *testing.B) {
 		c, drain := traciumClient(b)
 		serve(b, drain, traciumgin.Middleware(tracium.WithRequestClient(c)))
 	})
+	// What an Orchestrion build makes of the bare program: the server's
+	// handler wrapped where it is served, yielding its span to gin's
+	// middleware (one span per request).
+	b.Run("tracium-zero-code", func(b *testing.B) {
+		c, drain := traciumClient(b)
+		r := gin.New()
+		r.Use(traciumgin.Middleware(tracium.WithYieldToInner(), tracium.WithRequestClient(c)))
+		r.GET(route, func(c *gin.Context) { c.String(http.StatusOK, "user "+c.Param("id")) })
+		serveHTTP(b, tracium.HTTPMiddlewareWith(tracium.WithYieldToInner(), tracium.WithRequestClient(c))(r), drain)
+	})
 	b.Run("otelgin", func(b *testing.B) {
 		tp, drain := otelProvider(b)
 		serve(b, drain, otelgin.Middleware("bench", otelgin.WithTracerProvider(tp), otelgin.WithPropagators(propagator)))

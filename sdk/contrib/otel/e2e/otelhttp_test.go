@@ -10,6 +10,8 @@ import (
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 
 	tracium "github.com/tracium/tracium/sdk"
 	"github.com/tracium/tracium/sdk/internal/fakellm"
@@ -113,4 +115,58 @@ func TestHTTPMiddlewareAroundOTelClient(t *testing.T) {
 	if c := want(t, stored, "HTTP GET", store.SpanHTTP, requestSpan.SpanID()); c.SpanID != cs.SpanID().String() || len(all) != 2 {
 		t.Errorf("client span stored as %s (%d spans), want %s:\n%s", c.SpanID, len(all), cs.SpanID(), describe(all))
 	}
+}
+
+// TestHTTPMiddlewareAroundOTelHandler: tracium.HTTPMiddleware outside an
+// otelhttp handler, for a request that carries the caller's traceparent.
+// Both continue the caller: the OpenTelemetry server span's own parent is
+// the remote caller span, and the bridge's parent marker names Tracium's
+// request span, which the collector applies, so the server span is stored
+// under the request span (not beside it, under the caller), and a Tracium
+// span the handler starts is under the server span, all in the caller's
+// trace.
+func TestHTTPMiddlewareAroundOTelHandler(t *testing.T) {
+	b := setup(t)
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	t.Cleanup(func() { otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator()) })
+	const callerTrace, callerSpan = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	var requestSpan *tracium.Span
+	inner := otelhttp.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, work := tracium.StartSpan(r.Context(), tracium.SpanTool, "work")
+		work.End()
+	}), "inbound", otelhttp.WithSpanNameFormatter(func(op string, _ *http.Request) string { return op }))
+	srv := httptest.NewServer(tracium.HTTPMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requestSpan = tracium.SpanFromContext(r.Context())
+		inner.ServeHTTP(w, r)
+	})))
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/order", nil)
+	req.Header.Set("traceparent", "00-"+callerTrace+"-"+callerSpan+"-01")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	b.flush(t)
+
+	server := b.recorded(t, "inbound")
+	if p := server.Parent(); !p.IsRemote() || p.SpanID().String() != callerSpan {
+		t.Fatalf("server span's own parent %s (remote %v), want the caller's %s: the test proves nothing", p.SpanID(), p.IsRemote(), callerSpan)
+	}
+	if requestSpan.TraceID() != callerTrace {
+		t.Fatalf("request span in trace %s, want the caller's %s", requestSpan.TraceID(), callerTrace)
+	}
+	if m := markerOf(server, tracium.AttrTraciumParentSpanID); m != requestSpan.SpanID() {
+		t.Errorf("server span parent marker %q, want the request span %s", m, requestSpan.SpanID())
+	}
+	all := b.c.WaitTrace(t, callerTrace, 3, 10*time.Second).Spans
+	if len(all) != 3 {
+		t.Fatalf("%d spans stored, want the request span, the server span and the work span:\n%s", len(all), describe(all))
+	}
+	stored := byName(t, all)
+	want(t, stored, "GET /order", store.SpanHTTP, callerSpan)
+	if s := want(t, stored, "inbound", store.SpanHTTP, requestSpan.SpanID()); s.SpanID != server.SpanContext().SpanID().String() {
+		t.Errorf("server span stored as %s, want %s", s.SpanID, server.SpanContext().SpanID())
+	}
+	want(t, stored, "work", store.SpanTool, server.SpanContext().SpanID().String())
 }
