@@ -75,11 +75,9 @@ type TraceReader interface {
 	ListTraces(ctx context.Context, projectID int64, filter TraceFilter, page Page) (TraceList, error)
 	// GetTrace returns a trace with its whole spans, or ErrNotFound.
 	GetTrace(ctx context.Context, projectID int64, traceID string) (TraceDetail, error)
-	// GetTraceTree returns a trace and its spans as a page draws its tree:
-	// neither the trace nor its spans carry Input, Output, RawInput,
-	// RawOutput or Attributes, and each span's PayloadBytes says how big
-	// its input and output are. ErrNotFound when there is no such trace.
-	GetTraceTree(ctx context.Context, projectID int64, traceID string) (TraceDetail, error)
+	// GetTraceTree returns a trace and its spans as a page draws its tree
+	// (each span as Span.Tree gives it), or ErrNotFound.
+	GetTraceTree(ctx context.Context, projectID int64, traceID string) (TraceTree, error)
 	// GetSpan returns one whole span, or ErrNotFound.
 	GetSpan(ctx context.Context, projectID int64, traceID, spanID string) (Span, error)
 	// SearchSpans returns spans across traces, newest first (by start

@@ -53,6 +53,13 @@ type TraceDetail struct {
 	Spans []Span `json:"spans"`
 }
 
+// TraceTree is a trace without its input and output, and its spans as its
+// tree draws them, ordered as SortSpans orders them.
+type TraceTree struct {
+	Trace
+	Spans []TreeSpan
+}
+
 // TraceFilter narrows ListTraces. Zero fields do not filter.
 type TraceFilter struct {
 	Since, Until time.Time // start time in [Since, Until)

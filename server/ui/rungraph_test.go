@@ -12,7 +12,7 @@ import (
 func flowOf(t *testing.T, moves map[string][]graphMove, defs ...string) (labels []string, edges map[string]int) {
 	t.Helper()
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	spans := make([]store.Span, len(defs))
+	spans := make([]store.TreeSpan, len(defs))
 	for i, d := range defs {
 		f := strings.Split(d, ":")
 		ms := func(s string) time.Duration {
@@ -22,7 +22,7 @@ func flowOf(t *testing.T, moves map[string][]graphMove, defs ...string) (labels 
 			}
 			return time.Duration(n) * time.Millisecond
 		}
-		spans[i] = store.Span{SpanID: f[0], ParentSpanID: f[1], Type: store.SpanType(f[2]), Name: f[3],
+		spans[i] = store.TreeSpan{SpanID: f[0], ParentSpanID: f[1], Type: store.SpanType(f[2]), Name: f[3],
 			StartTime: base.Add(ms(f[4])), EndTime: base.Add(ms(f[5]))}
 		if f[0] == "bad" {
 			spans[i].Status = store.StatusError

@@ -58,7 +58,7 @@ const maxTraceScores = store.MaxPageLimit
 
 // traceScores fills the page's scores: the whole trace's list and, when a
 // span is selected, the span's.
-func (h *Handler) traceScores(r *http.Request, s *session, v *TraceView, d store.TraceDetail, st treeState, scoreErr string) error {
+func (h *Handler) traceScores(r *http.Request, s *session, v *TraceView, d store.TraceTree, st treeState, scoreErr string) error {
 	list, err := h.store.ListScores(r.Context(), s.project.ID, store.ScoreFilter{TraceID: d.TraceID}, store.Page{Limit: maxTraceScores})
 	if err != nil {
 		return err

@@ -179,7 +179,7 @@ func (h *Handler) renderTrace(w http.ResponseWriter, r *http.Request, status int
 
 // graphOf draws the trace's run; graph spans' recorded edges are read
 // from their attributes, for at most maxGraphSpans of them.
-func (h *Handler) graphOf(r *http.Request, projectID int64, d store.TraceDetail, t *tree, st treeState) template.HTML {
+func (h *Handler) graphOf(r *http.Request, projectID int64, d store.TraceTree, t *tree, st treeState) template.HTML {
 	moves := map[int][]graphMove{}
 	for i := range d.Spans {
 		if d.Spans[i].Type != store.SpanGraph || len(moves) >= maxGraphSpans {
@@ -227,11 +227,8 @@ func (t *tree) opening() (int, bool) {
 	return root, true
 }
 
-// hasPayload reports whether a span of the tree read recorded input or
-// output.
-func hasPayload(s *store.Span) bool {
-	return s.PayloadBytes > 0 || len(s.Input) > 0 || len(s.Output) > 0
-}
+// hasPayload reports whether a span of the tree recorded input or output.
+func hasPayload(s *store.TreeSpan) bool { return s.PayloadBytes > 0 }
 
 // notes say what newTree had to do to the data.
 func (t *tree) notes() []string {
@@ -349,8 +346,8 @@ func (t *tree) rows(tr store.Trace, st treeState) (rows []SpanRow, hidden int) {
 		if row.Model == "" {
 			row.Model = s.RequestModel
 		}
-		if s.Usage != nil {
-			row.Tokens = formatCount(s.Usage.TotalTokens)
+		if s.HasUsage {
+			row.Tokens = formatCount(s.TotalTokens)
 		}
 		if row.Children > 0 {
 			row.ToggleURL = st.toggle(s.SpanID, isOpen, open, shut)

@@ -15,7 +15,7 @@ import (
 // of spans, so a hostile or broken trace (a cycle, depth 100,000) costs
 // no more than a well-formed one.
 type tree struct {
-	spans    []store.Span
+	spans    []store.TreeSpan
 	index    map[string]int // span id -> its first occurrence
 	children [][]int        // by span position, ordered by start time
 	roots    []int
@@ -28,7 +28,7 @@ type tree struct {
 }
 
 // newTree builds the tree of spans, which come ordered by start time.
-func newTree(spans []store.Span) *tree {
+func newTree(spans []store.TreeSpan) *tree {
 	n := len(spans)
 	t := &tree{spans: spans, index: make(map[string]int, n), children: make([][]int, n), size: make([]int, n)}
 	for i := range spans {

@@ -11,12 +11,12 @@ import (
 )
 
 // spansOf builds spans named by id, each "id:parent", started in order.
-func spansOf(defs ...string) []store.Span {
+func spansOf(defs ...string) []store.TreeSpan {
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	out := make([]store.Span, len(defs))
+	out := make([]store.TreeSpan, len(defs))
 	for i, d := range defs {
 		id, parent, _ := strings.Cut(d, ":")
-		out[i] = store.Span{SpanID: id, ParentSpanID: parent, Name: id, Type: store.SpanCustom,
+		out[i] = store.TreeSpan{SpanID: id, ParentSpanID: parent, Name: id, Type: store.SpanCustom,
 			StartTime: start.Add(time.Duration(i) * time.Millisecond), EndTime: start.Add(time.Duration(i+1) * time.Millisecond)}
 	}
 	return out
@@ -37,7 +37,7 @@ func TestTree(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name       string
-		spans      []store.Span
+		spans      []store.TreeSpan
 		want       string
 		cycles     int
 		duplicates int

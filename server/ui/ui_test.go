@@ -38,7 +38,7 @@ type testBundle struct {
 	otherID string       // a trace of the other project
 }
 
-func setup(t *testing.T) *testBundle {
+func setup(t testing.TB) *testBundle {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "ui.db")})
@@ -102,7 +102,7 @@ func setup(t *testing.T) *testBundle {
 }
 
 // page fetches path and parses it.
-func (b *testBundle) page(t *testing.T, path string) (*goquery.Document, int) {
+func (b *testBundle) page(t testing.TB, path string) (*goquery.Document, int) {
 	t.Helper()
 	resp, err := b.client.Get(b.url + path)
 	if err != nil {
@@ -116,7 +116,7 @@ func (b *testBundle) page(t *testing.T, path string) (*goquery.Document, int) {
 	return doc, resp.StatusCode
 }
 
-func (b *testBundle) post(t *testing.T, path string, form url.Values) *http.Response {
+func (b *testBundle) post(t testing.TB, path string, form url.Values) *http.Response {
 	t.Helper()
 	resp, err := b.client.PostForm(b.url+path, form)
 	if err != nil {
@@ -127,7 +127,7 @@ func (b *testBundle) post(t *testing.T, path string, form url.Values) *http.Resp
 }
 
 // login signs in through the form, CSRF token included.
-func (b *testBundle) login(t *testing.T) {
+func (b *testBundle) login(t testing.TB) {
 	t.Helper()
 	doc, _ := b.page(t, "/login")
 	token, _ := doc.Find(`input[name=csrf]`).Attr("value")
@@ -286,6 +286,26 @@ func TestBigTrace(t *testing.T) {
 	doc, _ = b.page(t, "/traces/"+b.big+"?rows=10000")
 	if n := doc.Find(".tree-row[id]").Length(); n != 10_000 {
 		t.Errorf("rows=10000 drew %d rows", n)
+	}
+}
+
+// BenchmarkBigTracePage serves the 10,000-span trace's page as a browser
+// opens it, response read whole: the server's share of the page's load
+// time (bench/ui measures the rest in Chromium).
+func BenchmarkBigTracePage(b *testing.B) {
+	tb := setup(b)
+	tb.login(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := tb.client.Get(tb.url + "/traces/" + tb.big)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || n == 0 {
+			b.Fatalf("trace page: %d, %d bytes", resp.StatusCode, n)
+		}
 	}
 }
 

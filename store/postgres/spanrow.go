@@ -24,7 +24,9 @@ var (
 
 	spanHeadList = strings.Join(spanHead, ", ")
 	spanFullList = spanHeadList + ", " + strings.Join(spanPayload, ", ")
-	spanTreeList = spanHeadList + ", payload_bytes"
+	// treeSpanList is what a tree read selects: store.TreeSpan's fields.
+	treeSpanList = "span_id, parent_span_id, name, type, start_time, end_time, status, model, request_model, " +
+		"has_usage, total_tokens, payload_bytes"
 
 	// stageColumns are span_stage's, in COPY order; spans has them after
 	// project_id.
@@ -56,7 +58,6 @@ type spanScan int
 
 const (
 	scanHead    spanScan = iota // spanHeadList
-	scanTree                    // spanTreeList
 	scanPayload                 // spanFullList
 )
 
@@ -71,8 +72,6 @@ func (kind spanScan) scan(row pgx.CollectableRow) (store.Span, error) {
 		&sp.CostUSD, &sp.TimeToFirstTokenMS, &sp.Tags, &sp.AgentName, &sp.UserID, &sp.SessionID, &metadata}
 	var input, output, rawInput, rawOutput, attrs []byte
 	switch kind {
-	case scanTree:
-		dest = append(dest, &sp.PayloadBytes)
 	case scanPayload:
 		dest = append(dest, &input, &output, &rawInput, &rawOutput, &attrs)
 	}
@@ -105,4 +104,13 @@ func jsonArg(b []byte) any {
 		return nil
 	}
 	return b
+}
+
+// scanTreeSpan reads a row of treeSpanList.
+func scanTreeSpan(row pgx.CollectableRow) (store.TreeSpan, error) {
+	var sp store.TreeSpan
+	err := row.Scan(&sp.SpanID, &sp.ParentSpanID, &sp.Name, &sp.Type, &sp.StartTime, &sp.EndTime, &sp.Status,
+		&sp.Model, &sp.RequestModel, &sp.HasUsage, &sp.TotalTokens, &sp.PayloadBytes)
+	sp.StartTime, sp.EndTime = sp.StartTime.UTC(), sp.EndTime.UTC()
+	return sp, err
 }

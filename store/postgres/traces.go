@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tracium/tracium/store"
 )
@@ -161,25 +162,42 @@ func containsPattern(query string) string { return likeContains(store.Fold(query
 // GetTrace returns the trace and its whole spans, read from the trace's
 // one partition.
 func (s *Store) GetTrace(ctx context.Context, projectID int64, traceID string) (store.TraceDetail, error) {
-	return s.traceDetail(ctx, projectID, traceID, scanPayload)
+	var d store.TraceDetail
+	err := s.readTrace(ctx, projectID, traceID, true, func(t store.Trace, day time.Time) (err error) {
+		d.Trace = t
+		d.Spans, err = readSpans(ctx, s.pool, make([]store.Span, 0, min(t.SpanCount, maxSpansHint)), scanPayload.scan,
+			spanFullList, projectID, t.TraceID, day)
+		store.SortSpans(d.Spans)
+		return err
+	})
+	return d, err
 }
 
-// GetTraceTree returns the trace and its spans without their payloads.
-func (s *Store) GetTraceTree(ctx context.Context, projectID int64, traceID string) (store.TraceDetail, error) {
-	return s.traceDetail(ctx, projectID, traceID, scanTree)
+// GetTraceTree returns the trace and its spans as its tree draws them.
+func (s *Store) GetTraceTree(ctx context.Context, projectID int64, traceID string) (store.TraceTree, error) {
+	var d store.TraceTree
+	err := s.readTrace(ctx, projectID, traceID, false, func(t store.Trace, day time.Time) (err error) {
+		d.Trace = t
+		d.Spans, err = readSpans(ctx, s.pool, make([]store.TreeSpan, 0, min(t.SpanCount, maxSpansHint)), scanTreeSpan,
+			treeSpanList, projectID, t.TraceID, day)
+		store.SortTreeSpans(d.Spans)
+		return err
+	})
+	return d, err
 }
 
 // maxSpansHint bounds the room made for a trace's spans before reading
 // them: the count comes from the database.
 const maxSpansHint = 100_000
 
-func (s *Store) traceDetail(ctx context.Context, projectID int64, traceID string, kind spanScan) (store.TraceDetail, error) {
+// readTrace reads a trace's row (with its input and output when payload
+// says so) and passes it, with the day of its partition, to spans.
+func (s *Store) readTrace(ctx context.Context, projectID int64, traceID string, payload bool, spans func(store.Trace, time.Time) error) error {
 	traceID = strings.ToLower(traceID)
-	var d store.TraceDetail
 	var day time.Time
 	var input, output []byte
 	var row pgx.Row
-	if kind == scanPayload {
+	if payload {
 		row = s.pool.QueryRow(ctx, "SELECT "+traceSummaryColumns+", trace_day, input, output FROM traces WHERE project_id = $1 AND trace_id = $2",
 			projectID, traceID)
 	} else {
@@ -188,28 +206,26 @@ func (s *Store) traceDetail(ctx context.Context, projectID int64, traceID string
 	}
 	t, err := scanTrace(row, &day, &input, &output)
 	if err != nil {
-		return d, fmt.Errorf("get trace %s: %w", traceID, mapError(err))
+		return fmt.Errorf("get trace %s: %w", traceID, mapError(err))
 	}
 	t.Input, t.Output = input, output
-	d.Trace = t
-	columns := spanFullList
-	if kind == scanTree {
-		columns = spanTreeList
+	if err := spans(t, day); err != nil {
+		return fmt.Errorf("get spans of %s: %w", traceID, mapError(err))
 	}
-	// No ORDER BY: it would tempt the planner to walk the partition's
-	// start time index past other traces; the primary key finds exactly
-	// this trace's spans, and Go sorts them.
-	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM spans
+	return nil
+}
+
+// readSpans appends the columns of a trace's spans, read from its
+// partition. No ORDER BY: it would tempt the planner to walk the
+// partition's start time index past other traces; the primary key finds
+// exactly this trace's spans, and Go sorts them.
+func readSpans[T any](ctx context.Context, pool *pgxpool.Pool, out []T, scan pgx.RowToFunc[T], columns string, projectID int64, traceID string, day time.Time) ([]T, error) {
+	rows, err := pool.Query(ctx, `SELECT `+columns+` FROM spans
 WHERE project_id = $1 AND trace_id = $2 AND trace_day = $3`, projectID, traceID, day)
 	if err != nil {
-		return d, fmt.Errorf("get spans of %s: %w", traceID, mapError(err))
+		return nil, err
 	}
-	d.Spans, err = pgx.AppendRows(make([]store.Span, 0, min(t.SpanCount, maxSpansHint)), rows, kind.scan)
-	if err != nil {
-		return d, fmt.Errorf("get spans of %s: %w", traceID, mapError(err))
-	}
-	store.SortSpans(d.Spans)
-	return d, nil
+	return pgx.AppendRows(out, rows, scan)
 }
 
 // GetSpan returns one whole span, found in its trace's partition.

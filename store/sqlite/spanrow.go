@@ -26,7 +26,9 @@ var (
 
 	spanHeadList = strings.Join(spanHead, ", ")
 	spanFullList = spanHeadList + ", " + strings.Join(spanPayload, ", ")
-	spanTreeList = spanHeadList + ", payload_bytes"
+	// treeSpanList is what a tree read selects: store.TreeSpan's fields.
+	treeSpanList = "span_id, parent_span_id, name, type, start_time, end_time, status, model, request_model, " +
+		"has_usage, total_tokens, payload_bytes"
 
 	spanInsertColumns = append(append(append([]string{"project_id"}, spanHead...), spanDerived...), spanPayload...)
 	// insertSpan skips a span already stored: WriteSpans is idempotent, and
@@ -57,13 +59,12 @@ type spanScan int
 
 const (
 	scanHead    spanScan = iota // spanHeadList
-	scanTree                    // spanTreeList
 	scanPayload                 // spanFullList
 )
 
 // scan reads a row of the columns kind names. Every destination is of a
 // type database/sql converts to without reflection (a plain string, not
-// a store.SpanType): a 10,000-span tree is 270,000 of them.
+// a store.SpanType): a 10,000-span trace is 270,000 of them.
 func (kind spanScan) scan(row scanner) (store.Span, error) {
 	var sp store.Span
 	var u store.Usage
@@ -80,9 +81,6 @@ func (kind spanScan) scan(row scanner) (store.Span, error) {
 	n := len(spanHead)
 	var input, output, rawInput, rawOutput, attrs []byte
 	switch kind {
-	case scanTree:
-		dest[n] = &sp.PayloadBytes
-		n++
 	case scanPayload:
 		dest[n], dest[n+1], dest[n+2], dest[n+3], dest[n+4] = &input, &output, &rawInput, &rawOutput, &attrs
 		n += 5
@@ -113,4 +111,16 @@ func (kind spanScan) scan(row scanner) (store.Span, error) {
 	sp.Metadata = metadata
 	sp.Input, sp.Output, sp.RawInput, sp.RawOutput, sp.Attributes = input, output, rawInput, rawOutput, attrs
 	return sp, nil
+}
+
+// scanTreeSpan reads a row of treeSpanList.
+func scanTreeSpan(row scanner) (store.TreeSpan, error) {
+	var sp store.TreeSpan
+	var typ, status string
+	var start, end int64
+	err := row.Scan(&sp.SpanID, &sp.ParentSpanID, &sp.Name, &typ, &start, &end, &status, &sp.Model, &sp.RequestModel,
+		&sp.HasUsage, &sp.TotalTokens, &sp.PayloadBytes)
+	sp.Type, sp.Status = store.SpanType(typ), store.Status(status)
+	sp.StartTime, sp.EndTime = fromMicros(start), fromMicros(end)
+	return sp, err
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -50,54 +51,65 @@ func (s *Store) ListTraces(ctx context.Context, projectID int64, f store.TraceFi
 
 // GetTrace returns the trace and its whole spans, read from one snapshot.
 func (s *Store) GetTrace(ctx context.Context, projectID int64, traceID string) (store.TraceDetail, error) {
-	return s.traceDetail(ctx, projectID, traceID, scanPayload)
+	var d store.TraceDetail
+	err := s.readTrace(ctx, projectID, traceID, true, func(tx *sql.Tx, t store.Trace) (err error) {
+		d.Trace = t
+		d.Spans, err = appendAll(ctx, tx, make([]store.Span, 0, min(t.SpanCount, maxSpansHint)), scanPayload.scan,
+			`SELECT `+spanFullList+` FROM spans WHERE project_id = ? AND trace_id = ?`, projectID, t.TraceID)
+		store.SortSpans(d.Spans)
+		return err
+	})
+	return d, err
 }
 
-// GetTraceTree returns the trace and its spans without their payloads,
+// GetTraceTree returns the trace and its spans as its tree draws them,
 // read from one snapshot.
-func (s *Store) GetTraceTree(ctx context.Context, projectID int64, traceID string) (store.TraceDetail, error) {
-	return s.traceDetail(ctx, projectID, traceID, scanTree)
+func (s *Store) GetTraceTree(ctx context.Context, projectID int64, traceID string) (store.TraceTree, error) {
+	var d store.TraceTree
+	err := s.readTrace(ctx, projectID, traceID, false, func(tx *sql.Tx, t store.Trace) (err error) {
+		d.Trace = t
+		d.Spans, err = appendAll(ctx, tx, make([]store.TreeSpan, 0, min(t.SpanCount, maxSpansHint)), scanTreeSpan,
+			`SELECT `+treeSpanList+` FROM spans WHERE project_id = ? AND trace_id = ?`, projectID, t.TraceID)
+		store.SortTreeSpans(d.Spans)
+		return err
+	})
+	return d, err
 }
 
 // maxSpansHint bounds the room made for a trace's spans before reading
 // them: the count comes from the database.
 const maxSpansHint = 100_000
 
-func (s *Store) traceDetail(ctx context.Context, projectID int64, traceID string, kind spanScan) (store.TraceDetail, error) {
+// readTrace reads a trace's row (with its input and output when payload
+// says so) and passes it to spans, which reads its spans in the same
+// snapshot. The span rows stream in primary key order, which holds the
+// trace's spans together; sorting them in Go spares SQLite copying every
+// row through its sorter.
+func (s *Store) readTrace(ctx context.Context, projectID int64, traceID string, payload bool, spans func(*sql.Tx, store.Trace) error) error {
 	traceID = strings.ToLower(traceID)
-	var d store.TraceDetail
 	tx, err := s.read.BeginTx(ctx, nil)
 	if err != nil {
-		return d, fmt.Errorf("get trace %s: %w", traceID, mapError(err))
+		return fmt.Errorf("get trace %s: %w", traceID, mapError(err))
 	}
 	defer tx.Rollback() //nolint:errcheck // read only
+	var t store.Trace
 	var input, output []byte
-	if kind == scanPayload {
-		d.Trace, err = scanTrace(tx.QueryRowContext(ctx,
+	if payload {
+		t, err = scanTrace(tx.QueryRowContext(ctx,
 			`SELECT `+traceColumns+`, input, output FROM traces WHERE project_id = ? AND trace_id = ?`,
 			projectID, traceID), &input, &output)
 	} else {
-		d.Trace, err = scanTrace(tx.QueryRowContext(ctx,
+		t, err = scanTrace(tx.QueryRowContext(ctx,
 			`SELECT `+traceColumns+` FROM traces WHERE project_id = ? AND trace_id = ?`, projectID, traceID))
 	}
 	if err != nil {
-		return d, fmt.Errorf("get trace %s: %w", traceID, mapError(err))
+		return fmt.Errorf("get trace %s: %w", traceID, mapError(err))
 	}
-	d.Input, d.Output = input, output
-	columns := spanFullList
-	if kind == scanTree {
-		columns = spanTreeList
+	t.Input, t.Output = input, output
+	if err := spans(tx, t); err != nil {
+		return fmt.Errorf("get spans of %s: %w", traceID, mapError(err))
 	}
-	// The rows stream in primary key order, which holds the trace's spans
-	// together; sorting them in Go spares SQLite copying every row
-	// through its sorter.
-	d.Spans, err = appendAll(ctx, tx, make([]store.Span, 0, min(d.SpanCount, maxSpansHint)), kind.scan, `SELECT `+columns+` FROM spans
-WHERE project_id = ? AND trace_id = ?`, projectID, traceID)
-	if err != nil {
-		return d, fmt.Errorf("get spans of %s: %w", traceID, mapError(err))
-	}
-	store.SortSpans(d.Spans)
-	return d, nil
+	return nil
 }
 
 // GetSpan returns one whole span.
