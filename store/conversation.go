@@ -150,3 +150,59 @@ func ErrorRate(errors, total int64) float64 {
 	}
 	return float64(errors) / float64(total)
 }
+
+// ConversationGroup is one row of a backend's grouped read of traces (by
+// session id or by user id), before it becomes a session or a user: Key
+// is the grouped id, Other the smallest of the other ids (user ids of a
+// session, session ids of a user) and Others how many distinct ones.
+type ConversationGroup struct {
+	Key, Other  string
+	First, Last time.Time
+	Traces      int64
+	Others      int64
+	Errors      int64
+	Usage       Usage
+	CostUSD     float64
+}
+
+// Session is the group of a session id.
+func (g *ConversationGroup) Session() SessionSummary {
+	return SessionSummary{SessionID: g.Key, FirstTime: g.First, LastTime: g.Last, TraceCount: g.Traces,
+		UserCount: g.Others, UserID: g.Other, ErrorCount: g.Errors, Usage: g.Usage, CostUSD: g.CostUSD}
+}
+
+// User is the group of a user id.
+func (g *ConversationGroup) User() UserSummary {
+	return UserSummary{UserID: g.Key, FirstSeen: g.First, LastSeen: g.Last, TraceCount: g.Traces,
+		SessionCount: g.Others, ErrorCount: g.Errors, ErrorRate: ErrorRate(g.Errors, g.Traces),
+		Usage: g.Usage, CostUSD: g.CostUSD}
+}
+
+// GroupPage trims groups, read with one row more than limit, to a page
+// and returns the cursor of the next page (empty on the last).
+func GroupPage(groups []ConversationGroup, limit int) ([]ConversationGroup, string) {
+	if len(groups) <= limit {
+		return groups, ""
+	}
+	groups = groups[:limit]
+	last := groups[limit-1]
+	return groups, SummaryCursor{Time: last.Last, ID: last.Key}.Encode()
+}
+
+// SessionList is the page of sessions groups make.
+func SessionList(groups []ConversationGroup, next string) SessionSummaryList {
+	list := SessionSummaryList{Sessions: make([]SessionSummary, len(groups)), NextCursor: next}
+	for i := range groups {
+		list.Sessions[i] = groups[i].Session()
+	}
+	return list
+}
+
+// UserList is the page of users groups make.
+func UserList(groups []ConversationGroup, next string) UserSummaryList {
+	list := UserSummaryList{Users: make([]UserSummary, len(groups)), NextCursor: next}
+	for i := range groups {
+		list.Users[i] = groups[i].User()
+	}
+	return list
+}

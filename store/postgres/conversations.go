@@ -27,41 +27,19 @@ func groupColumns(other string) string {
     coalesce(sum(cost_usd), 0)`
 }
 
-// group is one row of a grouped read, before it becomes a session or a
-// user.
-type group struct {
-	key, other string
-	first      store.Trace // StartTime and EndTime only
-	traces     int64
-	others     int64
-	errors     int64
-	usage      store.Usage
-	cost       float64
-}
-
-func scanGroup(row pgx.CollectableRow) (group, error) {
-	var g group
-	err := row.Scan(&g.key, &g.first.StartTime, &g.first.EndTime, &g.traces, &g.others, &g.other, &g.errors,
-		&g.usage.InputTokens, &g.usage.OutputTokens, &g.usage.CachedTokens, &g.usage.CacheCreationTokens,
-		&g.usage.ReasoningTokens, &g.usage.TotalTokens, &g.cost)
-	g.first.StartTime, g.first.EndTime = g.first.StartTime.UTC(), g.first.EndTime.UTC()
+// scanGroup reads a row of the key and groupColumns.
+func scanGroup(row pgx.CollectableRow) (store.ConversationGroup, error) {
+	var g store.ConversationGroup
+	err := row.Scan(&g.Key, &g.First, &g.Last, &g.Traces, &g.Others, &g.Other, &g.Errors,
+		&g.Usage.InputTokens, &g.Usage.OutputTokens, &g.Usage.CachedTokens, &g.Usage.CacheCreationTokens,
+		&g.Usage.ReasoningTokens, &g.Usage.TotalTokens, &g.CostUSD)
+	g.First, g.Last = g.First.UTC(), g.Last.UTC()
 	return g, err
-}
-
-func (g group) session() store.SessionSummary {
-	return store.SessionSummary{SessionID: g.key, FirstTime: g.first.StartTime, LastTime: g.first.EndTime,
-		TraceCount: g.traces, UserCount: g.others, UserID: g.other, ErrorCount: g.errors, Usage: g.usage, CostUSD: g.cost}
-}
-
-func (g group) user() store.UserSummary {
-	return store.UserSummary{UserID: g.key, FirstSeen: g.first.StartTime, LastSeen: g.first.EndTime,
-		TraceCount: g.traces, SessionCount: g.others, ErrorCount: g.errors, ErrorRate: store.ErrorRate(g.errors, g.traces),
-		Usage: g.usage, CostUSD: g.cost}
 }
 
 // listGroups reads one page of the groups of the traces f selects, by
 // key column, most recently active first.
-func (s *Store) listGroups(ctx context.Context, projectID int64, key, other string, f store.TraceFilter, page store.Page) ([]group, string, error) {
+func (s *Store) listGroups(ctx context.Context, projectID int64, key, other string, f store.TraceFilter, page store.Page) ([]store.ConversationGroup, string, error) {
 	if err := f.Validate(); err != nil {
 		return nil, "", err
 	}
@@ -88,21 +66,16 @@ func (s *Store) listGroups(ctx context.Context, projectID int64, key, other stri
 	if err != nil {
 		return nil, "", mapError(err)
 	}
-	next := ""
-	if len(groups) > limit {
-		groups = groups[:limit]
-		last := groups[limit-1]
-		next = store.SummaryCursor{Time: last.first.EndTime, ID: last.key}.Encode()
-	}
+	groups, next := store.GroupPage(groups, limit)
 	return groups, next, nil
 }
 
 // getGroup sums up the traces whose key column is id.
-func (s *Store) getGroup(ctx context.Context, projectID int64, key, other, id string) (group, error) {
+func (s *Store) getGroup(ctx context.Context, projectID int64, key, other, id string) (store.ConversationGroup, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+key+`, `+groupColumns(other)+` FROM traces
 WHERE project_id = $1 AND `+key+` = $2 GROUP BY `+key, projectID, id)
 	if err != nil {
-		return group{}, mapError(err)
+		return store.ConversationGroup{}, mapError(err)
 	}
 	g, err := pgx.CollectExactlyOneRow(rows, scanGroup)
 	return g, mapError(err)
@@ -114,11 +87,7 @@ func (s *Store) ListSessionSummaries(ctx context.Context, projectID int64, f sto
 	if err != nil {
 		return store.SessionSummaryList{}, fmt.Errorf("list sessions: %w", err)
 	}
-	list := store.SessionSummaryList{Sessions: make([]store.SessionSummary, len(groups)), NextCursor: next}
-	for i, g := range groups {
-		list.Sessions[i] = g.session()
-	}
-	return list, nil
+	return store.SessionList(groups, next), nil
 }
 
 // GetSessionSummary sums up one conversation session.
@@ -130,7 +99,7 @@ func (s *Store) GetSessionSummary(ctx context.Context, projectID int64, sessionI
 	if err != nil {
 		return store.SessionSummary{}, fmt.Errorf("get session %q: %w", sessionID, err)
 	}
-	return g.session(), nil
+	return g.Session(), nil
 }
 
 // ListSessionTraces pages through a session's traces oldest first, with
@@ -177,11 +146,7 @@ func (s *Store) ListUserSummaries(ctx context.Context, projectID int64, f store.
 	if err != nil {
 		return store.UserSummaryList{}, fmt.Errorf("list users: %w", err)
 	}
-	list := store.UserSummaryList{Users: make([]store.UserSummary, len(groups)), NextCursor: next}
-	for i, g := range groups {
-		list.Users[i] = g.user()
-	}
-	return list, nil
+	return store.UserList(groups, next), nil
 }
 
 // GetUserSummary sums up one end user.
@@ -193,5 +158,5 @@ func (s *Store) GetUserSummary(ctx context.Context, projectID int64, userID stri
 	if err != nil {
 		return store.UserSummary{}, fmt.Errorf("get user %q: %w", userID, err)
 	}
-	return g.user(), nil
+	return g.User(), nil
 }
