@@ -128,6 +128,16 @@ func TestReadReplica(t *testing.T) {
 	if err := replica.WriteSpans(t.Context(), p.ID, onReplica); err != nil {
 		t.Fatal(err)
 	}
+	// A score only the replica holds: the dashboard's score charts read
+	// there too. Its project row is the primary's, as replication would
+	// have copied it.
+	if rp, err := replica.CreateProject(t.Context(), p.Name); err != nil || rp.ID != p.ID {
+		t.Fatalf("the replica's project: %+v, %v; want id %d", rp, err, p.ID)
+	}
+	if err := replica.WriteScores(t.Context(), p.ID, []store.Score{{ID: strings.Repeat("cd", 16), TraceID: onReplica[0].TraceID,
+		Name: "replica-quality", Value: store.NumberValue(1), Source: store.SourceAPI, Time: onReplica[0].StartTime}}); err != nil {
+		t.Fatal(err)
+	}
 	ingested := agentTrace()
 	if r := b.post(t, b.key, body(t, ingested...)); r.status != http.StatusAccepted {
 		t.Fatalf("ingest: %d", r.status)
@@ -190,8 +200,8 @@ func TestReadReplica(t *testing.T) {
 	if code, _ := get(web, "/traces/"+onReplica[0].TraceID, false); code != 200 {
 		t.Errorf("the replica's trace page: %d", code)
 	}
-	if code, _ := get(web, "/dashboard", false); code != 200 {
-		t.Errorf("the dashboard on the replica: %d", code)
+	if code, page := get(web, "/dashboard", false); code != 200 || !strings.Contains(page, "replica-quality") {
+		t.Errorf("the dashboard on the replica: %d; want the replica's score in its charts", code)
 	}
 	_, page = get(web, "/settings", false)
 	resp, err = web.PostForm(b.url+"/settings/retention", url.Values{"days": {"9"}, "csrf": {csrfOf(t, page)}})

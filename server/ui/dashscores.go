@@ -40,7 +40,7 @@ func (h *Handler) scoreBoard(r *http.Request, projectID int64, rangeName string,
 		if r.Context().Err() != nil {
 			return nil
 		}
-		rows, err := h.store.ScoreMetrics(r.Context(), projectID, store.ScoreQuery{Since: since, Until: until, Name: name, GroupBy: g})
+		rows, err := h.traces.ScoreMetrics(r.Context(), projectID, store.ScoreQuery{Since: since, Until: until, Name: name, GroupBy: g})
 		if err != nil {
 			h.log.Warn("dashboard: scores", "err", err)
 		}

@@ -45,13 +45,20 @@ type Prices interface {
 	Len() int
 }
 
+// Reader is what the trace pages and the dashboard read.
+type Reader interface {
+	store.TraceReader
+	ScoreMetrics(ctx context.Context, projectID int64, q store.ScoreQuery) ([]store.ScoreRow, error)
+}
+
 // Config is what the UI needs.
 type Config struct {
 	Store Store
 	// Traces, when set, is where the trace pages and the dashboard read
-	// (a read replica); Store otherwise. Sign-in, sessions, memberships
-	// and settings always use Store.
-	Traces store.TraceReader
+	// (a read replica); Store otherwise. Sign-in, sessions, memberships,
+	// settings and the scores a person edits (read back at once) always
+	// use Store.
+	Traces Reader
 	// RetentionDays is the server-wide retention settings shows.
 	RetentionDays int
 	Secret        []byte // signs sessions
@@ -70,7 +77,7 @@ type Config struct {
 // Handler serves the pages.
 type Handler struct {
 	store       Store
-	traces      store.TraceReader
+	traces      Reader
 	retention   int
 	sessions    *sessions
 	keys        *auth.Authenticator
