@@ -71,6 +71,9 @@ func RetentionDayCutoff(now time.Time, days int) time.Time {
 type Removed struct {
 	Traces int64 `json:"traces"`
 	Spans  int64 `json:"spans"`
+	// Scores counts the scores removed with their traces, and those whose
+	// trace never came.
+	Scores int64 `json:"scores"`
 	// Partitions is how many day partitions of spans were dropped
 	// (PostgreSQL's server-wide retention).
 	Partitions int64 `json:"partitions"`
@@ -78,7 +81,7 @@ type Removed struct {
 
 // Add returns the sum of r and o.
 func (r Removed) Add(o Removed) Removed {
-	return Removed{Traces: r.Traces + o.Traces, Spans: r.Spans + o.Spans, Partitions: r.Partitions + o.Partitions}
+	return Removed{Traces: r.Traces + o.Traces, Spans: r.Spans + o.Spans, Scores: r.Scores + o.Scores, Partitions: r.Partitions + o.Partitions}
 }
 
 // RetentionRun is one run of the retention job.

@@ -129,7 +129,7 @@ func (j *Job) RunOnce(ctx context.Context) (store.RetentionRun, error) {
 		return run, errors.Join(passErr, fmt.Errorf("retention: %w", err))
 	}
 	j.cfg.Logger.Info("retention: pass done", "traces", run.Traces, "spans", run.Spans,
-		"partitions", run.Partitions, "projects", run.Projects, "failure", run.Failure)
+		"scores", run.Scores, "partitions", run.Partitions, "projects", run.Projects, "failure", run.Failure)
 	return recorded, passErr
 }
 
@@ -194,6 +194,7 @@ func (j *Job) registerLastRun(reg *metrics.Registry) {
 	})
 	reg.NewGaugeFunc("tracium_retention_last_run_traces_deleted", "Traces the last retention pass removed.", func() float64 { return float64(read().Traces) })
 	reg.NewGaugeFunc("tracium_retention_last_run_spans_deleted", "Spans the last retention pass removed.", func() float64 { return float64(read().Spans) })
+	reg.NewGaugeFunc("tracium_retention_last_run_scores_deleted", "Scores the last retention pass removed.", func() float64 { return float64(read().Scores) })
 	reg.NewGaugeFunc("tracium_retention_last_run_partitions_dropped", "Day partitions of spans the last retention pass dropped (PostgreSQL).", func() float64 {
 		return float64(read().Partitions)
 	})

@@ -222,12 +222,17 @@ func TestPass(t *testing.T) {
 			{long, write(long, 20*day), true},
 			{long, write(long, 5*day), false},
 		}
+		// A score of a trace that goes goes with it, and is counted.
+		if err := s.WriteScores(ctx, traces[0].p.ID, []store.Score{{ID: strings.Repeat("e1", 16), TraceID: traces[0].id, Name: "quality",
+			Value: store.NumberValue(1), Source: store.SourceAPI, Time: now}}); err != nil {
+			t.Fatal(err)
+		}
 		reg := metrics.NewRegistry()
 		run, err := retention.New(retention.Config{Days: 10, Now: func() time.Time { return now }, Metrics: reg}, s).RunOnce(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if run.Traces != 3 || run.Spans != 3 || run.Projects != 1 || run.Failure != "" || run.ServerCutoff.IsZero() {
+		if run.Traces != 3 || run.Spans != 3 || run.Scores != 1 || run.Projects != 1 || run.Failure != "" || run.ServerCutoff.IsZero() {
 			t.Errorf("run %+v; want 3 traces of 1 span each, 1 project of its own", run)
 		}
 		for _, tr := range traces {
@@ -239,7 +244,7 @@ func TestPass(t *testing.T) {
 		rec := httptest.NewRecorder()
 		reg.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 		for _, want := range []string{"tracium_retention_runs_total 1\n", "tracium_retention_last_run_traces_deleted 3\n",
-			"tracium_retention_last_run_spans_deleted 3\n", "tracium_retention_last_run_failed 0\n"} {
+			"tracium_retention_last_run_spans_deleted 3\n", "tracium_retention_last_run_scores_deleted 1\n", "tracium_retention_last_run_failed 0\n"} {
 			if !strings.Contains(rec.Body.String(), want) {
 				t.Errorf("/metrics lacks %q:\n%s", want, rec.Body.String())
 			}

@@ -38,7 +38,8 @@ func (h *Handler) retentionView(r *http.Request, s *session) RetentionView {
 		h.log.Warn("settings: last retention run", "err", err)
 		v.LastRun = "unknown (the database did not answer)"
 	default:
-		v.LastRun = fmt.Sprintf("%s UTC: removed %s traces (%s spans)", formatTime(run.FinishedAt), formatCount(run.Traces), formatCount(run.Spans))
+		v.LastRun = fmt.Sprintf("%s UTC: removed %s traces (%s spans, %s scores)", formatTime(run.FinishedAt),
+			formatCount(run.Traces), formatCount(run.Spans), formatCount(run.Scores))
 		if run.Partitions > 0 {
 			v.LastRun += fmt.Sprintf(", %s day partitions", formatCount(run.Partitions))
 		}

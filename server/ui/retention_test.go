@@ -52,11 +52,11 @@ func TestRetentionSettings(t *testing.T) {
 
 	now := time.Now()
 	if _, err := b.store.RecordRetentionRun(t.Context(), store.RetentionRun{StartedAt: now, FinishedAt: now, Projects: 1,
-		Removed: store.Removed{Traces: 1234, Spans: 56789}, Failure: "project 9: store unavailable"}); err != nil {
+		Removed: store.Removed{Traces: 1234, Spans: 56789, Scores: 12}, Failure: "project 9: store unavailable"}); err != nil {
 		t.Fatal(err)
 	}
 	doc, _ = a.page(t, "/settings")
-	if got := doc.Find(".retention-run").Text(); !strings.Contains(got, "removed 1,234 traces (56,789 spans)") {
+	if got := doc.Find(".retention-run").Text(); !strings.Contains(got, "removed 1,234 traces (56,789 spans, 12 scores)") {
 		t.Errorf("after a run the page says %q", got)
 	}
 	if !strings.Contains(doc.Text(), "project 9: store unavailable") {

@@ -37,7 +37,9 @@ func (s *Store) DeleteDaysBefore(ctx context.Context, cutoff time.Time) (store.R
 			return total, fmt.Errorf("delete day %s: %w", d.Format(time.DateOnly), mapError(err))
 		}
 	}
-	if err := s.deleteOrphanScores(ctx, `s.scored_at < $1`, day(cutoff)); err != nil {
+	n, err := s.deleteOrphanScores(ctx, `s.scored_at < $1`, day(cutoff))
+	total.Scores += n
+	if err != nil {
 		return total, fmt.Errorf("delete old scores: %w", mapError(err))
 	}
 	return total, nil
@@ -45,11 +47,11 @@ func (s *Store) DeleteDaysBefore(ctx context.Context, cutoff time.Time) (store.R
 
 // deleteOrphanScores removes the scores s that match where (with $1 the
 // cutoff) and whose trace is not stored: their trace never came, or went
-// before them.
-func (s *Store) deleteOrphanScores(ctx context.Context, where string, args ...any) error {
-	_, err := s.pool.Exec(ctx, `DELETE FROM scores s WHERE `+where+`
+// before them. It returns how many it removed.
+func (s *Store) deleteOrphanScores(ctx context.Context, where string, args ...any) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM scores s WHERE `+where+`
 AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.project_id = s.project_id AND t.trace_id = s.trace_id)`, args...)
-	return err
+	return tag.RowsAffected(), err
 }
 
 // retentionLockTimeout bounds the wait of a partition drop for the
@@ -67,8 +69,8 @@ func (s *Store) dropDay(ctx context.Context, d time.Time) (store.Removed, error)
 		}
 		if err := tx.QueryRow(ctx, `
 WITH gone AS (DELETE FROM traces WHERE trace_day = $1 RETURNING project_id, trace_id, span_count),
-scores_gone AS (DELETE FROM scores sc USING gone g WHERE sc.project_id = g.project_id AND sc.trace_id = g.trace_id)
-SELECT count(*), coalesce(sum(span_count), 0)::bigint FROM gone`, d).Scan(&r.Traces, &r.Spans); err != nil {
+scores_gone AS (DELETE FROM scores sc USING gone g WHERE sc.project_id = g.project_id AND sc.trace_id = g.trace_id RETURNING 1)
+SELECT count(*), coalesce(sum(span_count), 0)::bigint, (SELECT count(*) FROM scores_gone) FROM gone`, d).Scan(&r.Traces, &r.Spans, &r.Scores); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+pgx.Identifier{partitionName(d)}.Sanitize()); err != nil {
@@ -124,14 +126,18 @@ WITH gone AS (
     RETURNING 1
 ), scores_gone AS (
     DELETE FROM scores sc USING gone g WHERE sc.project_id = $1 AND sc.trace_id = g.trace_id
+    RETURNING 1
 )
-SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM spans_gone)`, projectID, cutoff, store.RetentionBatch).Scan(&r.Traces, &r.Spans)
+SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM spans_gone), (SELECT count(*) FROM scores_gone)`,
+			projectID, cutoff, store.RetentionBatch).Scan(&r.Traces, &r.Spans, &r.Scores)
 		if err != nil {
 			return total, fmt.Errorf("delete traces: %w", mapError(err))
 		}
 		total = total.Add(r)
 		if r.Traces < store.RetentionBatch {
-			if err := s.deleteOrphanScores(ctx, `s.project_id = $1 AND s.scored_at < $2`, projectID, cutoff); err != nil {
+			n, err := s.deleteOrphanScores(ctx, `s.project_id = $1 AND s.scored_at < $2`, projectID, cutoff)
+			total.Scores += n
+			if err != nil {
 				return total, fmt.Errorf("delete old scores: %w", mapError(err))
 			}
 			return total, nil
@@ -187,7 +193,7 @@ func lockKey(name string) int64 {
 	return int64(h.Sum64())
 }
 
-const retentionRunColumns = `id, started_at, finished_at, server_cutoff, projects, traces_deleted, spans_deleted, partitions_dropped, failure`
+const retentionRunColumns = `id, started_at, finished_at, server_cutoff, projects, traces_deleted, spans_deleted, scores_deleted, partitions_dropped, failure`
 
 // RecordRetentionRun keeps run and forgets all but the last
 // store.MaxRetentionRuns runs.
@@ -200,9 +206,9 @@ func (s *Store) RecordRetentionRun(ctx context.Context, run store.RetentionRun) 
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		got, err = scanRetentionRun(tx.QueryRow(ctx, `INSERT INTO retention_runs
-    (started_at, finished_at, server_cutoff, projects, traces_deleted, spans_deleted, partitions_dropped, failure)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING `+retentionRunColumns,
-			run.StartedAt, run.FinishedAt, cutoff, run.Projects, run.Traces, run.Spans, run.Partitions, run.Failure))
+    (started_at, finished_at, server_cutoff, projects, traces_deleted, spans_deleted, scores_deleted, partitions_dropped, failure)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+retentionRunColumns,
+			run.StartedAt, run.FinishedAt, cutoff, run.Projects, run.Traces, run.Spans, run.Scores, run.Partitions, run.Failure))
 		if err != nil {
 			return err
 		}
@@ -227,7 +233,7 @@ func (s *Store) LastRetentionRun(ctx context.Context) (store.RetentionRun, error
 func scanRetentionRun(row pgx.Row) (store.RetentionRun, error) {
 	var r store.RetentionRun
 	var cutoff *time.Time
-	err := row.Scan(&r.ID, &r.StartedAt, &r.FinishedAt, &cutoff, &r.Projects, &r.Traces, &r.Spans, &r.Partitions, &r.Failure)
+	err := row.Scan(&r.ID, &r.StartedAt, &r.FinishedAt, &cutoff, &r.Projects, &r.Traces, &r.Spans, &r.Scores, &r.Partitions, &r.Failure)
 	r.StartedAt, r.FinishedAt = r.StartedAt.UTC(), r.FinishedAt.UTC()
 	if cutoff != nil {
 		r.ServerCutoff = cutoff.UTC()

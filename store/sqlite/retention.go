@@ -22,7 +22,9 @@ func (s *Store) DeleteDaysBefore(ctx context.Context, cutoff time.Time) (store.R
 	day := cutoff.UTC().Truncate(24 * time.Hour)
 	r, err := s.deleteInBatches(ctx, `start_time < ?1`, micros(day))
 	if err == nil {
-		err = s.deleteOrphanScores(ctx, `scored_at < ?1`, micros(day))
+		var n int64
+		n, err = s.deleteOrphanScores(ctx, `scored_at < ?1`, micros(day))
+		r.Scores += n
 	}
 	if err != nil {
 		return r, fmt.Errorf("delete old days: %w", mapError(err))
@@ -36,7 +38,9 @@ func (s *Store) DeleteDaysBefore(ctx context.Context, cutoff time.Time) (store.R
 func (s *Store) DeleteTracesBefore(ctx context.Context, projectID int64, cutoff time.Time) (store.Removed, error) {
 	r, err := s.deleteInBatches(ctx, `project_id = ?2 AND start_time < ?1`, micros(cutoff), projectID)
 	if err == nil {
-		err = s.deleteOrphanScores(ctx, `project_id = ?2 AND scored_at < ?1`, micros(cutoff), projectID)
+		var n int64
+		n, err = s.deleteOrphanScores(ctx, `project_id = ?2 AND scored_at < ?1`, micros(cutoff), projectID)
+		r.Scores += n
 	}
 	if err != nil {
 		return r, fmt.Errorf("delete traces: %w", mapError(err))
@@ -73,11 +77,14 @@ func (s *Store) deleteBatch(ctx context.Context, batch string, args []any) (stor
 	if err != nil {
 		return r, err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM scores WHERE (project_id, trace_id) IN (
+	if r.Spans, err = res.RowsAffected(); err != nil {
+		return r, err
+	}
+	if res, err = tx.ExecContext(ctx, `DELETE FROM scores WHERE (project_id, trace_id) IN (
     SELECT project_id, trace_id FROM traces WHERE id IN (`+batch+`))`, args...); err != nil {
 		return r, err
 	}
-	if r.Spans, err = res.RowsAffected(); err != nil {
+	if r.Scores, err = res.RowsAffected(); err != nil {
 		return r, err
 	}
 	if res, err = tx.ExecContext(ctx, `DELETE FROM traces WHERE id IN (`+batch+`)`, args...); err != nil {
@@ -101,7 +108,7 @@ func (s *Store) SetProjectRetention(ctx context.Context, projectID int64, days i
 		`UPDATE projects SET retention_days = ? WHERE id = ? RETURNING `+projectColumns, days, projectID)
 }
 
-const retentionRunColumns = `id, started_at, finished_at, server_cutoff, projects, traces_deleted, spans_deleted, partitions_dropped, failure`
+const retentionRunColumns = `id, started_at, finished_at, server_cutoff, projects, traces_deleted, spans_deleted, scores_deleted, partitions_dropped, failure`
 
 // RecordRetentionRun keeps run and forgets all but the last
 // store.MaxRetentionRuns runs.
@@ -116,9 +123,9 @@ func (s *Store) RecordRetentionRun(ctx context.Context, run store.RetentionRun) 
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	got, err := scanRetentionRun(tx.QueryRowContext(ctx, `INSERT INTO retention_runs
-    (started_at, finished_at, server_cutoff, projects, traces_deleted, spans_deleted, partitions_dropped, failure)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+retentionRunColumns,
-		micros(run.StartedAt), micros(run.FinishedAt), cutoff, run.Projects, run.Traces, run.Spans, run.Partitions, run.Failure))
+    (started_at, finished_at, server_cutoff, projects, traces_deleted, spans_deleted, scores_deleted, partitions_dropped, failure)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+retentionRunColumns,
+		micros(run.StartedAt), micros(run.FinishedAt), cutoff, run.Projects, run.Traces, run.Spans, run.Scores, run.Partitions, run.Failure))
 	if err == nil {
 		_, err = tx.ExecContext(ctx, `DELETE FROM retention_runs WHERE id <= ?`, got.ID-store.MaxRetentionRuns)
 	}
@@ -144,7 +151,7 @@ func scanRetentionRun(row scanner) (store.RetentionRun, error) {
 	var r store.RetentionRun
 	var started, finished int64
 	var cutoff sql.NullInt64
-	err := row.Scan(&r.ID, &started, &finished, &cutoff, &r.Projects, &r.Traces, &r.Spans, &r.Partitions, &r.Failure)
+	err := row.Scan(&r.ID, &started, &finished, &cutoff, &r.Projects, &r.Traces, &r.Spans, &r.Scores, &r.Partitions, &r.Failure)
 	r.StartedAt, r.FinishedAt = fromMicros(started), fromMicros(finished)
 	if cutoff.Valid {
 		r.ServerCutoff = fromMicros(cutoff.Int64)
@@ -155,8 +162,12 @@ func scanRetentionRun(row scanner) (store.RetentionRun, error) {
 // deleteOrphanScores removes the scores that match where (over the scores
 // table, with ?1 the cutoff) and whose trace is not stored: their trace
 // never came, or went before them.
-func (s *Store) deleteOrphanScores(ctx context.Context, where string, args ...any) error {
-	_, err := s.write.ExecContext(ctx, `DELETE FROM scores WHERE `+where+`
+// It returns how many it removed.
+func (s *Store) deleteOrphanScores(ctx context.Context, where string, args ...any) (int64, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM scores WHERE `+where+`
     AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.project_id = scores.project_id AND t.trace_id = scores.trace_id)`, args...)
-	return err
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

@@ -277,7 +277,7 @@ func testRetentionRuns(t *testing.T, newDatabase NewDatabase) {
 	var last store.RetentionRun
 	for i := range store.MaxRetentionRuns + 3 {
 		run := store.RetentionRun{StartedAt: start.Add(time.Duration(i) * time.Minute), FinishedAt: start.Add(time.Duration(i)*time.Minute + time.Second),
-			Projects: i % 3, Removed: store.Removed{Traces: int64(i), Spans: int64(10 * i), Partitions: int64(i % 2)}}
+			Projects: i % 3, Removed: store.Removed{Traces: int64(i), Spans: int64(10 * i), Scores: int64(3 * i), Partitions: int64(i % 2)}}
 		if i%2 == 0 {
 			run.ServerCutoff = start.AddDate(0, 0, -30)
 		}

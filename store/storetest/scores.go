@@ -510,8 +510,9 @@ func testScoreRetention(t *testing.T, newStore NewStore) {
 		score(NewTraceID(), "old orphan", store.NumberValue(1), -20*24*time.Hour),
 		score(NewTraceID(), "new orphan", store.NumberValue(1), 0),
 	)
-	if _, err := b.store.DeleteTracesBefore(b.ctx, b.project.ID, base.Add(-10*24*time.Hour)); err != nil {
-		t.Fatal(err)
+	// The old trace's score and the old orphan go, and are counted.
+	if r, err := b.store.DeleteTracesBefore(b.ctx, b.project.ID, base.Add(-10*24*time.Hour)); err != nil || r.Scores != 2 || r.Traces != 1 {
+		t.Fatalf("retention removed %+v, %v; want 1 trace and 2 scores", r, err)
 	}
 	got := scoreNames(b.scores(t, store.ScoreFilter{}))
 	slices.Sort(got)
@@ -599,8 +600,8 @@ func testScoreDaysBefore(t *testing.T, newDatabase NewDatabase) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DeleteDaysBefore(ctx, cutoff); err != nil {
-		t.Fatal(err)
+	if r, err := s.DeleteDaysBefore(ctx, cutoff); err != nil || r.Scores != 2 {
+		t.Fatalf("the server-wide retention removed %+v, %v; want 2 scores counted", r, err)
 	}
 	l, err := s.ListScores(ctx, p.ID, store.ScoreFilter{}, store.Page{})
 	if err != nil {
