@@ -180,7 +180,7 @@ func TestADKPython(t *testing.T) {
 func TestOpenInference(t *testing.T) {
 	t.Parallel()
 	s := mapOne(t, spanOpts{name: "openai.chat.completions.create", attrs: map[string]any{
-		"openinference.span.kind": "LLM", "llm.system": "openai", "llm.provider": "openai", "llm.model_name": "gpt-4o",
+		"openinference.span.kind": "LLM", "llm.system": "openai", "llm.provider": "openai", "llm.model_name": "gpt-4o-2024-08-06",
 		"llm.invocation_parameters":                                               `{"model":"gpt-4o","temperature":0.2}`,
 		"llm.input_messages.0.message.role":                                       "system",
 		"llm.input_messages.0.message.content":                                    "Be brief.",
@@ -209,7 +209,9 @@ func TestOpenInference(t *testing.T) {
 		`{"role":"assistant","parts":[{"type":"tool_call","id":"call_1","name":"lookup","arguments":{"q":"cat"}}]},`+
 		`{"role":"tool","parts":[{"type":"tool_call_response","id":"call_1","response":{"found":true}}]}]}`)
 	wantChat(t, "output", s.Output, `{"messages":[{"role":"assistant","parts":[{"type":"text","content":"A cat."}]}]}`)
-	if s.Model != "gpt-4o" || s.Provider != "openai" || s.SessionID != "sess-1" || s.UserID != "user-1" ||
+	// The model asked for is the invocation parameters'; llm.model_name
+	// is the one that answered.
+	if s.Model != "gpt-4o-2024-08-06" || s.RequestModel != "gpt-4o" || s.Provider != "openai" || s.SessionID != "sess-1" || s.UserID != "user-1" ||
 		len(s.Tags) != 1 || string(s.Metadata) != `{"tenant":"acme"}` {
 		t.Errorf("fields: %+v", s)
 	}

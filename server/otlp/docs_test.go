@@ -60,7 +60,7 @@ type fieldRule struct {
 
 var fieldRules = []fieldRule{
 	{"`model`", modelKeys, "the model that answered; else the requested model; Genkit: the model of `genkit:name`"},
-	{"`request_model`", requestModelKeys, "Genkit: the model of `genkit:name`; not OpenInference's `llm.model_name`, which its instrumentors overwrite with the model that answered"},
+	{"`request_model`", requestModelKeys, "else the `model` of OpenInference's `llm.invocation_parameters` (not its `llm.model_name`, which its instrumentors overwrite with the model that answered); Genkit: the model of `genkit:name`"},
 	{"`provider`", providerKeys, "normalized (see Providers); Genkit: the plugin of `genkit:name`"},
 	{"`session_id`", sessionKeys, "OpenLLMetry's association property `session_id`; the AI SDK's telemetry metadata `sessionId`"},
 	{"`user_id`", userKeys, "OpenLLMetry's association property `user_id`; the AI SDK's telemetry metadata `userId`"},

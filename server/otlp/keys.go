@@ -29,6 +29,7 @@ const (
 	kLLMResponseModelName
 	kLLMModelName
 	kLLMRequestModelName
+	kLLMInvocationParameters
 	kAIResponseModel
 	kAIModelID
 	kEmbeddingModelName
@@ -158,20 +159,21 @@ var keyNames = [numKeys]string{
 	kRPCSystem:             "rpc.system",
 	kMessagingSystem:       "messaging.system",
 
-	kGenAIResponseModel:   "gen_ai.response.model",
-	kGenAIRequestModel:    "gen_ai.request.model",
-	kLLMResponseModelName: "llm.response.model_name",
-	kLLMModelName:         "llm.model_name",
-	kLLMRequestModelName:  "llm.request.model_name",
-	kAIResponseModel:      "ai.response.model",
-	kAIModelID:            "ai.model.id",
-	kEmbeddingModelName:   "embedding.model_name",
-	kGenkitName:           "genkit:name",
-	kGenAIProviderName:    "gen_ai.provider.name",
-	kGenAISystem:          "gen_ai.system",
-	kLLMProvider:          "llm.provider",
-	kLLMSystem:            "llm.system",
-	kAIModelProvider:      "ai.model.provider",
+	kGenAIResponseModel:      "gen_ai.response.model",
+	kGenAIRequestModel:       "gen_ai.request.model",
+	kLLMResponseModelName:    "llm.response.model_name",
+	kLLMModelName:            "llm.model_name",
+	kLLMRequestModelName:     "llm.request.model_name",
+	kLLMInvocationParameters: "llm.invocation_parameters",
+	kAIResponseModel:         "ai.response.model",
+	kAIModelID:               "ai.model.id",
+	kEmbeddingModelName:      "embedding.model_name",
+	kGenkitName:              "genkit:name",
+	kGenAIProviderName:       "gen_ai.provider.name",
+	kGenAISystem:             "gen_ai.system",
+	kLLMProvider:             "llm.provider",
+	kLLMSystem:               "llm.system",
+	kAIModelProvider:         "ai.model.provider",
 
 	kGenAIInputTokens:             "gen_ai.usage.input_tokens",
 	kGenAIOutputTokens:            "gen_ai.usage.output_tokens",

@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/tracium/tracium/store"
@@ -111,12 +112,37 @@ var (
 	providerKeys     = []key{kGenAIProviderName, kGenAISystem, kLLMProvider, kLLMSystem, kAIModelProvider}
 )
 
+// invocationModel is the model OpenInference's llm.invocation_parameters
+// (the request's parameters, as JSON) asked for, or "". The attribute
+// stays: it holds the other parameters too.
+func (m *mapper) invocationModel() string {
+	raw, ok := m.attrs.str(kLLMInvocationParameters)
+	if !ok || len(raw) > maxInvocationParameters {
+		return ""
+	}
+	var p struct {
+		Model string `json:"model"`
+	}
+	if json.Unmarshal([]byte(raw), &p) != nil {
+		return ""
+	}
+	model, _ := fieldString(p.Model, store.MaxFieldLen)
+	return model
+}
+
+// maxInvocationParameters bounds the parameters invocationModel decodes:
+// a request's parameters are a few hundred bytes.
+const maxInvocationParameters = 64 << 10
+
 // mapModel sets the span's model, requested model and provider. A Genkit
 // model action names both in genkit:name ("googleai/gemini-2.5-flash"),
 // which stays in the attributes: it is the action's name.
 func (m *mapper) mapModel(s *store.Span) {
 	model, _ := m.field(modelKeys, store.MaxFieldLen)
 	requested, _ := m.field(requestModelKeys, store.MaxFieldLen)
+	if requested == "" {
+		requested = m.invocationModel()
+	}
 	if model == "" && requested == "" && m.isGenkitModel() {
 		if name, ok := m.attrs.str(kGenkitName); ok {
 			if prov, mod, ok := genkitProvider(name); ok {

@@ -186,12 +186,12 @@ func TestOpenInference(t *testing.T) {
 		// OpenInference records the model that answered (llm.model_name is
 		// overwritten with it), not the one asked for.
 		check(t, "first call", got[calls[0].SpanID], want{
-			typ: store.SpanLLM, model: answering, provider: "openai", usage: openAIUsage(), session: session, user: user,
+			typ: store.SpanLLM, model: answering, requestModel: askedFor, provider: "openai", usage: openAIUsage(), session: session, user: user,
 			input:  firstCallInput(),
 			output: chat(answer("tool_calls", tracium.ToolCallPart("call_1", "get_weather", `{"city":"Paris"}`))),
 		})
 		check(t, "second call", got[calls[1].SpanID], want{
-			typ: store.SpanLLM, model: answering, provider: "openai", usage: openAIUsage(), session: session, user: user,
+			typ: store.SpanLLM, model: answering, requestModel: askedFor, provider: "openai", usage: openAIUsage(), session: session, user: user,
 			input: chat(tracium.TextMessage(tracium.RoleSystem, system), tracium.TextMessage(tracium.RoleUser, question), toolCall(),
 				toolResult("", `{"forecast":"sunny","celsius":21,"city":"Paris"}`)),
 			output: chat(answer("stop", tracium.TextPart(reply))),
@@ -199,7 +199,7 @@ func TestOpenInference(t *testing.T) {
 		// Of a stream, 4.2.7 records the text and the model asked for, and
 		// no usage.
 		check(t, "streamed call", got[calls[2].SpanID], want{
-			typ: store.SpanLLM, model: askedFor, provider: "openai", session: session, user: user,
+			typ: store.SpanLLM, model: askedFor, requestModel: askedFor, provider: "openai", session: session, user: user,
 			input:  chat(tracium.TextMessage(tracium.RoleUser, followUp)),
 			output: chat(answer("stop", tracium.TextPart("Hello from the fake model."))),
 		})
