@@ -286,6 +286,9 @@ func TestOpenLLMetry(t *testing.T) {
 		t.Errorf("session %q user %q, want the association properties'", s.SessionID, s.UserID)
 	}
 	wantAttr(t, s, "traceloop.association.properties.tenant", "acme")
+	// The tool is named by its entity, which stays.
+	wantAttr(t, s, "gen_ai.tool.name", "get_weather")
+	wantAttr(t, s, "traceloop.entity.name", "get_weather")
 }
 
 // The Vercel AI SDK's ai.* spans: a streamed provider call with an image,

@@ -69,7 +69,7 @@ var fieldRules = []fieldRule{
 	{"`metadata`", []key{kMetadata}, "a JSON object; else every `metadata.*` attribute, as one object"},
 	{"`time_to_first_token_ms`", []key{kGenAITimeToFirstChunk, kGenAIClientTimeToFirstChunk, kAIMsToFirstChunk},
 		"the first two in seconds, the last in milliseconds"},
-	{"attribute `gen_ai.tool.name`", toolNameKeys, "the SDK's name for it; a Genkit tool action: its `genkit:name`"},
+	{"attribute `gen_ai.tool.name`", toolNameKeys, "the SDK's name for it; else a Genkit tool action's `genkit:name`, an OpenLLMetry tool's `traceloop.entity.name`"},
 	{"attribute `gen_ai.tool.call.id`", toolCallIDKey, "the SDK's name for it"},
 	{"`error_type`", []key{kErrorType}, "after the `exception` event's `exception.type`"},
 	{"`trace_id`", []key{kTraciumTraceID}, "the Tracium bridge's marker replaces the span's trace id"},

@@ -127,11 +127,21 @@ func (m *mapper) mapTool(s *store.Span) {
 			break
 		}
 	}
-	// A Genkit tool action is named by its tool; genkit:name stays.
-	if _, ok := a.value(kGenAIToolName); !ok && s.Type == store.SpanTool && m.attrs.present(kGenkitType) {
-		if name, ok := a.str(kGenkitName); ok && !a.present(kToolName) && !a.present(kAIToolCallName) {
-			m.extra = append(m.extra, extraAttr{tracium.AttrToolName, appendString(nil, name)})
-		}
+	// A tool span that names no tool is named by its framework's name for
+	// the span, which stays: a Genkit tool action's genkit:name, an
+	// OpenLLMetry tool's traceloop.entity.name.
+	if s.Type != store.SpanTool || a.present(kGenAIToolName) || a.present(kToolName) || a.present(kAIToolCallName) {
+		return
+	}
+	var name string
+	switch kind, _ := a.str(kTraceloopSpanKind); {
+	case a.present(kGenkitType):
+		name, _ = a.str(kGenkitName)
+	case kind == "tool":
+		name, _ = a.str(kTraceloopEntityName)
+	}
+	if name != "" {
+		m.extra = append(m.extra, extraAttr{tracium.AttrToolName, appendString(nil, name)})
 	}
 }
 

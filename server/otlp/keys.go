@@ -10,6 +10,7 @@ const (
 	kGenAIOperationName key = iota
 	kOpenInferenceSpanKind
 	kTraceloopSpanKind
+	kTraceloopEntityName
 	kLLMRequestType
 	kAIOperationID
 	kGenkitType
@@ -146,6 +147,7 @@ var keyNames = [numKeys]string{
 	kGenAIOperationName:    "gen_ai.operation.name",
 	kOpenInferenceSpanKind: "openinference.span.kind",
 	kTraceloopSpanKind:     "traceloop.span.kind",
+	kTraceloopEntityName:   "traceloop.entity.name",
 	kLLMRequestType:        "llm.request.type",
 	kAIOperationID:         "ai.operationId",
 	kGenkitType:            "genkit:type",

@@ -124,7 +124,8 @@ func TestOpenLLMetry(t *testing.T) {
 		check(t, "workflow", workflow, want{typ: store.SpanChain, session: session, user: user,
 			input: map[string]any{"args": []any{}, "kwargs": map[string]any{}}, output: []string{reply, "Hello from the fake model."}})
 		check(t, "tool", one(t, e, got, "get_weather.tool"), want{typ: store.SpanTool, session: session, user: user,
-			input: map[string]any{"args": []any{}, "kwargs": map[string]any{}}, output: map[string]any{"forecast": "sunny", "celsius": 21}})
+			input: map[string]any{"args": []any{}, "kwargs": map[string]any{}}, output: map[string]any{"forecast": "sunny", "celsius": 21},
+			attrs: map[string]any{"gen_ai.tool.name": "get_weather"}})
 		calls := named(e, "chat gpt-4o")
 		if len(calls) != 3 {
 			t.Fatalf("%d chat spans, want 3", len(calls))
