@@ -67,9 +67,19 @@ func (h *Handler) traceScores(r *http.Request, s *session, v *TraceView, d store
 	if err != nil {
 		return err
 	}
-	names := make(map[string]string, len(d.Spans))
-	for _, sp := range d.Spans {
-		names[sp.SpanID] = sp.Name
+	// The names of the scored spans only: a big trace has few of them.
+	names := map[string]string{}
+	for _, sc := range list.Scores {
+		if sc.SpanID != "" {
+			names[sc.SpanID] = ""
+		}
+	}
+	if len(names) > 0 {
+		for i := range d.Spans {
+			if _, ok := names[d.Spans[i].SpanID]; ok {
+				names[d.Spans[i].SpanID] = d.Spans[i].Name
+			}
+		}
 	}
 	back := st.base
 	if q := st.form.Encode(); q != "" {
