@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -70,12 +71,22 @@ func Fold(s string) string {
 func SearchText(s *Span) string {
 	w := searchWriter{}
 	w.buf.Grow(min(len(s.Name)+len(s.ErrorMessage)+len(s.Input)+len(s.Output), MaxSpanSearchBytes))
+	scratch := scratchPool.Get().(*[]byte)
+	w.scratch = (*scratch)[:0]
 	w.add([]byte(s.Name))
 	w.add([]byte(s.ErrorMessage))
 	w.json(s.Input)
 	w.json(s.Output)
+	if cap(w.scratch) <= 4*MaxSpanSearchBytes { // what unquote keeps, at most
+		*scratch = w.scratch
+		scratchPool.Put(scratch)
+	}
 	return w.buf.String()
 }
+
+// scratchPool holds the buffers SearchText unquotes strings into, so
+// that a write indexing thousands of spans does not grow one for each.
+var scratchPool = sync.Pool{New: func() any { return new([]byte) }}
 
 // JoinSearchText appends a span's search text to a trace's, by the rule in
 // the package comment. Backends that build the text in SQL follow it to
@@ -108,11 +119,26 @@ func cutRunes(s string, n int) string {
 // searchJoiner joins span texts into a trace's as JoinSearchText does,
 // one after the other, in time linear in what it keeps.
 type searchJoiner struct {
-	buf   strings.Builder
-	runes int
+	buf strings.Builder
+	// runes counts the characters in buf once counted is set: while buf
+	// and the next text fit in MaxTraceSearchRunes bytes they fit in as
+	// many characters (a character takes a byte at least), so nothing is
+	// counted until a trace's text comes near the cut.
+	runes   int
+	counted bool
 }
 
 func (j *searchJoiner) add(text string) {
+	if !j.counted {
+		if j.buf.Len()+1+len(text) <= MaxTraceSearchRunes {
+			if j.buf.Len() > 0 {
+				j.buf.WriteByte('\n')
+			}
+			j.buf.WriteString(text)
+			return
+		}
+		j.runes, j.counted = utf8.RuneCountInString(j.buf.String()), true
+	}
 	if j.runes >= MaxTraceSearchRunes {
 		return
 	}
@@ -120,7 +146,7 @@ func (j *searchJoiner) add(text string) {
 		j.buf.WriteByte('\n')
 		j.runes++
 	}
-	if j.runes+len(text) <= MaxTraceSearchRunes { // a character takes a byte at least: no cut
+	if j.runes+len(text) <= MaxTraceSearchRunes { // no cut
 		j.buf.WriteString(text)
 		j.runes += utf8.RuneCountInString(text)
 		return
