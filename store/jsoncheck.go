@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -211,13 +212,44 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// skipPlain returns the index of the first byte at or after i that is not
+// plain, or len(b): eight bytes at a time while none of them is special.
+func skipPlain(b []byte, i int) int {
+	for i+8 <= len(b) && !specialWord(binary.LittleEndian.Uint64(b[i:])) {
+		i += 8
+	}
+	for i < len(b) && plain[b[i]] {
+		i++
+	}
+	return i
+}
+
+// Masks of the byte-wise tests on a word of eight bytes.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// specialWord reports whether any of the eight bytes in x is not plain:
+// a control character, a quote, a backslash or a byte of a multi-byte
+// character. Each test is exact for the word as a whole (a borrow only
+// spreads upward from a byte that passed it).
+func specialWord(x uint64) bool {
+	control := (x - ones*0x20) &^ x
+	quote := hasZeroByte(x ^ (ones * '"'))
+	backslash := hasZeroByte(x ^ (ones * '\\'))
+	return (control|quote|backslash|x)&highs != 0
+}
+
+// hasZeroByte is nonzero, in the high bit of a zero byte at least, when
+// one of x's bytes is zero.
+func hasZeroByte(x uint64) uint64 { return (x - ones) &^ x & highs }
+
 // str reads a string, checking its UTF-8 and escapes.
 func (c *jsonChecker) str() error {
 	c.i++ // the opening quote
 	for {
-		for c.i < len(c.b) && plain[c.b[c.i]] {
-			c.i++
-		}
+		c.i = skipPlain(c.b, c.i)
 		if c.i >= len(c.b) {
 			return errJSONEnd
 		}

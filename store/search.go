@@ -187,6 +187,26 @@ var foldsASCII = func() (t [256]bool) {
 	return t
 }()
 
+// skipUnfolded returns the index of the first byte of p, all ASCII, that
+// folding changes (foldsASCII), or len(p): eight bytes at a time while
+// none of them does.
+func skipUnfolded(p []byte) int {
+	i := 0
+	for ; i+8 <= len(p); i += 8 {
+		x := binary.LittleEndian.Uint64(p[i:])
+		// Bytes below 0x80 add without a carry out of their byte: the
+		// high bit says >= 'A', and not >= 'Z'+1.
+		capital := (x + ones*(0x80-'A')) &^ (x + ones*(0x80-'Z'-1))
+		if (capital&highs)|hasZeroByte(x) != 0 {
+			break
+		}
+	}
+	for i < len(p) && !foldsASCII[p[i]] {
+		i++
+	}
+	return i
+}
+
 // searchWriter gathers folded pieces until it holds MaxSpanSearchBytes.
 type searchWriter struct {
 	buf     strings.Builder
@@ -220,10 +240,7 @@ func (w *searchWriter) add(piece []byte) {
 		// Runs that fold to themselves go in whole.
 		p := piece[:min(len(piece), room)]
 		for len(p) > 0 {
-			i := 0
-			for i < len(p) && !foldsASCII[p[i]] {
-				i++
-			}
+			i := skipUnfolded(p)
 			w.buf.Write(p[:i])
 			if i == len(p) {
 				break
