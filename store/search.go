@@ -426,9 +426,9 @@ func unquote(b []byte, at int, dst []byte, max int) ([]byte, int) {
 // whole, and words are told apart with a set before the few distinct ones
 // are sorted.
 func SearchWords(text string) string {
-	lines := make(map[string]struct{}, 16)
-	seen := make(map[string]struct{}, 64)
-	var words []string
+	sets := wordSetsPool.Get().(*wordSets)
+	defer sets.put()
+	lines, seen, words := sets.lines, sets.seen, sets.words[:0]
 	size := 0
 	for text != "" {
 		line, rest, _ := strings.Cut(text, "\n")
@@ -478,6 +478,7 @@ func SearchWords(text string) string {
 			}
 		}
 	}
+	sets.words = words
 	slices.Sort(words)
 	var b strings.Builder
 	b.Grow(size)
@@ -488,6 +489,30 @@ func SearchWords(text string) string {
 		b.WriteString(w)
 	}
 	return b.String()
+}
+
+// wordSets are SearchWords' sets, kept between calls: a write finds the
+// words of every trace it touches, and the sets' memory outlives each.
+type wordSets struct {
+	lines, seen map[string]struct{}
+	words       []string
+}
+
+var wordSetsPool = sync.Pool{New: func() any {
+	return &wordSets{lines: make(map[string]struct{}, 16), seen: make(map[string]struct{}, 64)}
+}}
+
+// put empties the sets, so that they hold no part of the text, and keeps
+// them for the next call unless a huge text made them large.
+func (w *wordSets) put() {
+	if len(w.seen) > 1<<12 || len(w.lines) > 1<<12 { // clearing costs what the map grew to
+		return
+	}
+	clear(w.lines)
+	clear(w.seen)
+	clear(w.words)
+	w.words = w.words[:0]
+	wordSetsPool.Put(w)
 }
 
 // asciiSpace is strings.Fields' ASCII white space.
