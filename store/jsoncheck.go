@@ -58,12 +58,30 @@ func CheckJSON(b []byte, k JSONKind) error {
 	return nil
 }
 
+// JSONValueEnd returns the index just past the JSON value that starts at
+// b[at], checked as CheckJSON checks a JSONText field (syntax, UTF-8,
+// depth); what follows the value is not read. It is how a reader of a
+// larger document, such as a batch of spans, finds the extent of each
+// value it holds.
+func JSONValueEnd(b []byte, at int) (int, error) {
+	if at < 0 || at > len(b) {
+		return 0, errJSONEnd
+	}
+	c := jsonChecker{b: b, i: at, prefix: true}
+	if err := c.check(); err != nil {
+		return 0, err
+	}
+	return c.i, nil
+}
+
 // jsonChecker is one pass over a document. containers records, one bit
-// per level, whether each open container is an object.
+// per level, whether each open container is an object. prefix says the
+// document is one value at the start of b, not all of b.
 type jsonChecker struct {
 	b          []byte
 	i          int
 	jsonb      bool
+	prefix     bool
 	depth      int
 	containers [MaxJSONDepth / 64]uint64
 }
@@ -88,6 +106,9 @@ func (c *jsonChecker) check() error {
 		}
 		// After a value: close containers or move to the next element.
 		for {
+			if c.depth == 0 && c.prefix {
+				return nil
+			}
 			c.space()
 			if c.depth == 0 {
 				if c.i != len(c.b) {

@@ -224,3 +224,29 @@ func FuzzWordSkips(f *testing.F) {
 		}
 	})
 }
+
+func TestJSONValueEnd(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		b    string
+		at   int
+		want int // -1 for an error
+	}{
+		{`{"a":[1,"x"]} , 2`, 0, 13},
+		{`[{}, []]x`, 0, 8},
+		{`, "str\"ing" ]`, 2, 12},
+		{`12.5e3]`, 0, 6},
+		{`true,`, 0, 4},
+		{`{"a":1`, 0, -1},
+		{`{"a" 1}`, 0, -1},
+		{`01`, 0, 1}, // the value is 0: what follows is not read
+		{"\"\xff\"", 0, -1},
+		{strings.Repeat("[", MaxJSONDepth+1) + strings.Repeat("]", MaxJSONDepth+1), 0, -1},
+		{`[]`, 3, -1},
+	} {
+		end, err := JSONValueEnd([]byte(tc.b), tc.at)
+		if tc.want < 0 && err == nil || tc.want >= 0 && (err != nil || end != tc.want) {
+			t.Errorf("JSONValueEnd(%q, %d) = %d, %v; want %d", tc.b, tc.at, end, err, tc.want)
+		}
+	}
+}
