@@ -195,13 +195,14 @@ func startSpan(ctx context.Context, c *Client, spanType SpanType, name string) (
 // call (ExternalTracer.AdoptLLMCall).
 func startSpanFor(ctx context.Context, c *Client, spanType SpanType, name string, llmCall bool) (context.Context, *Span) {
 	parent := spanFromContext(ctx)
+	if externalTracer.Load() == nil {
+		// No other tracing library: the common case skips the
+		// bookkeeping of one, whose results are costly to return.
+		return startLocalIn(ctx, c, parent, spanType, name)
+	}
 	ext, innermost, found, et := externalParent(ctx, parent)
 	if !found {
-		s := startLocal(c, parent, spanType, name)
-		if s == nil {
-			return ctx, nil
-		}
-		return contextWithSpan(ctx, s), s
+		return startLocalIn(ctx, c, parent, spanType, name)
 	}
 	var s *Span
 	if innermost {
@@ -223,6 +224,16 @@ func startSpanFor(ctx context.Context, c *Client, spanType SpanType, name string
 	// ctx carries the other library's span: it hears of this one too,
 	// so that its spans started under this one are this one's children.
 	return contextWithSpan(withExternal(ctx, et, s), s), s
+}
+
+// startLocalIn is startLocal returning a context that carries the span,
+// or ctx as it is when there is no span.
+func startLocalIn(ctx context.Context, c *Client, parent *Span, spanType SpanType, name string) (context.Context, *Span) {
+	s := startLocal(c, parent, spanType, name)
+	if s == nil {
+		return ctx, nil
+	}
+	return contextWithSpan(ctx, s), s
 }
 
 // startLocal starts a span under parent, the Tracium span a context
@@ -316,6 +327,13 @@ func (s *Span) RecordOutput(v any) {
 // values that are not mutated afterwards (strings, numbers, bools are
 // ideal).
 func (s *Span) SetAttribute(key string, value any) {
+	if s != nil { // inlined, so that a nil span costs a compare
+		s.setAttribute(key, value)
+	}
+}
+
+// setAttribute is SetAttribute on a span that is not nil.
+func (s *Span) setAttribute(key string, value any) {
 	if !s.lock() {
 		return
 	}
@@ -549,6 +567,13 @@ func (s *Span) releaseCapture() {
 // blocks on the network: when the queue is full the span is dropped and
 // counted.
 func (s *Span) End() {
+	if s != nil { // inlined, so that a nil span costs a compare
+		s.end()
+	}
+}
+
+// end is End on a span that is not nil.
+func (s *Span) end() {
 	if !s.lock() {
 		return
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -57,12 +58,30 @@ func CheckJSON(b []byte, k JSONKind) error {
 	return nil
 }
 
+// JSONValueEnd returns the index just past the JSON value that starts at
+// b[at], checked as CheckJSON checks a JSONText field (syntax, UTF-8,
+// depth); what follows the value is not read. It is how a reader of a
+// larger document, such as a batch of spans, finds the extent of each
+// value it holds.
+func JSONValueEnd(b []byte, at int) (int, error) {
+	if at < 0 || at > len(b) {
+		return 0, errJSONEnd
+	}
+	c := jsonChecker{b: b, i: at, prefix: true}
+	if err := c.check(); err != nil {
+		return 0, err
+	}
+	return c.i, nil
+}
+
 // jsonChecker is one pass over a document. containers records, one bit
-// per level, whether each open container is an object.
+// per level, whether each open container is an object. prefix says the
+// document is one value at the start of b, not all of b.
 type jsonChecker struct {
 	b          []byte
 	i          int
 	jsonb      bool
+	prefix     bool
 	depth      int
 	containers [MaxJSONDepth / 64]uint64
 }
@@ -87,6 +106,9 @@ func (c *jsonChecker) check() error {
 		}
 		// After a value: close containers or move to the next element.
 		for {
+			if c.depth == 0 && c.prefix {
+				return nil
+			}
 			c.space()
 			if c.depth == 0 {
 				if c.i != len(c.b) {
@@ -211,13 +233,44 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// skipPlain returns the index of the first byte at or after i that is not
+// plain, or len(b): eight bytes at a time while none of them is special.
+func skipPlain(b []byte, i int) int {
+	for i+8 <= len(b) && !specialWord(binary.LittleEndian.Uint64(b[i:])) {
+		i += 8
+	}
+	for i < len(b) && plain[b[i]] {
+		i++
+	}
+	return i
+}
+
+// Masks of the byte-wise tests on a word of eight bytes.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// specialWord reports whether any of the eight bytes in x is not plain:
+// a control character, a quote, a backslash or a byte of a multi-byte
+// character. Each test is exact for the word as a whole (a borrow only
+// spreads upward from a byte that passed it).
+func specialWord(x uint64) bool {
+	control := (x - ones*0x20) &^ x
+	quote := hasZeroByte(x ^ (ones * '"'))
+	backslash := hasZeroByte(x ^ (ones * '\\'))
+	return (control|quote|backslash|x)&highs != 0
+}
+
+// hasZeroByte is nonzero, in the high bit of a zero byte at least, when
+// one of x's bytes is zero.
+func hasZeroByte(x uint64) uint64 { return (x - ones) &^ x & highs }
+
 // str reads a string, checking its UTF-8 and escapes.
 func (c *jsonChecker) str() error {
 	c.i++ // the opening quote
 	for {
-		for c.i < len(c.b) && plain[c.b[c.i]] {
-			c.i++
-		}
+		c.i = skipPlain(c.b, c.i)
 		if c.i >= len(c.b) {
 			return errJSONEnd
 		}

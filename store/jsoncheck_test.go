@@ -166,3 +166,87 @@ func BenchmarkCheckJSON(b *testing.B) {
 		}
 	})
 }
+
+// TestWordSkips checks the word-at-a-time scans against the byte tables
+// they stand for: every byte value at every position of a 19-byte run (two
+// words and a tail) stops each scan where the table says.
+func TestWordSkips(t *testing.T) {
+	t.Parallel()
+	for ch := range 256 {
+		for at := range 19 {
+			b := []byte("abcdefghijklmnopqrs")
+			b[at] = byte(ch)
+			want := at
+			if plain[ch] {
+				want = len(b)
+			}
+			if got := skipPlain(b, 0); got != want {
+				t.Fatalf("skipPlain with %#x at %d = %d, want %d", ch, at, got, want)
+			}
+			if ch >= 0x80 {
+				continue // skipUnfolded reads ASCII only
+			}
+			want = at
+			if !foldsASCII[ch] {
+				want = len(b)
+			}
+			if got := skipUnfolded(b); got != want {
+				t.Fatalf("skipUnfolded with %#x at %d = %d, want %d", ch, at, got, want)
+			}
+		}
+	}
+}
+
+// FuzzWordSkips compares the word-at-a-time scans with byte-at-a-time
+// ones on any input.
+func FuzzWordSkips(f *testing.F) {
+	f.Add([]byte(`the quick "brown" fox\u00e9 JUMPS`), 3)
+	f.Fuzz(func(t *testing.T, b []byte, from int) {
+		if from < 0 || from > len(b) {
+			return
+		}
+		want := from
+		for want < len(b) && plain[b[want]] {
+			want++
+		}
+		if got := skipPlain(b, from); got != want {
+			t.Fatalf("skipPlain(%q, %d) = %d, want %d", b, from, got, want)
+		}
+		if !isASCII(b) {
+			return
+		}
+		want = 0
+		for want < len(b) && !foldsASCII[b[want]] {
+			want++
+		}
+		if got := skipUnfolded(b); got != want {
+			t.Fatalf("skipUnfolded(%q) = %d, want %d", b, got, want)
+		}
+	})
+}
+
+func TestJSONValueEnd(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		b    string
+		at   int
+		want int // -1 for an error
+	}{
+		{`{"a":[1,"x"]} , 2`, 0, 13},
+		{`[{}, []]x`, 0, 8},
+		{`, "str\"ing" ]`, 2, 12},
+		{`12.5e3]`, 0, 6},
+		{`true,`, 0, 4},
+		{`{"a":1`, 0, -1},
+		{`{"a" 1}`, 0, -1},
+		{`01`, 0, 1}, // the value is 0: what follows is not read
+		{"\"\xff\"", 0, -1},
+		{strings.Repeat("[", MaxJSONDepth+1) + strings.Repeat("]", MaxJSONDepth+1), 0, -1},
+		{`[]`, 3, -1},
+	} {
+		end, err := JSONValueEnd([]byte(tc.b), tc.at)
+		if tc.want < 0 && err == nil || tc.want >= 0 && (err != nil || end != tc.want) {
+			t.Errorf("JSONValueEnd(%q, %d) = %d, %v; want %d", tc.b, tc.at, end, err, tc.want)
+		}
+	}
+}

@@ -2,7 +2,10 @@ package store
 
 import (
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // How a model name is found. People filter by the model they asked for
@@ -35,6 +38,32 @@ func IsReleaseSuffix(rest string) bool { return rest != "" && releaseSuffix.Matc
 // "claude-3-5-sonnet-20240620-v1:0" also by "claude-3-5-sonnet-20240620"
 // and "claude-3-5-sonnet". An empty model has no names.
 func ModelNames(model string) []string {
+	if model == "" {
+		return nil
+	}
+	if names, ok := modelNames.Load(model); ok {
+		return slices.Clone(names.([]string))
+	}
+	names := modelNamesOf(model)
+	if modelNamesCount.Add(1) <= maxCachedModels {
+		modelNames.Store(strings.Clone(model), slices.Clone(names))
+	}
+	return names
+}
+
+// modelNames caches ModelNames, which spans of the same few models ask
+// for again and again, up to maxCachedModels models: model names come
+// from clients, and a client sending ever new ones is answered without
+// the cache.
+var (
+	modelNames      sync.Map // model -> []string
+	modelNamesCount atomic.Int64
+)
+
+const maxCachedModels = 4096
+
+// modelNamesOf is ModelNames, worked out.
+func modelNamesOf(model string) []string {
 	name := strings.ToLower(strings.TrimSpace(model))
 	if name == "" {
 		return nil

@@ -28,8 +28,17 @@ func TestModelNames(t *testing.T) {
 		{"", nil},
 	}
 	for _, tt := range tests {
+		// Twice, the second answer from the cache; a caller changing the
+		// first must not change the second.
+		first := ModelNames(tt.model)
+		if !slices.Equal(first, tt.want) {
+			t.Errorf("ModelNames(%q) = %q, want %q", tt.model, first, tt.want)
+		}
+		if len(first) > 0 {
+			first[0] = "changed"
+		}
 		if got := ModelNames(tt.model); !slices.Equal(got, tt.want) {
-			t.Errorf("ModelNames(%q) = %q, want %q", tt.model, got, tt.want)
+			t.Errorf("ModelNames(%q) again = %q, want %q", tt.model, got, tt.want)
 		}
 	}
 }

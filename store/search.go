@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -70,12 +71,22 @@ func Fold(s string) string {
 func SearchText(s *Span) string {
 	w := searchWriter{}
 	w.buf.Grow(min(len(s.Name)+len(s.ErrorMessage)+len(s.Input)+len(s.Output), MaxSpanSearchBytes))
+	scratch := scratchPool.Get().(*[]byte)
+	w.scratch = (*scratch)[:0]
 	w.add([]byte(s.Name))
 	w.add([]byte(s.ErrorMessage))
 	w.json(s.Input)
 	w.json(s.Output)
+	if cap(w.scratch) <= 4*MaxSpanSearchBytes { // what unquote keeps, at most
+		*scratch = w.scratch
+		scratchPool.Put(scratch)
+	}
 	return w.buf.String()
 }
+
+// scratchPool holds the buffers SearchText unquotes strings into, so
+// that a write indexing thousands of spans does not grow one for each.
+var scratchPool = sync.Pool{New: func() any { return new([]byte) }}
 
 // JoinSearchText appends a span's search text to a trace's, by the rule in
 // the package comment. Backends that build the text in SQL follow it to
@@ -108,11 +119,26 @@ func cutRunes(s string, n int) string {
 // searchJoiner joins span texts into a trace's as JoinSearchText does,
 // one after the other, in time linear in what it keeps.
 type searchJoiner struct {
-	buf   strings.Builder
-	runes int
+	buf strings.Builder
+	// runes counts the characters in buf once counted is set: while buf
+	// and the next text fit in MaxTraceSearchRunes bytes they fit in as
+	// many characters (a character takes a byte at least), so nothing is
+	// counted until a trace's text comes near the cut.
+	runes   int
+	counted bool
 }
 
 func (j *searchJoiner) add(text string) {
+	if !j.counted {
+		if j.buf.Len()+1+len(text) <= MaxTraceSearchRunes {
+			if j.buf.Len() > 0 {
+				j.buf.WriteByte('\n')
+			}
+			j.buf.WriteString(text)
+			return
+		}
+		j.runes, j.counted = utf8.RuneCountInString(j.buf.String()), true
+	}
 	if j.runes >= MaxTraceSearchRunes {
 		return
 	}
@@ -120,7 +146,7 @@ func (j *searchJoiner) add(text string) {
 		j.buf.WriteByte('\n')
 		j.runes++
 	}
-	if j.runes+len(text) <= MaxTraceSearchRunes { // a character takes a byte at least: no cut
+	if j.runes+len(text) <= MaxTraceSearchRunes { // no cut
 		j.buf.WriteString(text)
 		j.runes += utf8.RuneCountInString(text)
 		return
@@ -161,6 +187,26 @@ var foldsASCII = func() (t [256]bool) {
 	return t
 }()
 
+// skipUnfolded returns the index of the first byte of p, all ASCII, that
+// folding changes (foldsASCII), or len(p): eight bytes at a time while
+// none of them does.
+func skipUnfolded(p []byte) int {
+	i := 0
+	for ; i+8 <= len(p); i += 8 {
+		x := binary.LittleEndian.Uint64(p[i:])
+		// Bytes below 0x80 add without a carry out of their byte: the
+		// high bit says >= 'A', and not >= 'Z'+1.
+		capital := (x + ones*(0x80-'A')) &^ (x + ones*(0x80-'Z'-1))
+		if (capital&highs)|hasZeroByte(x) != 0 {
+			break
+		}
+	}
+	for i < len(p) && !foldsASCII[p[i]] {
+		i++
+	}
+	return i
+}
+
 // searchWriter gathers folded pieces until it holds MaxSpanSearchBytes.
 type searchWriter struct {
 	buf     strings.Builder
@@ -194,10 +240,7 @@ func (w *searchWriter) add(piece []byte) {
 		// Runs that fold to themselves go in whole.
 		p := piece[:min(len(piece), room)]
 		for len(p) > 0 {
-			i := 0
-			for i < len(p) && !foldsASCII[p[i]] {
-				i++
-			}
+			i := skipUnfolded(p)
 			w.buf.Write(p[:i])
 			if i == len(p) {
 				break
@@ -383,9 +426,9 @@ func unquote(b []byte, at int, dst []byte, max int) ([]byte, int) {
 // whole, and words are told apart with a set before the few distinct ones
 // are sorted.
 func SearchWords(text string) string {
-	lines := make(map[string]struct{}, 16)
-	seen := make(map[string]struct{}, 64)
-	var words []string
+	sets := wordSetsPool.Get().(*wordSets)
+	defer sets.put()
+	lines, seen, words := sets.lines, sets.seen, sets.words[:0]
 	size := 0
 	for text != "" {
 		line, rest, _ := strings.Cut(text, "\n")
@@ -435,6 +478,7 @@ func SearchWords(text string) string {
 			}
 		}
 	}
+	sets.words = words
 	slices.Sort(words)
 	var b strings.Builder
 	b.Grow(size)
@@ -445,6 +489,30 @@ func SearchWords(text string) string {
 		b.WriteString(w)
 	}
 	return b.String()
+}
+
+// wordSets are SearchWords' sets, kept between calls: a write finds the
+// words of every trace it touches, and the sets' memory outlives each.
+type wordSets struct {
+	lines, seen map[string]struct{}
+	words       []string
+}
+
+var wordSetsPool = sync.Pool{New: func() any {
+	return &wordSets{lines: make(map[string]struct{}, 16), seen: make(map[string]struct{}, 64)}
+}}
+
+// put empties the sets, so that they hold no part of the text, and keeps
+// them for the next call unless a huge text made them large.
+func (w *wordSets) put() {
+	if len(w.seen) > 1<<12 || len(w.lines) > 1<<12 { // clearing costs what the map grew to
+		return
+	}
+	clear(w.lines)
+	clear(w.seen)
+	clear(w.words)
+	w.words = w.words[:0]
+	wordSetsPool.Put(w)
 }
 
 // asciiSpace is strings.Fields' ASCII white space.

@@ -247,19 +247,31 @@ func isHex(s string, n int) bool {
 	if len(s) != n {
 		return false
 	}
-	zero := true
+	var seen uint8
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '0':
-		case '1' <= c && c <= '9', 'a' <= c && c <= 'f':
-			zero = false
-		default:
+		d := hexDigit[s[i]]
+		if d == 0 {
 			return false
 		}
+		seen |= d
 	}
-	return !zero
+	return seen&hexNonZero != 0
 }
+
+// hexDigit classes the bytes of an id: 0 for none of 0-9 and a-f,
+// hexZero for '0', hexNonZero for the others.
+var hexDigit = func() (t [256]uint8) {
+	for _, c := range "123456789abcdef" {
+		t[c] = hexNonZero
+	}
+	t['0'] = hexZero
+	return t
+}()
+
+const (
+	hexZero uint8 = 1 << iota
+	hexNonZero
+)
 
 // isSortedSet reports whether ss is sorted without repeats, as Normalize
 // leaves tags.

@@ -190,3 +190,26 @@ func TestFilterValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestIsHex(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		s    string
+		want bool
+	}{
+		{"00f067aa0ba902b7", true},
+		{"0000000000000001", true},
+		{"f000000000000000", true},
+		{"0000000000000000", false}, // all zero
+		{"00F067AA0BA902B7", false}, // capitals
+		{"00f067aa0ba902bg", false},
+		{"00f067aa0ba902b", false}, // short
+		{"00f067aa0ba902b7a", false},
+		{"00f067aa0ba902\x00b", false},
+		{"00f067aa0ba902\xffb", false},
+	} {
+		if got := isHex(tc.s, 16); got != tc.want {
+			t.Errorf("isHex(%q) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}

@@ -18,8 +18,9 @@ import (
 )
 
 // BenchmarkDecodeBatch splits a body of 100 spans of 1 KB, as the SDK
-// sends them, with the streaming decoder beside the plain json.Unmarshal
-// into raw spans that it replaced (which cannot stop at the span limit).
+// sends them, with splitBatch (store's JSON checker finding each span's
+// extent) beside the plain json.Unmarshal into raw spans that it replaced
+// (which cannot stop at the span limit).
 func BenchmarkDecodeBatch(b *testing.B) {
 	f := storetest.Fixture{SpansPerTrace: 10, PayloadBytes: 1 << 10, Start: time.Now(), Spacing: time.Millisecond}
 	var spans []any
@@ -32,7 +33,7 @@ func BenchmarkDecodeBatch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("streaming", func(b *testing.B) {
+	b.Run("split", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		for b.Loop() {
 			if raw, err := decodeBatch(body, DefaultMaxSpans); err != nil || len(raw) != 100 {

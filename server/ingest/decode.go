@@ -129,6 +129,126 @@ type batchParts struct {
 // score past maxScores), so that a body of a million empty spans costs no
 // more than the limit allows.
 func splitBatch(body []byte, maxSpans, maxScores int) (batchParts, error) {
+	if p, ok := splitPlain(body, maxSpans, maxScores); ok {
+		return p, nil
+	}
+	return splitStream(body, maxSpans, maxScores)
+}
+
+// splitPlain is splitBatch for the bodies SDKs send: valid JSON in UTF-8,
+// each value at most store.MaxJSONDepth deep, its top-level names without
+// escapes, the spans and scores arrays each given once and within their
+// limits. It finds each value's extent with store's JSON checker
+// (store.JSONValueEnd), which reads a body several times faster than
+// jsontext. For any other body it returns false, and splitStream, which
+// accepts what jsontext accepts, splits it or says what is wrong; so
+// every body is split as splitStream splits it.
+func splitPlain(body []byte, maxSpans, maxScores int) (p batchParts, ok bool) {
+	i := skipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return p, false
+	}
+	var sawSpans, sawScores bool
+	for i = skipSpace(body, i+1); ; {
+		// A name: printable ASCII without escapes, the names SDKs write.
+		if i >= len(body) || body[i] != '"' {
+			return p, false
+		}
+		end := i + 1
+		for end < len(body) && body[end] >= 0x20 && body[end] < 0x80 && body[end] != '"' && body[end] != '\\' {
+			end++
+		}
+		if end >= len(body) || body[end] != '"' {
+			return p, false
+		}
+		name := string(body[i+1 : end])
+		if i = skipSpace(body, end+1); i >= len(body) || body[i] != ':' {
+			return p, false
+		}
+		i = skipSpace(body, i+1)
+		switch {
+		case name == "spans" && !sawSpans:
+			sawSpans = true
+			p.spans, i, ok = splitArray(body, i, maxSpans)
+		case name == "scores" && !sawScores:
+			sawScores = true
+			p.scores, i, ok = splitArray(body, i, maxScores)
+		case name == "spans" || name == "scores":
+			return p, false // given twice: the last wins, as splitStream decides
+		default:
+			i, ok = plainValueEnd(body, i)
+		}
+		if !ok {
+			return p, false
+		}
+		if i = skipSpace(body, i); i >= len(body) {
+			return p, false
+		}
+		if body[i] == '}' {
+			break
+		}
+		if body[i] != ',' {
+			return p, false
+		}
+		i = skipSpace(body, i+1)
+	}
+	if skipSpace(body, i+1) != len(body) || !sawSpans && !sawScores {
+		return p, false
+	}
+	return p, true
+}
+
+// splitArray reads an array of at most max values at body[i], each a
+// slice of body, and returns the index past it.
+func splitArray(body []byte, i, max int) ([]json.RawMessage, int, bool) {
+	if i >= len(body) || body[i] != '[' {
+		return nil, i, false
+	}
+	var out []json.RawMessage
+	if i = skipSpace(body, i+1); i < len(body) && body[i] == ']' {
+		return out, i + 1, true
+	}
+	for {
+		if len(out) == max {
+			return nil, i, false
+		}
+		end, ok := plainValueEnd(body, i)
+		if !ok {
+			return nil, i, false
+		}
+		out = append(out, body[i:end:end])
+		if i = skipSpace(body, end); i >= len(body) {
+			return nil, i, false
+		}
+		switch body[i] {
+		case ']':
+			return out, i + 1, true
+		case ',':
+			i = skipSpace(body, i+1)
+		default:
+			return nil, i, false
+		}
+	}
+}
+
+// plainValueEnd is store.JSONValueEnd, reporting only whether it passed.
+func plainValueEnd(body []byte, i int) (int, bool) {
+	end, err := store.JSONValueEnd(body, i)
+	return end, err == nil
+}
+
+// skipSpace returns the index of the first byte at or after i that is
+// not JSON white space.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// splitStream is splitBatch read token by token with jsontext, for every
+// body splitPlain leaves.
+func splitStream(body []byte, maxSpans, maxScores int) (batchParts, error) {
 	var p batchParts
 	// The options keep what encoding/json accepted: repeated names (the
 	// last wins) and invalid UTF-8, which the checks of each span refuse

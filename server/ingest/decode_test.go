@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/tracium/tracium/server/queue/batch"
 	"github.com/tracium/tracium/store"
+	"github.com/tracium/tracium/store/storetest"
 )
 
 // noBudget lets every body through, for tests of decoding alone.
@@ -178,5 +180,60 @@ func TestReadBodySized(t *testing.T) {
 	}
 	if _, err := readBodySized(strings.NewReader(big), "", int64(len(big)), 1000, noBudget); !errors.Is(err, errTooLarge) {
 		t.Errorf("a declared size over the limit: %v", err)
+	}
+}
+
+// FuzzSplitPlain checks the fast split against the careful one: whatever
+// body splitPlain accepts, splitStream splits the same way without error.
+func FuzzSplitPlain(f *testing.F) {
+	for _, body := range []string{
+		`{"spans":[{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","name":"chat","input":{"a":[1,2.5e3,-0,true,null,"é\u00e9\n"]}}],"scores":[{"name":"x"}]}`,
+		`{"spans":[],"sdk":{"name":"go"},"scores":[]}`,
+		` { "spans" : [ {} , [] , 1 , "x" ] } `,
+		`{"spans":[{"a":"\ud800"}]}`,
+		`{"spans":[{"a":"\udc00\ud800x"}]}`,
+		`{"spans":[{"a":1,"a":2}]}`,
+		`{"spans":[01]}`, `{"spans":[1.]}`, `{"spans":[-]}`, `{"spans":[tru]}`,
+		`{"spans":[{}],"spans":[{},{}]}`, `{"sp\u0061ns":[{}]}`, `{"spans":[{}]}x`,
+		"{\"spans\":[\"\xff\"]}", "{\"spans\":[\"\x01\"]}", `{"spans":[{}],}`, `{"spans":[{},]}`,
+	} {
+		f.Add([]byte(body))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := splitPlain(body, 3, 2)
+		if !ok {
+			return
+		}
+		careful, err := splitStream(body, 3, 2)
+		if err != nil {
+			t.Fatalf("splitPlain split %q, which splitStream refuses: %v", body, err)
+		}
+		for _, part := range [][2][]json.RawMessage{{fast.spans, careful.spans}, {fast.scores, careful.scores}} {
+			if (part[0] == nil) != (part[1] == nil) || len(part[0]) != len(part[1]) {
+				t.Fatalf("%q: splitPlain gave %q, splitStream %q", body, part[0], part[1])
+			}
+			for i := range part[0] {
+				if !bytes.Equal(part[0][i], part[1][i]) || cap(part[0][i]) != len(part[0][i]) {
+					t.Fatalf("%q: value %d is %q, splitStream's %q", body, i, part[0][i], part[1][i])
+				}
+			}
+		}
+	})
+}
+
+// TestSplitPlainTakesSDKBodies: the bodies SDKs send go the fast way.
+func TestSplitPlainTakesSDKBodies(t *testing.T) {
+	t.Parallel()
+	spans := storetest.Fixture{SpansPerTrace: 10, PayloadBytes: 1 << 10, Start: fuzzNow, Spacing: time.Millisecond}.Trace(0)
+	body, err := json.Marshal(map[string]any{"spans": spans, "scores": []map[string]any{{"name": "helpful", "value": 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := splitPlain(body, DefaultMaxSpans, DefaultMaxScores)
+	if !ok || len(p.spans) != len(spans) || len(p.scores) != 1 {
+		t.Fatalf("splitPlain: %v, %d spans and %d scores; want true, %d and 1", ok, len(p.spans), len(p.scores), len(spans))
+	}
+	if _, ok := splitPlain(body, len(spans)-1, DefaultMaxScores); ok {
+		t.Errorf("splitPlain took a body past its span limit")
 	}
 }

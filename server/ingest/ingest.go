@@ -24,7 +24,8 @@ import (
 	"github.com/tracium/tracium/store"
 )
 
-// Publisher queues accepted spans; Publish returns once they are durable.
+// Publisher queues accepted spans; Publish returns once they are durable,
+// and keeps nothing of payload, which the caller reuses.
 type Publisher interface {
 	Publish(ctx context.Context, projectID int64, msgID string, payload []byte) error
 	MaxPayload() int64

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/tracium/tracium/server/queue/batch"
 	"github.com/tracium/tracium/store"
@@ -21,7 +22,14 @@ import (
 func (h *Handler) publish(ctx context.Context, projectID int64, id string, _ []byte, spans []store.Span, scores []store.Score) error {
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.PublishTimeout)
 	defer cancel()
-	chunks, err := batch.Chunks(spans, scores, int(h.queue.MaxPayload()-4096))
+	held := payloadBuffers.Get().(*[]byte)
+	chunks, buf, err := batch.AppendChunks(*held, spans, scores, int(h.queue.MaxPayload()-4096))
+	defer func() {
+		if cap(buf) <= maxPooledPayload {
+			*held = buf
+			payloadBuffers.Put(held)
+		}
+	}()
 	if err != nil {
 		return err
 	}
@@ -32,6 +40,16 @@ func (h *Handler) publish(ctx context.Context, projectID int64, id string, _ []b
 	}
 	return nil
 }
+
+// payloadBuffers hold the encoded payloads of a request while it is
+// published (Publisher.Publish keeps nothing of them), so that the next
+// request encodes into memory already there.
+var payloadBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledPayload bounds a buffer kept for reuse: the payloads of the
+// batches SDKs send fit, and a rare large body's are left to the
+// garbage collector.
+const maxPooledPayload = 1 << 20
 
 // idempotencyKey names a request: the client's Idempotency-Key when it
 // sends one, else the hash of the body. Either is scoped by project.

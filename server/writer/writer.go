@@ -201,8 +201,17 @@ func bySize(items []item, limit int) [][]item {
 // down to single batches: the good ones are written, and only a batch that
 // fails on its own is retried or dead-lettered.
 func (w *Writer) writeProject(ctx context.Context, project int64, items []item) {
-	var all []store.Span
+	// Sized first: a write combines thousands of spans of hundreds of
+	// bytes each, which growing by doubling would copy again and again.
+	nSpans, nScores := 0, 0
+	for _, it := range items {
+		nSpans, nScores = nSpans+len(it.spans), nScores+len(it.scores)
+	}
+	all := make([]store.Span, 0, nSpans)
 	var scores []store.Score
+	if nScores > 0 {
+		scores = make([]store.Score, 0, nScores)
+	}
 	for _, it := range items {
 		all = append(all, it.spans...)
 		scores = append(scores, it.scores...)

@@ -211,23 +211,40 @@ func prepareBatch(spans []store.Span, now time.Time, w store.Window, check func(
 // in trace id order: the order in which the writers of every process take
 // the traces' row locks, so that they do not deadlock. Each trace's spans
 // keep the order given.
+//
+// The groups are laid out in one array, each span copied once: a span is
+// hundreds of bytes, and a batch thousands of spans.
 func summarize(spans []indexedSpan) []store.TraceDelta {
-	type group struct {
-		spans []store.Span
-		index []store.SpanIndex
-	}
-	byTrace := map[string]*group{}
-	for _, sp := range spans {
-		g := byTrace[sp.TraceID]
-		if g == nil {
-			g = &group{}
-			byTrace[sp.TraceID] = g
+	type group struct{ start, n int }
+	groupOf := make([]int32, len(spans))
+	byTrace := make(map[string]int32, len(spans)/4+1)
+	var groups []group
+	for i := range spans {
+		g, ok := byTrace[spans[i].TraceID]
+		if !ok {
+			g = int32(len(groups))
+			byTrace[spans[i].TraceID] = g
+			groups = append(groups, group{})
 		}
-		g.spans, g.index = append(g.spans, sp.Span), append(g.index, sp.index)
+		groupOf[i] = g
+		groups[g].n++
 	}
-	out := make([]store.TraceDelta, 0, len(byTrace))
-	for _, g := range byTrace {
-		out = append(out, store.SummarizeIndexed(g.spans, g.index))
+	at := 0
+	for g := range groups {
+		groups[g].start = at
+		at += groups[g].n
+		groups[g].n = 0
+	}
+	grouped := make([]store.Span, len(spans))
+	index := make([]store.SpanIndex, len(spans))
+	for i := range spans {
+		g := &groups[groupOf[i]]
+		grouped[g.start+g.n], index[g.start+g.n] = spans[i].Span, spans[i].index
+		g.n++
+	}
+	out := make([]store.TraceDelta, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, store.SummarizeIndexed(grouped[g.start:g.start+g.n:g.start+g.n], index[g.start:g.start+g.n:g.start+g.n]))
 	}
 	slices.SortFunc(out, func(a, b store.TraceDelta) int { return cmp.Compare(a.TraceID, b.TraceID) })
 	return out

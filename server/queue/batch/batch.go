@@ -81,13 +81,25 @@ func Encode(spans []store.Span, scores []store.Score) ([]byte, error) {
 // each, in order, spans first; a span or score that alone is larger than
 // limit goes in a payload of its own.
 func Chunks(spans []store.Span, scores []store.Score, limit int) ([][]byte, error) {
+	chunks, _, err := AppendChunks(nil, spans, scores, limit)
+	return chunks, err
+}
+
+// AppendChunks is Chunks with the payloads laid out one after another in
+// buf's capacity, or in a new buffer when that lacks room; it returns them
+// and the buffer that holds them, which the caller may reuse once done
+// with the payloads. A publisher that copies what it sends can so encode
+// request after request without allocating, or clearing, new memory.
+func AppendChunks(buf []byte, spans []store.Span, scores []store.Score, limit int) ([][]byte, []byte, error) {
 	enc, err := encodeScores(scores)
 	if err != nil {
-		return nil, err
+		return nil, buf, err
 	}
-	var chunks [][]byte
+	type bounds struct{ lo, hi, slo, shi, size int }
+	var plan []bounds
+	total := 0
 	lo, slo := 0, 0 // the first span and score of the next chunk
-	for lo < len(spans) || slo < len(enc) || len(chunks) == 0 {
+	for lo < len(spans) || slo < len(enc) || len(plan) == 0 {
 		hi, shi, size := lo, slo, 2*headerRoom
 		for hi < len(spans) {
 			n := encodedSize(&spans[hi])
@@ -105,10 +117,24 @@ func Chunks(spans []store.Span, scores []store.Score, limit int) ([][]byte, erro
 			size += n
 			shi++
 		}
-		chunks = append(chunks, encode(make([]byte, 0, size), spans[lo:hi], enc[slo:shi]))
+		plan = append(plan, bounds{lo, hi, slo, shi, size})
+		total += size
 		lo, slo = hi, shi
 	}
-	return chunks, nil
+	if cap(buf) < total {
+		buf = make([]byte, 0, total)
+	}
+	buf = buf[:0]
+	chunks := make([][]byte, len(plan))
+	for i, p := range plan {
+		// size bounds the chunk, so it is encoded in place.
+		at := len(buf)
+		chunks[i] = encode(buf[at:at:at+p.size], spans[p.lo:p.hi], enc[p.slo:p.shi])
+		if len(chunks[i]) <= p.size {
+			buf = buf[:at+len(chunks[i])]
+		}
+	}
+	return chunks, buf, nil
 }
 
 func encodeScores(scores []store.Score) ([][]byte, error) {

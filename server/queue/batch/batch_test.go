@@ -290,3 +290,53 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	})
 }
+
+// TestAppendChunks: payloads encoded into a reused buffer are Chunks'
+// byte for byte, lie in that buffer when it has room, and a buffer
+// without room is replaced, not overrun.
+func TestAppendChunks(t *testing.T) {
+	t.Parallel()
+	spans, scs := fixture(100), scores()
+	whole, err := Encode(spans, scs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := len(whole) / 5
+	want, err := Chunks(spans, scs, limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf []byte
+	for round := range 3 {
+		var got [][]byte
+		got, buf, err = AppendChunks(buf[:0], spans[:100-round], scs, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if round == 0 && !reflect.DeepEqual(got, want) {
+			t.Fatalf("AppendChunks gave %d payloads unlike Chunks' %d", len(got), len(want))
+		}
+		off := 0
+		for i, c := range got {
+			b, err := Decode(c)
+			if err != nil {
+				t.Fatalf("round %d, payload %d: %v", round, i, err)
+			}
+			if i == 0 && !reflect.DeepEqual(b.Spans[0], spans[0]) {
+				t.Errorf("round %d: the first span came back changed", round)
+			}
+			if off+len(c) > len(buf) || &c[0] != &buf[off] {
+				t.Errorf("round %d: payload %d is not next in the buffer", round, i)
+			}
+			off += len(c)
+		}
+	}
+	small := make([]byte, 0, 16)
+	got, grown, err := AppendChunks(small, spans[:3], nil, 1<<20)
+	if err != nil || len(got) != 1 || cap(grown) <= 16 {
+		t.Errorf("a small buffer: %d payloads in a buffer of %d (%v)", len(got), cap(grown), err)
+	}
+	if small[:1][0] != 0 {
+		t.Errorf("a buffer without room was written to")
+	}
+}
