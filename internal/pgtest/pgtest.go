@@ -132,7 +132,12 @@ func Database(t testing.TB) string {
 // still open to it, when the test and its subtests finish.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
-	admin := mustServerURL(t)
+	return newDatabase(t, mustServerURL(t))
+}
+
+// newDatabase is NewDatabase on the server of admin.
+func newDatabase(t testing.TB, admin string) string {
+	t.Helper()
 	name := randomName()
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
