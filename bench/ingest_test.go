@@ -2,11 +2,14 @@
 // 1 KB spans in batches of 100 over HTTP to a tracium-server process on
 // PostgreSQL (or on its embedded SQLite), and the same run puts the same
 // rows into the same table the fastest plain way (bare pgx.CopyFrom, or a
-// bare prepared INSERT on SQLite). TRACIUM_BENCH_PROFILE_DIR, when set,
-// names a directory for CPU profiles of the collector during the
-// end-to-end phases.
+// bare prepared INSERT on SQLite). BenchmarkIngestTopology does the same
+// across deployments: several collectors, a NATS cluster, a streaming
+// replica of PostgreSQL. TRACIUM_BENCH_PROFILE_DIR, when set, names a
+// directory for CPU profiles of the collectors during the end-to-end
+// phases.
 //
 //	make bench-ingest
+//	make bench-topology
 package bench
 
 import (
