@@ -139,14 +139,14 @@ func (r *ingestRun) setAside(f func()) {
 	r.aside += time.Since(t)
 }
 
-// report reports BenchmarkIngest's metrics, checks that every span sent
-// was stored, and returns the end-to-end rate. With several collectors,
+// report reports BenchmarkIngest's metrics and returns the end-to-end
+// rate (see rate). With several collectors,
 // their CPU is summed and the peak memory is the largest one's.
 func (r *ingestRun) report(b *testing.B) float64 {
 	wall := time.Since(r.start) - r.copyTime - r.aside
 	cpu := r.cs.cpuSeconds(b) - r.cpu0
 	n := float64(b.N * spansPerOp)
-	rate := n / r.e2e.Seconds()
+	rate := r.rate(b)
 	b.ReportMetric(rate, "e2e-spans/s")
 	b.ReportMetric(n/r.copyTime.Seconds(), "raw-copy-spans/s")
 	b.ReportMetric(r.copyTime.Seconds()/r.e2e.Seconds(), "ratio")
@@ -155,10 +155,16 @@ func (r *ingestRun) report(b *testing.B) float64 {
 	b.ReportMetric(r.pgE2E/n*1e6, "pg-e2e-µs/span")
 	b.ReportMetric(r.pgRaw/n*1e6, "pg-raw-µs/span")
 	b.ReportMetric(r.cs.peakMB(b), "collector-peak-MB")
+	return rate
+}
+
+// rate checks that every span sent was stored, and returns the end-to-end
+// rate.
+func (r *ingestRun) rate(b *testing.B) float64 {
 	if got := countSpans(b, r.st, r.project.ID); got != int64(r.sent) {
 		b.Errorf("%d spans stored, %d sent", got, r.sent)
 	}
-	return rate
+	return float64(r.sent) / r.e2e.Seconds()
 }
 
 func countSpans(b *testing.B, st *postgres.Store, projectID int64) int64 {

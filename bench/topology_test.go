@@ -42,21 +42,28 @@ var topologies = []topology{
 	{name: "r3-3collectors", replicas: 3, collectors: 3},
 }
 
-// BenchmarkIngestTopology is BenchmarkIngest across deployments, all on
-// one PostgreSQL cluster of the benchmark's own (a fresh database each):
-// the span stream in one replica on one NATS server or in three on a
+// BenchmarkIngestTopology is BenchmarkIngest across deployments: the
+// span stream in one replica on one NATS server or in three on a
 // three-server cluster (the NATS servers run in this process, beside the
 // load generator), one to three collector processes sharing the ingest
 // (batch k goes to collector k mod N) and the writes (one durable
-// consumer), and one collector with a streaming replica of the database
-// that it reads. Beside BenchmarkIngest's metrics (the collectors' CPU
-// summed, the largest one's peak memory) it reports:
+// consumer), and one collector on a PostgreSQL cluster with a streaming
+// replica, which it reads. Every deployment has a fresh database on the
+// benchmark's own PostgreSQL cluster (the one with a replica, a cluster of
+// its own with the same settings).
 //
-//   - vs-r1-1collector: the end-to-end rate beside the baseline's in the
-//     same run;
+// Each sub-benchmark but the baseline (r1-1collector) runs a baseline
+// deployment of its own beside it and alternates their ingest phases, the
+// order swapped every iteration, so that both meet the same load from
+// whatever else the machine runs. It reports BenchmarkIngest's metrics for
+// its deployment (the collectors' CPU summed, the largest one's peak
+// memory; the raw COPY goes to its primary), and:
+//
+//   - vs-r1-1collector: its end-to-end rate beside its baseline's;
 //   - read-p50-ms, read-p95-ms: GET /api/v1/traces (the first page)
-//     through the first collector, ten times a second during ingest,
-//     served by the primary or, with a replica, by the replica;
+//     through its first collector, ten times a second during ingest,
+//     served by the primary or, with a replica, by the replica; and
+//     baseline-read-p50-ms, the same through its baseline;
 //
 // and with a replica:
 //
@@ -69,73 +76,102 @@ var topologies = []topology{
 //     of the primary's WAL sender, per span, over ingest and catch-up.
 func BenchmarkIngestTopology(b *testing.B) {
 	pg := pgtest.NewCluster(b)
-	var baseRate float64
 	for _, tp := range topologies {
-		b.Run(tp.name, func(b *testing.B) {
-			rate := runTopology(b, pg, tp)
-			if tp.name == baseline {
-				baseRate = rate
-			} else if baseRate > 0 {
-				b.ReportMetric(rate/baseRate, "vs-"+baseline)
-			}
-		})
+		b.Run(tp.name, func(b *testing.B) { runTopology(b, pg, tp) })
 	}
 }
 
-// runTopology measures tp as BenchmarkIngest measures one collector and
-// returns the end-to-end rate.
-func runTopology(b *testing.B, pg *pgtest.Cluster, tp topology) float64 {
+// runTopology measures tp, beside a baseline deployment unless tp is the
+// baseline.
+func runTopology(b *testing.B, pg *pgtest.Cluster, tp topology) {
+	d := deploy(b, pg, tp)
+	var base *deployed
+	if tp.name != baseline {
+		base = deploy(b, pg, topologies[0])
+	}
+	for i := 0; b.Loop(); i++ {
+		// The other deployment's phase is set aside: its collectors' wall
+		// time is their own phases'.
+		if base != nil && i%2 == 1 {
+			d.run.setAside(func() { base.ingest(b) })
+		}
+		d.ingest(b)
+		if base != nil && i%2 == 0 {
+			d.run.setAside(func() { base.ingest(b) })
+		}
+		d.run.rawCopy(b)
+		if d.rep != nil {
+			// The raw COPY's WAL is replayed before the next phase,
+			// outside the figures.
+			d.run.setAside(func() { d.rep.waitReplayed(b) })
+		}
+	}
+	rate := d.run.report(b)
+	d.reads.report(b, "")
+	if d.rep != nil {
+		d.rep.report(b, float64(d.run.sent))
+		if got := countSpans(b, d.rep.replica, d.run.project.ID); got != int64(d.run.sent) {
+			b.Errorf("the replica holds %d spans, %d sent", got, d.run.sent)
+		}
+	}
+	if base != nil {
+		b.ReportMetric(rate/base.run.rate(b), "vs-"+baseline)
+		base.reads.reportP50(b, "baseline-")
+	}
+}
+
+// deployed is one deployment running, with what measures it.
+type deployed struct {
+	run   *ingestRun
+	reads *readProbe
+	rep   *replicaWatch // with a read replica
+}
+
+// deploy starts tp: its NATS server or cluster, its database (and the
+// replica), its collectors.
+func deploy(b *testing.B, pg *pgtest.Cluster, tp topology) *deployed {
 	var natsURL string
 	if tp.replicas == 1 {
 		natsURL = natstest.Start(b).ClientURL()
 	} else {
 		natsURL = natstest.StartCluster(b, tp.replicas).URL()
 	}
-	dbURL := pg.NewDatabase(b)
 	env := []string{"TRACIUM_NATS_URL=" + natsURL, "TRACIUM_NATS_REPLICAS=" + strconv.Itoa(tp.replicas)}
 	var rep *replicaWatch
+	if tp.readReplica {
+		// A replica replays its whole primary: a primary of its own
+		// keeps it off the baseline's database.
+		pg = pgtest.NewCluster(b)
+	}
+	dbURL := pg.NewDatabase(b)
 	if tp.readReplica {
 		rep = startReplicaWatch(b, pg, dbURL)
 		env = append(env, "TRACIUM_READ_DATABASE_URL="+rep.url)
 	}
 	st, key, cs, p := setupDeployment(b, deployment{dbURL: dbURL, collectors: tp.collectors, env: env})
 	if got := natstest.StreamInfo(b, natsURL, queue.StreamName).Config.Replicas; got != tp.replicas {
-		b.Fatalf("the span stream has %d replicas, want %d", got, tp.replicas)
+		b.Fatalf("%s: the span stream has %d replicas, want %d", tp.name, got, tp.replicas)
 	}
 	if rep != nil {
 		rep.primary = st
 		if got := readyStatus(b, cs[0].url)["read_replica"]; got != "ok" {
-			b.Fatalf("/readyz says read_replica %q, want ok", got)
+			b.Fatalf("%s: /readyz says read_replica %q, want ok", tp.name, got)
 		}
 	}
+	return &deployed{run: newIngestRun(b, st, key, cs, p), reads: &readProbe{url: cs[0].url, key: key}, rep: rep}
+}
 
-	r := newIngestRun(b, st, key, cs, p)
-	reads := &readProbe{url: cs[0].url, key: key}
-	for b.Loop() {
-		r.ingest(b, func() func() {
-			stopReads := reads.start(b)
-			stopWatch := func() {}
-			if rep != nil {
-				stopWatch = rep.watch(b)
-			}
-			return func() { stopReads(); stopWatch() }
-		})
-		r.rawCopy(b)
-		if rep != nil {
-			// The raw COPY's WAL is replayed before the next iteration,
-			// outside the figures.
-			r.setAside(func() { rep.waitReplayed(b) })
+// ingest runs one ingest phase, reading (and watching the replica)
+// meanwhile.
+func (d *deployed) ingest(b *testing.B) {
+	d.run.ingest(b, func() func() {
+		stopReads := d.reads.start(b)
+		stopWatch := func() {}
+		if d.rep != nil {
+			stopWatch = d.rep.watch(b)
 		}
-	}
-	rate := r.report(b)
-	reads.report(b)
-	if rep != nil {
-		rep.report(b, float64(b.N*spansPerOp))
-		if got := countSpans(b, rep.replica, p.ID); got != int64(r.sent) {
-			b.Errorf("the replica holds %d spans, %d sent", got, r.sent)
-		}
-	}
-	return rate
+		return func() { stopReads(); stopWatch() }
+	})
 }
 
 // readyStatus is a collector's /readyz answer.
@@ -200,14 +236,24 @@ func (p *readProbe) start(b *testing.B) (stop func()) {
 	return func() { close(done); wg.Wait() }
 }
 
-func (p *readProbe) report(b *testing.B) {
+// report reports the reads' p50 and p95 as prefix+"read-p50-ms" and
+// prefix+"read-p95-ms".
+func (p *readProbe) report(b *testing.B, prefix string) {
+	if p.reportP50(b, prefix) {
+		b.ReportMetric(ms(p.lat[len(p.lat)*95/100]), prefix+"read-p95-ms")
+	}
+}
+
+// reportP50 reports the reads' p50 as prefix+"read-p50-ms", and whether
+// there were reads to report.
+func (p *readProbe) reportP50(b *testing.B, prefix string) bool {
 	if len(p.lat) == 0 || p.most == 0 {
 		b.Errorf("%d reads during ingest, at most %d traces a page: want some of each", len(p.lat), p.most)
-		return
+		return false
 	}
 	slices.Sort(p.lat)
-	b.ReportMetric(ms(p.lat[len(p.lat)/2]), "read-p50-ms")
-	b.ReportMetric(ms(p.lat[len(p.lat)*95/100]), "read-p95-ms")
+	b.ReportMetric(ms(p.lat[len(p.lat)/2]), prefix+"read-p50-ms")
+	return true
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
