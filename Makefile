@@ -1,6 +1,6 @@
 # Tracium's entry points. See README.md.
 
-.PHONY: run test bench bench-ingest bench-query bench-sdk bench-export generate screenshots prices
+.PHONY: run test bench bench-ingest bench-topology bench-query bench-sdk bench-export generate screenshots prices
 
 # Run the collector with embedded defaults (SQLite and NATS in ./tracium-data).
 run:
@@ -36,7 +36,14 @@ prices:
 # End-to-end ingest: load generator -> tracium-server -> PostgreSQL, beside raw COPY.
 bench-ingest:
 	scripts/deps.sh
-	go test -run '^$$' -bench Ingest -benchtime 3x -timeout 60m ./bench/
+	go test -run '^$$' -bench 'Ingest(SQLite|Protocols)?$$' -benchtime 3x -timeout 60m ./bench/
+
+# The same across deployments: the span stream in one replica or three, one
+# to three collectors, a streaming replica of PostgreSQL; beside one
+# collector in the same run (docs/scaling.md).
+bench-topology:
+	scripts/deps.sh
+	go test -run '^$$' -bench IngestTopology -benchtime 2x -timeout 60m ./bench/
 
 # The SDK's cost per span beside the OpenTelemetry Go SDK's (its own module).
 bench-sdk:

@@ -2,34 +2,28 @@
 // 1 KB spans in batches of 100 over HTTP to a tracium-server process on
 // PostgreSQL (or on its embedded SQLite), and the same run puts the same
 // rows into the same table the fastest plain way (bare pgx.CopyFrom, or a
-// bare prepared INSERT on SQLite). TRACIUM_BENCH_PROFILE_DIR, when set,
-// names a directory for CPU profiles of the collector during the
-// end-to-end phases.
+// bare prepared INSERT on SQLite). BenchmarkIngestTopology does the same
+// across deployments: several collectors, a NATS cluster, a streaming
+// replica of PostgreSQL. TRACIUM_BENCH_PROFILE_DIR, when set, names a
+// directory for CPU profiles of the collectors during the end-to-end
+// phases.
 //
 //	make bench-ingest
+//	make bench-topology
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tracium/tracium/internal/pgtest"
-	"github.com/tracium/tracium/server/auth"
 	"github.com/tracium/tracium/store"
 	"github.com/tracium/tracium/store/postgres"
 	"github.com/tracium/tracium/store/storetest"
@@ -50,59 +44,127 @@ const (
 // backends spent per span on each side: those serving the collector
 // during the end-to-end phase, and the one serving the raw COPY.
 func BenchmarkIngest(b *testing.B) {
-	ctx := context.Background()
 	st, key, srv, p := setupServer(b)
-	raw, err := st.CreateProject(ctx, "raw-copy")
+	r := newIngestRun(b, st, key, collectors{srv}, p)
+	for b.Loop() {
+		r.ingest(b, nil)
+		r.rawCopy(b)
+	}
+	r.report(b)
+}
+
+// spansPerOp is the spans an iteration of the ingest benchmarks sends.
+const spansPerOp = 100_000
+
+// ingestRun is what BenchmarkIngest measures, kept across iterations: in
+// each, spansPerOp spans sent to the collectors and written (ingest), then
+// as many rows copied raw into the same table (rawCopy).
+type ingestRun struct {
+	st           *postgres.Store
+	key          string
+	cs           collectors
+	project, raw store.Project
+	f            storetest.Fixture
+	next, sent   int
+
+	e2e, copyTime time.Duration
+	// aside is time spent on neither side (checks between phases): like
+	// the raw COPY's, it is left out of the time the collectors' CPU is
+	// spread over.
+	aside        time.Duration
+	pgE2E, pgRaw float64 // PostgreSQL CPU seconds
+	cpu0         float64
+	start        time.Time
+}
+
+// newIngestRun starts measuring the collectors cs, which write to st's
+// database for project p.
+func newIngestRun(b *testing.B, st *postgres.Store, key string, cs collectors, p store.Project) *ingestRun {
+	raw, err := st.CreateProject(context.Background(), "raw-copy")
 	if err != nil {
 		b.Fatal(err)
 	}
-	const spansPerOp = 100_000
-	f := storetest.Fixture{SpansPerTrace: 10, PayloadBytes: 1 << 10, Start: time.Now().Add(-time.Hour), Spacing: time.Millisecond}
-	next, sent := 0, 0
-	var e2e, copyTime time.Duration
-	var pgE2E, pgRaw float64 // PostgreSQL CPU seconds
-	cpu0 := srv.cpuSeconds(b)
-	start := time.Now()
-	for b.Loop() {
-		bodies, spans := makeBatches(b, f, &next, spansPerOp)
-		pg0 := backendCPU(b, st, serverAppName)
-		prof := srv.profile(b)
-		t0 := time.Now()
-		sendAll(b, srv.url, key, bodies)
-		sent += len(spans)
-		srv.waitWritten(b, float64(sent))
-		e2e += time.Since(t0)
-		prof()
-		pgE2E += backendCPU(b, st, serverAppName).since(pg0)
-
-		rawSpans := make([]store.Span, 0, spansPerOp)
-		for _, tr := range makeTraces(f, &next, spansPerOp) {
-			rawSpans = append(rawSpans, tr...)
-		}
-		pg1 := backendCPU(b, st, benchAppName)
-		t1 := time.Now()
-		for lo := 0; lo < len(rawSpans); lo += 5000 {
-			if err := st.RawCopy(ctx, raw.ID, rawSpans[lo:min(lo+5000, len(rawSpans))]); err != nil {
-				b.Fatal(err)
-			}
-		}
-		copyTime += time.Since(t1)
-		pgRaw += backendCPU(b, st, benchAppName).since(pg1)
+	return &ingestRun{
+		st: st, key: key, cs: cs, project: p, raw: raw,
+		f:    storetest.Fixture{SpansPerTrace: 10, PayloadBytes: 1 << 10, Start: time.Now().Add(-time.Hour), Spacing: time.Millisecond},
+		cpu0: cs.cpuSeconds(b), start: time.Now(),
 	}
-	wall := time.Since(start) - copyTime
-	cpu := srv.cpuSeconds(b) - cpu0
+}
+
+// ingest sends spansPerOp spans, the batches spread over the collectors,
+// and waits until their writers committed them all. during, when not nil,
+// is called as the clock starts, and what it returns as the clock stops
+// (its time set aside).
+func (r *ingestRun) ingest(b *testing.B, during func() (stop func())) {
+	bodies, spans := makeBatches(b, r.f, &r.next, spansPerOp)
+	pg0 := backendCPU(b, r.st, serverAppName)
+	prof := r.cs.profile(b)
+	var stop func()
+	t0 := time.Now()
+	if during != nil {
+		stop = during()
+	}
+	sendAll(b, r.cs.urls(), r.key, bodies)
+	r.sent += len(spans)
+	r.cs.waitWritten(b, float64(r.sent))
+	r.e2e += time.Since(t0)
+	if stop != nil {
+		r.setAside(stop)
+	}
+	prof()
+	r.pgE2E += backendCPU(b, r.st, serverAppName).since(pg0)
+}
+
+// rawCopy copies spansPerOp rows into the raw project with bare COPY.
+func (r *ingestRun) rawCopy(b *testing.B) {
+	rawSpans := make([]store.Span, 0, spansPerOp)
+	for _, tr := range makeTraces(r.f, &r.next, spansPerOp) {
+		rawSpans = append(rawSpans, tr...)
+	}
+	pg1 := backendCPU(b, r.st, benchAppName)
+	t1 := time.Now()
+	for lo := 0; lo < len(rawSpans); lo += 5000 {
+		if err := r.st.RawCopy(context.Background(), r.raw.ID, rawSpans[lo:min(lo+5000, len(rawSpans))]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r.copyTime += time.Since(t1)
+	r.pgRaw += backendCPU(b, r.st, benchAppName).since(pg1)
+}
+
+// setAside runs f, its time left out of the collectors' wall time.
+func (r *ingestRun) setAside(f func()) {
+	t := time.Now()
+	f()
+	r.aside += time.Since(t)
+}
+
+// report reports BenchmarkIngest's metrics and returns the end-to-end
+// rate (see rate). With several collectors,
+// their CPU is summed and the peak memory is the largest one's.
+func (r *ingestRun) report(b *testing.B) float64 {
+	wall := time.Since(r.start) - r.copyTime - r.aside
+	cpu := r.cs.cpuSeconds(b) - r.cpu0
 	n := float64(b.N * spansPerOp)
-	b.ReportMetric(n/e2e.Seconds(), "e2e-spans/s")
-	b.ReportMetric(n/copyTime.Seconds(), "raw-copy-spans/s")
-	b.ReportMetric(copyTime.Seconds()/e2e.Seconds(), "ratio")
+	rate := r.rate(b)
+	b.ReportMetric(rate, "e2e-spans/s")
+	b.ReportMetric(n/r.copyTime.Seconds(), "raw-copy-spans/s")
+	b.ReportMetric(r.copyTime.Seconds()/r.e2e.Seconds(), "ratio")
 	b.ReportMetric(cpu/wall.Seconds(), "collector-cores")
 	b.ReportMetric(cpu/n*1e6, "collector-µs/span")
-	b.ReportMetric(pgE2E/n*1e6, "pg-e2e-µs/span")
-	b.ReportMetric(pgRaw/n*1e6, "pg-raw-µs/span")
-	b.ReportMetric(srv.peakMB(b), "collector-peak-MB")
-	if got := countSpans(b, st, p.ID); got != int64(sent) {
-		b.Errorf("%d spans stored, %d sent", got, sent)
+	b.ReportMetric(r.pgE2E/n*1e6, "pg-e2e-µs/span")
+	b.ReportMetric(r.pgRaw/n*1e6, "pg-raw-µs/span")
+	b.ReportMetric(r.cs.peakMB(b), "collector-peak-MB")
+	return rate
+}
+
+// rate checks that every span sent was stored, and returns the end-to-end
+// rate.
+func (r *ingestRun) rate(b *testing.B) float64 {
+	if got := countSpans(b, r.st, r.project.ID); got != int64(r.sent) {
+		b.Errorf("%d spans stored, %d sent", got, r.sent)
 	}
+	return float64(r.sent) / r.e2e.Seconds()
 }
 
 func countSpans(b *testing.B, st *postgres.Store, projectID int64) int64 {
@@ -139,7 +201,9 @@ func makeBatches(b *testing.B, f storetest.Fixture, next *int, n int) ([][]byte,
 	return bodies, all
 }
 
-func sendAll(b *testing.B, url, key string, bodies [][]byte) {
+// sendAll posts every body with concurrency senders, batch k to
+// urls[k%len(urls)], retrying a refused one as the SDK would.
+func sendAll(b *testing.B, urls []string, key string, bodies [][]byte) {
 	var i atomic.Int64
 	var wg sync.WaitGroup
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: concurrency}}
@@ -151,7 +215,7 @@ func sendAll(b *testing.B, url, key string, bodies [][]byte) {
 					return
 				}
 				for attempt := 0; ; attempt++ {
-					req, _ := http.NewRequest("POST", url+"/v1/ingest", bytes.NewReader(bodies[k]))
+					req, _ := http.NewRequest("POST", urls[k%len(urls)]+"/v1/ingest", bytes.NewReader(bodies[k]))
 					req.Header.Set("Authorization", "Bearer "+key)
 					resp, err := client.Do(req)
 					if err == nil {
@@ -173,138 +237,4 @@ func sendAll(b *testing.B, url, key string, bodies [][]byte) {
 		})
 	}
 	wg.Wait()
-}
-
-// setupServer gives a benchmark its own database, a tracium-server
-// process on it (with env added), the store opened beside it, the
-// bootstrap key and the default project.
-func setupServer(b *testing.B, env ...string) (*postgres.Store, string, *serverProcess, store.Project) {
-	b.Helper()
-	dbURL := pgtest.NewDatabase(b)
-	st, err := postgres.Open(context.Background(), postgres.Config{URL: withAppName(b, dbURL, benchAppName)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	key, _, err := auth.NewKey(0, "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := startServer(b, withAppName(b, dbURL, serverAppName), key, env...)
-	p, err := st.GetProjectByName(context.Background(), "default")
-	if err != nil {
-		b.Fatal(err)
-	}
-	return st, key, srv, p
-}
-
-type serverProcess struct {
-	cmd      *exec.Cmd
-	url      string
-	dataDir  string
-	pprofURL string // when profiling
-}
-
-// startServer builds tracium-server and runs it on dbURL (empty for the
-// embedded SQLite) with an embedded NATS, as a separate process so that
-// its CPU and memory can be read.
-func startServer(b *testing.B, dbURL, key string, env ...string) *serverProcess {
-	b.Helper()
-	dir := b.TempDir()
-	bin := filepath.Join(dir, "tracium-server")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/tracium-server")
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
-	addr := freeAddr(b)
-	cmd := exec.Command(bin)
-	dataDir := filepath.Join(dir, "data")
-	cmd.Env = append(os.Environ(), "TRACIUM_ADDR="+addr, "TRACIUM_DATA_DIR="+dataDir,
-		"TRACIUM_BOOTSTRAP_API_KEY="+key, "TRACIUM_RATE_LIMIT=-1")
-	if dbURL != "" {
-		cmd.Env = append(cmd.Env, "TRACIUM_DATABASE_URL="+dbURL)
-	}
-	s := &serverProcess{cmd: cmd, url: "http://" + addr, dataDir: dataDir}
-	if profileDir != "" {
-		pprofAddr := freeAddr(b)
-		cmd.Env = append(cmd.Env, "TRACIUM_PPROF_ADDR="+pprofAddr)
-		s.pprofURL = "http://" + pprofAddr
-	}
-	cmd.Env = append(cmd.Env, env...)
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		if resp, err := http.Get(s.url + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			b.Fatal("server did not become ready")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// waitWritten polls /metrics until the writer has committed want spans.
-func (s *serverProcess) waitWritten(b *testing.B, want float64) {
-	for deadline := time.Now().Add(10 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if s.metric(b, "tracium_writer_spans_written_total") >= want {
-			return
-		}
-	}
-	b.Fatalf("writer did not reach %v spans", want)
-}
-
-func (s *serverProcess) metric(b *testing.B, name string) float64 {
-	resp, err := http.Get(s.url + "/metrics")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			f, _ := strconv.ParseFloat(v, 64)
-			return f
-		}
-	}
-	return 0
-}
-
-// cpuSeconds is the process's user plus system CPU time.
-func (s *serverProcess) cpuSeconds(b *testing.B) float64 {
-	v, err := processCPU(s.cmd.Process.Pid)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return v
-}
-
-// freeAddr is a loopback address with a port free right now.
-func freeAddr(b *testing.B) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// peakMB is the process's peak resident set size (VmHWM).
-func (s *serverProcess) peakMB(b *testing.B) float64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }

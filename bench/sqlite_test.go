@@ -53,7 +53,7 @@ func BenchmarkIngestSQLite(b *testing.B) {
 		bodies, spans := makeBatches(b, f, &next, spansPerOp)
 		prof := srv.profile(b)
 		t0 := time.Now()
-		sendAll(b, srv.url, key, bodies)
+		sendAll(b, []string{srv.url}, key, bodies)
 		sent += len(spans)
 		srv.waitWritten(b, float64(sent))
 		e2e += time.Since(t0)

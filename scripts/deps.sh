@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Tracium's tests need and a fresh Debian machine lacks:
 # PostgreSQL's programs (the test harness starts a throwaway cluster with
-# them when no TRACIUM_TEST_DATABASE_URL is given) and Chromium (the UI's
+# them when no TRACIUM_TEST_DATABASE_URL is given, and a cluster with a
+# streaming replica whatever it is given) and Chromium (the UI's
 # browser test), Redis, and Node.js with the npm packages of the Node
 # emitter tests. Safe to run again.
 set -euo pipefail
@@ -28,7 +29,7 @@ apt_install() {
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-if [ -z "${TRACIUM_TEST_DATABASE_URL:-}" ] && ! have_postgres; then
+if ! have_postgres; then
 	echo "deps: installing PostgreSQL for the test harness" >&2
 	apt_install postgresql
 fi

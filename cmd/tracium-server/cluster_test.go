@@ -12,9 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/tracium/tracium/internal/natstest"
 	"github.com/tracium/tracium/internal/pgtest"
 	"github.com/tracium/tracium/server/auth"
@@ -167,36 +164,12 @@ func TestClusterSurvivesLosses(t *testing.T) {
 	}
 }
 
-func streamInfo(t *testing.T, natsURL string) *jetstream.StreamInfo {
-	t.Helper()
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, queue.StreamName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info
-}
-
 func streamReplicas(t *testing.T, natsURL string) int {
-	return streamInfo(t, natsURL).Config.Replicas
+	return natstest.StreamInfo(t, natsURL, queue.StreamName).Config.Replicas
 }
 
 func streamLeader(t *testing.T, natsURL string) string {
-	info := streamInfo(t, natsURL)
+	info := natstest.StreamInfo(t, natsURL, queue.StreamName)
 	if info.Cluster == nil || info.Cluster.Leader == "" {
 		t.Fatal("the span stream has no leader")
 	}

@@ -91,6 +91,32 @@ func Start(t testing.TB) *natsserver.Server {
 	return ns
 }
 
+// StreamInfo reads the named stream's state and configuration from the
+// server or cluster at natsURL (comma-separated URLs for a cluster).
+func StreamInfo(t testing.TB, natsURL, name string) *jetstream.StreamInfo {
+	t.Helper()
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, name)
+	if err != nil {
+		t.Fatalf("stream %s: %v", name, err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatalf("stream %s: %v", name, err)
+	}
+	return info
+}
+
 func waitJetStream(t testing.TB, u string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)

@@ -27,6 +27,10 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 max_connections = 200
+# What a streaming replica (Cluster.StartReplica) needs; PostgreSQL's
+# defaults already, set here so that a changed default cannot break it.
+wal_level = replica
+max_wal_senders = 10
 `
 
 // cluster is a throwaway PostgreSQL cluster in a temp dir: the data
@@ -44,42 +48,11 @@ func (c *cluster) logFile() string { return filepath.Join(c.dir, "postgres.log")
 // clusterServer initialises and starts a throwaway cluster on a free port
 // of 127.0.0.1.
 func clusterServer(ctx context.Context) (*server, error) {
-	bin, err := findBinDir()
+	c, port, err := startNewCluster()
 	if err != nil {
 		return nil, err
 	}
-	who, err := clusterUser()
-	if err != nil {
-		return nil, err
-	}
-	base := tempBase(who)
-	reapStale(base, bin, who)
-
-	c, err := newCluster(base, bin, who)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.initdb(); err != nil {
-		c.remove()
-		return nil, err
-	}
-	// Another process may take the free port before the server binds it;
-	// parallel test packages make that plausible, so try again elsewhere.
-	var port int
-	for attempt := 1; ; attempt++ {
-		if port, err = freePort(); err == nil {
-			err = c.start(port)
-		}
-		if err == nil || attempt == 3 {
-			break
-		}
-	}
-	if err != nil {
-		c.remove()
-		return nil, err
-	}
-
-	admin := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	admin := adminURL(port)
 	v, err := waitReady(ctx, admin)
 	if err != nil {
 		c.stop()
@@ -90,6 +63,42 @@ func clusterServer(ctx context.Context) (*server, error) {
 		desc: fmt.Sprintf("throwaway cluster at 127.0.0.1:%d (PostgreSQL %s)", port, v),
 		stop: c.stop,
 	}, nil
+}
+
+// startNewCluster initialises a throwaway cluster in a new temp dir and
+// starts it on a free port of 127.0.0.1, which it returns.
+func startNewCluster() (*cluster, int, error) {
+	bin, err := findBinDir()
+	if err != nil {
+		return nil, 0, err
+	}
+	who, err := clusterUser()
+	if err != nil {
+		return nil, 0, err
+	}
+	base := tempBase(who)
+	reapStale(base, bin, who)
+
+	c, err := newCluster(base, bin, who)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := c.initdb(); err != nil {
+		c.remove()
+		return nil, 0, err
+	}
+	port, err := c.startOnFreePort()
+	if err != nil {
+		c.remove()
+		return nil, 0, err
+	}
+	return c, port, nil
+}
+
+// adminURL is the URL of the postgres database, as user postgres, of the
+// throwaway cluster on port.
+func adminURL(port int) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
 }
 
 // newCluster makes the cluster's temp dir, owned by the user the cluster
@@ -125,21 +134,47 @@ func (c *cluster) initdb() error {
 	if err != nil {
 		return err
 	}
-	// A socket path is limited to about 107 bytes; past that, do without
-	// the socket rather than fail (all our URLs use TCP anyway).
-	sockets := "''"
+	return c.appendConf(fmt.Sprintf(clusterConf, c.sockets()))
+}
+
+// sockets is the quoted unix_socket_directories setting: the cluster's
+// dir. A socket path is limited to about 107 bytes; past that, do without
+// the socket rather than fail (all our URLs use TCP anyway).
+func (c *cluster) sockets() string {
 	if len(c.dir)+len("/.s.PGSQL.65535") < 100 {
-		sockets = "'" + strings.ReplaceAll(c.dir, "'", "''") + "'"
+		return "'" + strings.ReplaceAll(c.dir, "'", "''") + "'"
 	}
+	return "''"
+}
+
+// appendConf appends settings to the cluster's postgresql.conf, where
+// they override earlier lines.
+func (c *cluster) appendConf(settings string) error {
 	f, err := os.OpenFile(filepath.Join(c.data(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(f, clusterConf, sockets)
+	_, err = f.WriteString(settings)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// startOnFreePort starts the server on a free port and returns the port.
+// Another process may take the free port before the server binds it;
+// parallel test packages make that plausible, so it tries again elsewhere.
+func (c *cluster) startOnFreePort() (int, error) {
+	var port int
+	var err error
+	for attempt := 1; ; attempt++ {
+		if port, err = freePort(); err == nil {
+			err = c.start(port)
+		}
+		if err == nil || attempt == 3 {
+			return port, err
+		}
+	}
 }
 
 // start starts the server on port and waits until it accepts connections.

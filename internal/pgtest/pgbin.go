@@ -36,8 +36,13 @@ func findBinDir() (string, error) {
 	}
 	dirs = append(dirs, debianBinDirs()...)
 	for _, d := range dirs {
-		// Both programs from one directory, so their versions match.
-		if isExecutable(filepath.Join(d, "initdb")) && isExecutable(filepath.Join(d, "pg_ctl")) {
+		// A directory of links (/usr/local/bin, Homebrew's) gives way to
+		// the one initdb links into, which holds the other programs too
+		// (pg_basebackup, for a replica).
+		if real, err := filepath.EvalSymlinks(filepath.Join(d, "initdb")); err == nil && holdsServerPrograms(filepath.Dir(real)) {
+			return filepath.Dir(real), nil
+		}
+		if holdsServerPrograms(d) {
 			return d, nil
 		}
 	}
@@ -57,6 +62,12 @@ func debianBinDirs() []string {
 	}
 	slices.SortFunc(dirs, func(a, b string) int { return slices.Compare(version(b), version(a)) })
 	return dirs
+}
+
+// holdsServerPrograms reports whether dir has both initdb and pg_ctl:
+// both from one directory, so that their versions match.
+func holdsServerPrograms(dir string) bool {
+	return isExecutable(filepath.Join(dir, "initdb")) && isExecutable(filepath.Join(dir, "pg_ctl"))
 }
 
 func isExecutable(path string) bool {

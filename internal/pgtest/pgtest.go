@@ -18,6 +18,11 @@
 // If none is available Main fails the run rather than skipping tests, so a
 // missing database can never pass for a green build.
 //
+// A test that needs a server of its own, such as one with a physical
+// streaming replica, starts one with [NewCluster] (and
+// [Cluster.StartReplica]) from the local PostgreSQL programs, whichever
+// server Main found.
+//
 // Every database pgtest creates has a random name (tracium_test_<hex>), so
 // test packages running in parallel processes can share one server, and
 // databases left behind by a crashed run never collide with a new one.
@@ -132,7 +137,12 @@ func Database(t testing.TB) string {
 // still open to it, when the test and its subtests finish.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
-	admin := mustServerURL(t)
+	return newDatabase(t, mustServerURL(t))
+}
+
+// newDatabase is NewDatabase on the server of admin.
+func newDatabase(t testing.TB, admin string) string {
+	t.Helper()
 	name := randomName()
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
