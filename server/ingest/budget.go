@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -21,6 +22,8 @@ type budget struct {
 	bytes    *semaphore.Weighted
 	total    int64
 	wait     time.Duration
+	// waiting is set while a request waits for bytes (claim.hold).
+	waiting atomic.Bool
 }
 
 // Factors by which a request's claim covers its body. While reading, the
@@ -74,6 +77,20 @@ func (c *claim) hold(ctx context.Context, n int64) error {
 	if n > c.b.total {
 		return overloaded("ingest memory")
 	}
+	if c.b.bytes.TryAcquire(n - c.held) {
+		c.held = n
+		return nil
+	}
+	// Requests that wait for more while holding part of the budget could
+	// each hold some and all wait for the rest, until every one of them
+	// is refused. One request at a time waits; another that cannot grow
+	// meanwhile is refused at once, and what it gives back goes to the
+	// one waiting, which is sure to get it once the rest finish or give
+	// up.
+	if !c.b.waiting.CompareAndSwap(false, true) {
+		return overloaded("ingest memory")
+	}
+	defer c.b.waiting.Store(false)
 	ctx, cancel := context.WithTimeout(ctx, c.b.wait)
 	defer cancel()
 	if err := c.b.bytes.Acquire(ctx, n-c.held); err != nil {

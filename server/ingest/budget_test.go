@@ -53,3 +53,56 @@ func TestBudget(t *testing.T) {
 		t.Errorf("the whole budget is not back after every release: %v", err)
 	}
 }
+
+// TestBudgetGrowingTogether: requests that together hold the whole budget
+// and each need more do not all wait for one another until every one is
+// refused: one waits, the others are refused at once and give theirs
+// back, and the one waiting gets what it needs.
+func TestBudgetGrowingTogether(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const n = 10
+	b := newBudget(n, 100, time.Hour)
+	claims := make([]*claim, n)
+	for i := range claims {
+		c, err := b.enter(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.hold(ctx, 10); err != nil {
+			t.Fatal(err)
+		}
+		claims[i] = c
+	}
+	results := make(chan error, n)
+	for _, c := range claims {
+		go func() {
+			err := c.hold(ctx, 60)
+			c.release()
+			results <- err
+		}()
+	}
+	served, refused := 0, 0
+	for range n {
+		var err error
+		select {
+		case err = <-results:
+		case <-time.After(time.Minute): // far less than the budget's wait
+			t.Fatalf("after %d served and %d refused, the rest wait on one another", served, refused)
+		}
+		switch {
+		case err == nil:
+			served++
+		case errors.Is(err, respond.ErrOverloaded):
+			refused++
+		default:
+			t.Fatal(err)
+		}
+	}
+	if served == 0 || served+refused != n {
+		t.Errorf("%d served, %d refused; want at least one served", served, refused)
+	}
+	if err := b.bytes.Acquire(ctx, 100); err != nil {
+		t.Errorf("the whole budget is not back: %v", err)
+	}
+}
