@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -44,32 +43,21 @@ func startReplicaWatch(b *testing.B, pg *pgtest.Cluster, dbURL string) *replicaW
 func (w *replicaWatch) watch(b *testing.B) (stop func()) {
 	sender := w.senderPID(b)
 	replica0, sender0 := w.clusterCPU(b), backendCPUOf(b, sender)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-			// NULL: the replica has replayed everything and nothing new
-			// came since.
-			var lag float64
-			err := w.primary.Pool().QueryRow(context.Background(),
-				`SELECT coalesce(extract(epoch FROM replay_lag), 0)::float8 FROM pg_stat_replication`).Scan(&lag)
-			if err != nil {
-				b.Errorf("replay lag: %v", err)
-				return
-			}
-			w.lags = append(w.lags, time.Duration(lag*float64(time.Second)))
+	stopSampling := sampleEvery(100*time.Millisecond, func() bool {
+		// NULL: the replica has replayed everything and nothing new came
+		// since.
+		var lag float64
+		err := w.primary.Pool().QueryRow(context.Background(),
+			`SELECT coalesce(extract(epoch FROM replay_lag), 0)::float8 FROM pg_stat_replication`).Scan(&lag)
+		if err != nil {
+			b.Errorf("replay lag: %v", err)
+			return false
 		}
+		w.lags = append(w.lags, time.Duration(lag*float64(time.Second)))
+		return true
 	})
 	return func() {
-		close(done)
-		wg.Wait()
+		stopSampling()
 		w.catchUps = append(w.catchUps, w.waitReplayed(b))
 		w.replicaCPU += w.clusterCPU(b) - replica0
 		w.senderCPU += backendCPUOf(b, sender) - sender0

@@ -196,12 +196,13 @@ type readProbe struct {
 	most     int // traces on the fullest page seen
 }
 
-// start starts reading until the returned stop is called.
-func (p *readProbe) start(b *testing.B) (stop func()) {
+// sampleEvery calls sample every interval until the returned stop is
+// called (which waits for the call under way) or sample returns false.
+func sampleEvery(interval time.Duration, sample func() bool) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		tick := time.NewTicker(100 * time.Millisecond)
+		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for {
 			select {
@@ -209,31 +210,41 @@ func (p *readProbe) start(b *testing.B) (stop func()) {
 				return
 			case <-tick.C:
 			}
-			req, _ := http.NewRequest("GET", p.url+"/api/v1/traces", nil)
-			req.Header.Set("Authorization", "Bearer "+p.key)
-			t0 := time.Now()
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				b.Errorf("list traces: %v", err)
+			if !sample() {
 				return
 			}
-			body, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			p.lat = append(p.lat, time.Since(t0))
-			var page struct {
-				Traces []json.RawMessage `json:"traces"`
-			}
-			if err == nil {
-				err = json.Unmarshal(body, &page)
-			}
-			if resp.StatusCode != http.StatusOK || err != nil {
-				b.Errorf("list traces: %d %v: %.200s", resp.StatusCode, err, body)
-				return
-			}
-			p.most = max(p.most, len(page.Traces))
 		}
 	})
 	return func() { close(done); wg.Wait() }
+}
+
+// start starts reading until the returned stop is called.
+func (p *readProbe) start(b *testing.B) (stop func()) {
+	return sampleEvery(100*time.Millisecond, func() bool {
+		req, _ := http.NewRequest("GET", p.url+"/api/v1/traces", nil)
+		req.Header.Set("Authorization", "Bearer "+p.key)
+		t0 := time.Now()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Errorf("list traces: %v", err)
+			return false
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		p.lat = append(p.lat, time.Since(t0))
+		var page struct {
+			Traces []json.RawMessage `json:"traces"`
+		}
+		if err == nil {
+			err = json.Unmarshal(body, &page)
+		}
+		if resp.StatusCode != http.StatusOK || err != nil {
+			b.Errorf("list traces: %d %v: %.200s", resp.StatusCode, err, body)
+			return false
+		}
+		p.most = max(p.most, len(page.Traces))
+		return true
+	})
 }
 
 // report reports the reads' p50 and p95 as prefix+"read-p50-ms" and
