@@ -84,9 +84,11 @@ func (c *claim) hold(ctx context.Context, n int64) error {
 	// Requests that wait for more while holding part of the budget could
 	// each hold some and all wait for the rest, until every one of them
 	// is refused. One request at a time waits; another that cannot grow
-	// meanwhile is refused at once, and what it gives back goes to the
-	// one waiting, which is sure to get it once the rest finish or give
-	// up.
+	// meanwhile is refused at once (the collector is at its memory limit:
+	// 503, retry after), and what it gives back goes to the one waiting,
+	// which is sure to get it once the rest finish or give up. A waiter
+	// that holds nothing is no exception: it would stand first in the
+	// semaphore's line, ahead of holders that need to grow.
 	if !c.b.waiting.CompareAndSwap(false, true) {
 		return overloaded("ingest memory")
 	}
