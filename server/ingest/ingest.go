@@ -51,7 +51,9 @@ type Config struct {
 	// It must leave room for one body of MaxBodyBytes.
 	MemoryBytes int64
 	// BudgetWait is how long a request may wait for its share of the two
-	// bounds above before it is refused with 503; DefaultBudgetWait.
+	// bounds above before it is refused with 503; DefaultBudgetWait. One
+	// request at a time waits for memory; the others are refused at once
+	// meanwhile.
 	BudgetWait time.Duration
 	// Window bounds the start times accepted around the collector's clock.
 	Window store.Window
