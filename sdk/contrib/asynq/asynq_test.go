@@ -76,50 +76,6 @@ func (b *testBundle) enqueue(t *testing.T, task *asynq.Task, opts ...asynq.Optio
 	return info
 }
 
-// waitSpans returns the spans received once there are n of them.
-func (b *testBundle) waitSpans(t *testing.T, n int) []tracium.SpanData {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		spantest.Flush(t, b.client)
-		spans := b.coll.Spans()
-		if len(spans) == n {
-			return spans
-		}
-		if len(spans) > n || time.Now().After(deadline) {
-			t.Fatalf("got %d spans, want %d:\n%s", len(spans), n, describe(spans))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func describe(spans []tracium.SpanData) string {
-	var sb strings.Builder
-	for _, s := range spans {
-		fmt.Fprintf(&sb, "  %s %s %q trace=%s parent=%s status=%s %s %v\n", s.SpanID, s.Type, s.Name, s.TraceID, s.ParentSpanID, s.Status, s.ErrorMessage, s.Attributes)
-	}
-	return sb.String()
-}
-
-func named(spans []tracium.SpanData, typ tracium.SpanType, name string) []tracium.SpanData {
-	var out []tracium.SpanData
-	for _, s := range spans {
-		if s.Type == typ && s.Name == name {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func one(t *testing.T, spans []tracium.SpanData, typ tracium.SpanType, name string) tracium.SpanData {
-	t.Helper()
-	found := named(spans, typ, name)
-	if len(found) != 1 {
-		t.Fatalf("%d spans %s %q, want 1:\n%s", len(found), typ, name, describe(spans))
-	}
-	return found[0]
-}
-
 // checkAttrs asserts attributes; a nil want means the key is absent.
 func checkAttrs(t *testing.T, s tracium.SpanData, want map[string]any) {
 	t.Helper()
@@ -178,9 +134,9 @@ func TestWorkerContinuesEnqueueTraceAndNestsLLM(t *testing.T) {
 	run.End()
 	info := b.enqueue(t, task)
 
-	spans := b.waitSpans(t, 4)
-	enqueue := one(t, spans, tracium.SpanTask, "enqueue ticket:summarise")
-	attempt := one(t, spans, tracium.SpanTask, "ticket:summarise")
+	spans := b.coll.Wait(t, b.client, 4)
+	enqueue := spantest.One(t, spans, tracium.SpanTask, "enqueue ticket:summarise")
+	attempt := spantest.One(t, spans, tracium.SpanTask, "ticket:summarise")
 	var llm tracium.SpanData
 	for _, s := range spans {
 		if s.Type == tracium.SpanLLM {
@@ -233,11 +189,11 @@ func TestRetriedTaskIsOneSpanPerAttempt(t *testing.T) {
 	b.enqueue(t, traciumasynq.NewTask(ctx, "report:build", nil, asynq.MaxRetry(5)))
 	run.End()
 
-	spans := b.waitSpans(t, 5)
-	enqueue := one(t, spans, tracium.SpanTask, "enqueue report:build")
-	attempts := named(spans, tracium.SpanTask, "report:build")
+	spans := b.coll.Wait(t, b.client, 5)
+	enqueue := spantest.One(t, spans, tracium.SpanTask, "enqueue report:build")
+	attempts := spantest.Find(spans, tracium.SpanTask, "report:build")
 	if len(attempts) != 3 {
-		t.Fatalf("%d attempt spans, want 3:\n%s", len(attempts), describe(spans))
+		t.Fatalf("%d attempt spans, want 3:\n%s", len(attempts), spantest.Describe(spans))
 	}
 	seen := map[float64]bool{}
 	for _, a := range attempts {
@@ -283,8 +239,8 @@ func TestTaskOutsideTraceStartsItsOwn(t *testing.T) {
 	}
 	b.enqueue(t, task)
 
-	spans := b.waitSpans(t, 2)
-	attempt := one(t, spans, tracium.SpanTask, "digest:send")
+	spans := b.coll.Wait(t, b.client, 2)
+	attempt := spantest.One(t, spans, tracium.SpanTask, "digest:send")
 	if attempt.ParentSpanID != "" {
 		t.Errorf("attempt span has parent %s, want a root", attempt.ParentSpanID)
 	}
@@ -307,7 +263,7 @@ func TestPlainAsynqTask(t *testing.T) {
 	b.mux.HandleFunc("legacy", func(context.Context, *asynq.Task) error { return nil })
 	b.start(t)
 	b.enqueue(t, asynq.NewTask("legacy", nil))
-	s := one(t, b.waitSpans(t, 1), tracium.SpanTask, "legacy")
+	s := spantest.One(t, b.coll.Wait(t, b.client, 1), tracium.SpanTask, "legacy")
 	checkAttrs(t, s, map[string]any{tracium.AttrTaskAttempt: float64(1), tracium.AttrTaskQueuedMS: nil})
 }
 
@@ -327,9 +283,9 @@ func TestPanicIsRecordedAndRetried(t *testing.T) {
 	ctx, run := b.client.AgentTrace(t.Context(), "jobs")
 	b.enqueue(t, traciumasynq.NewTask(ctx, "fragile", nil, asynq.MaxRetry(1)))
 	run.End()
-	spans := b.waitSpans(t, 4)
+	spans := b.coll.Wait(t, b.client, 4)
 	var panicked, ok int
-	for _, a := range named(spans, tracium.SpanTask, "fragile") {
+	for _, a := range spantest.Find(spans, tracium.SpanTask, "fragile") {
 		switch {
 		case a.ErrorType == tracium.ErrorTypePanic && a.ErrorMessage == "nil map in fragile" && a.Attributes[tracium.AttrTaskAttempt] == float64(1):
 			panicked++
@@ -338,7 +294,7 @@ func TestPanicIsRecordedAndRetried(t *testing.T) {
 		}
 	}
 	if panicked != 1 || ok != 1 {
-		t.Errorf("want a panicked first attempt and an ok second:\n%s", describe(spans))
+		t.Errorf("want a panicked first attempt and an ok second:\n%s", spantest.Describe(spans))
 	}
 }
 
@@ -354,8 +310,8 @@ func TestScheduledTaskQueuedFromDue(t *testing.T) {
 	ctx, run := b.client.AgentTrace(t.Context(), "jobs")
 	b.enqueue(t, traciumasynq.NewTask(ctx, "reminder", nil, asynq.ProcessIn(delay)))
 	run.End()
-	spans := b.waitSpans(t, 3)
-	enqueue, attempt := one(t, spans, tracium.SpanTask, "enqueue reminder"), one(t, spans, tracium.SpanTask, "reminder")
+	spans := b.coll.Wait(t, b.client, 3)
+	enqueue, attempt := spantest.One(t, spans, tracium.SpanTask, "enqueue reminder"), spantest.One(t, spans, tracium.SpanTask, "reminder")
 	if waited := attempt.StartTime.Sub(enqueue.StartTime); waited < delay-time.Second {
 		t.Fatalf("ran %v after enqueue, before its delay %v", waited, delay)
 	}
@@ -374,7 +330,7 @@ func TestFailedTaskWithSkipRetry(t *testing.T) {
 	ctx, run := b.client.AgentTrace(t.Context(), "jobs")
 	b.enqueue(t, traciumasynq.NewTask(ctx, "once", nil, asynq.MaxRetry(3)))
 	run.End()
-	a := one(t, b.waitSpans(t, 3), tracium.SpanTask, "once")
+	a := spantest.One(t, b.coll.Wait(t, b.client, 3), tracium.SpanTask, "once")
 	if a.Status != "error" || !strings.HasPrefix(a.ErrorMessage, "bad payload") {
 		t.Errorf("status %q message %q", a.Status, a.ErrorMessage)
 	}

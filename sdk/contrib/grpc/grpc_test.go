@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -70,48 +69,6 @@ func dial(t *testing.T, addr string, opts ...grpc.DialOption) *grpc.ClientConn {
 	return conn
 }
 
-// waitSpans returns the spans received once there are n of them; a server
-// span ends when grpc reports the RPC over, which may be just after the
-// client has its answer.
-func (b *testBundle) waitSpans(t *testing.T, n int) []tracium.SpanData {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		spantest.Flush(t, b.client)
-		spans := b.coll.Spans()
-		if len(spans) == n {
-			return spans
-		}
-		if len(spans) > n || time.Now().After(deadline) {
-			t.Fatalf("got %d spans, want %d:\n%s", len(spans), n, describe(spans))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func describe(spans []tracium.SpanData) string {
-	var sb strings.Builder
-	for _, s := range spans {
-		fmt.Fprintf(&sb, "  %s %s %q trace=%s parent=%s status=%s %v\n", s.SpanID, s.Type, s.Name, s.TraceID, s.ParentSpanID, s.Status, s.Attributes)
-	}
-	return sb.String()
-}
-
-// find returns the one span of this type and name.
-func find(t *testing.T, spans []tracium.SpanData, typ tracium.SpanType, name string) tracium.SpanData {
-	t.Helper()
-	var found []tracium.SpanData
-	for _, s := range spans {
-		if s.Type == typ && s.Name == name {
-			found = append(found, s)
-		}
-	}
-	if len(found) != 1 {
-		t.Fatalf("%d spans %s %q, want 1:\n%s", len(found), typ, name, describe(spans))
-	}
-	return found[0]
-}
-
 // checkRPC asserts the RPC attributes of a span.
 func checkRPC(t *testing.T, s tracium.SpanData, method string, code codes.Code, reqSize, respSize int) {
 	t.Helper()
@@ -141,10 +98,10 @@ func TestUnaryNestsClientServerHandlerAndLLM(t *testing.T) {
 	}
 	run.End()
 
-	spans := b.waitSpans(t, 5)
-	client := find(t, spans, tracium.SpanTool, unary)
-	server := find(t, spans, tracium.SpanHTTP, unary)
-	tool := find(t, spans, tracium.SpanTool, "lookup")
+	spans := b.coll.Wait(t, b.client, 5)
+	client := spantest.One(t, spans, tracium.SpanTool, unary)
+	server := spantest.One(t, spans, tracium.SpanHTTP, unary)
+	tool := spantest.One(t, spans, tracium.SpanTool, "lookup")
 	var llm tracium.SpanData
 	for _, s := range spans {
 		if s.Type == tracium.SpanLLM {
@@ -195,7 +152,7 @@ func TestServerContinuesIncomingTraceparent(t *testing.T) {
 	if _, err := b.bare.UnaryCall(ctx, &testpb.SimpleRequest{}); err != nil {
 		t.Fatal(err)
 	}
-	server := find(t, b.waitSpans(t, 1), tracium.SpanHTTP, unary)
+	server := spantest.One(t, b.coll.Wait(t, b.client, 1), tracium.SpanHTTP, unary)
 	if server.TraceID != traceID || server.ParentSpanID != parentID {
 		t.Errorf("server span trace %s parent %s, want %s %s", server.TraceID, server.ParentSpanID, traceID, parentID)
 	}
@@ -214,7 +171,7 @@ func TestServerIgnoresRepeatedOrMalformedTraceparent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, s := range b.waitSpans(t, 2) {
+	for _, s := range b.coll.Wait(t, b.client, 2) {
 		if s.ParentSpanID != "" || s.TraceID == "4bf92f3577b34da6a3ce929d0e0e4736" {
 			t.Errorf("span continued a bad traceparent: trace %s parent %s", s.TraceID, s.ParentSpanID)
 		}
@@ -236,7 +193,7 @@ func TestClientOutsideTraceRecordsNothing(t *testing.T) {
 	if resp.GetUsername() != "" {
 		t.Errorf("server received traceparent %q, want none", resp.GetUsername())
 	}
-	server := find(t, b.waitSpans(t, 1), tracium.SpanHTTP, unary)
+	server := spantest.One(t, b.coll.Wait(t, b.client, 1), tracium.SpanHTTP, unary)
 	if server.ParentSpanID != "" {
 		t.Errorf("server span has parent %s", server.ParentSpanID)
 	}
@@ -255,12 +212,12 @@ func TestClientReplacesOutgoingTraceparent(t *testing.T) {
 		t.Fatal(err)
 	}
 	run.End()
-	spans := b.waitSpans(t, 3)
-	client := find(t, spans, tracium.SpanTool, unary)
+	spans := b.coll.Wait(t, b.client, 3)
+	client := spantest.One(t, spans, tracium.SpanTool, unary)
 	if want := fmt.Sprintf("00-%s-%s-01", run.TraceID(), client.SpanID); resp.GetUsername() != want {
 		t.Errorf("server received traceparent %q, want only %q", resp.GetUsername(), want)
 	}
-	if server := find(t, spans, tracium.SpanHTTP, unary); server.ParentSpanID != client.SpanID {
+	if server := spantest.One(t, spans, tracium.SpanHTTP, unary); server.ParentSpanID != client.SpanID {
 		t.Errorf("server parent %s, want %s", server.ParentSpanID, client.SpanID)
 	}
 }
@@ -293,13 +250,13 @@ func TestStatusCodes(t *testing.T) {
 			if status.Code(err) != tt.code {
 				t.Fatalf("call: %v, want code %v", err, tt.code)
 			}
-			spans := b.waitSpans(t, 3)
+			spans := b.coll.Wait(t, b.client, 3)
 			for _, side := range []struct {
 				span   tracium.SpanData
 				failed bool
 			}{
-				{find(t, spans, tracium.SpanTool, unary), tt.clientFailed},
-				{find(t, spans, tracium.SpanHTTP, unary), tt.serverFailed},
+				{spantest.One(t, spans, tracium.SpanTool, unary), tt.clientFailed},
+				{spantest.One(t, spans, tracium.SpanHTTP, unary), tt.serverFailed},
 			} {
 				s := side.span
 				if got := s.Attributes[tracium.AttrRPCGRPCStatusCode]; got != float64(tt.code) {
@@ -330,7 +287,7 @@ func TestUnimplementedMethodFailsServerSpan(t *testing.T) {
 	if status.Code(err) != codes.Unimplemented {
 		t.Fatalf("call: %v, want Unimplemented", err)
 	}
-	server := find(t, b.waitSpans(t, 3), tracium.SpanHTTP, "/grpc.testing.TestService/UnimplementedCall")
+	server := spantest.One(t, b.coll.Wait(t, b.client, 3), tracium.SpanHTTP, "/grpc.testing.TestService/UnimplementedCall")
 	if server.Status != "error" || server.Attributes[tracium.AttrRPCGRPCStatusCode] != float64(codes.Unimplemented) {
 		t.Errorf("server span status %q code %v", server.Status, server.Attributes[tracium.AttrRPCGRPCStatusCode])
 	}
@@ -362,9 +319,9 @@ func TestServerStreamEndsWithStream(t *testing.T) {
 		respSize += proto.Size(resp)
 	}
 	run.End()
-	spans := b.waitSpans(t, 3)
+	spans := b.coll.Wait(t, b.client, 3)
 	for _, typ := range []tracium.SpanType{tracium.SpanTool, tracium.SpanHTTP} {
-		s := find(t, spans, typ, output)
+		s := spantest.One(t, spans, typ, output)
 		checkRPC(t, s, "StreamingOutputCall", codes.OK, proto.Size(req), respSize)
 		if d := s.EndTime.Sub(s.StartTime); d < 3*pause {
 			t.Errorf("%s span lasted %v, less than the stream's %v", typ, d, 3*pause)
@@ -394,9 +351,9 @@ func TestCancelledStreamIsNotAFailure(t *testing.T) {
 		t.Fatalf("after cancel: %v, want Canceled", err)
 	}
 	run.End()
-	spans := b.waitSpans(t, 3)
+	spans := b.coll.Wait(t, b.client, 3)
 	for _, typ := range []tracium.SpanType{tracium.SpanTool, tracium.SpanHTTP} {
-		s := find(t, spans, typ, output)
+		s := spantest.One(t, spans, typ, output)
 		if s.Status == "error" || s.Attributes[tracium.AttrRPCGRPCStatusCode] != float64(codes.Canceled) {
 			t.Errorf("%s span status %q code %v, want ok and Canceled", typ, s.Status, s.Attributes[tracium.AttrRPCGRPCStatusCode])
 		}
@@ -425,9 +382,9 @@ func TestStreamErrorAfterMessages(t *testing.T) {
 	if n != 2 || status.Code(err) != codes.Unavailable {
 		t.Fatalf("got %d messages then %v, want 2 then Unavailable", n, err)
 	}
-	spans := b.waitSpans(t, 3)
+	spans := b.coll.Wait(t, b.client, 3)
 	for _, typ := range []tracium.SpanType{tracium.SpanTool, tracium.SpanHTTP} {
-		if s := find(t, spans, typ, output); s.Status != "error" || s.ErrorMessage != "Unavailable: draining" {
+		if s := spantest.One(t, spans, typ, output); s.Status != "error" || s.ErrorMessage != "Unavailable: draining" {
 			t.Errorf("%s span status %q message %q", typ, s.Status, s.ErrorMessage)
 		}
 	}
@@ -461,8 +418,8 @@ func TestBidiStream(t *testing.T) {
 		t.Fatalf("after CloseSend: %v, want EOF", err)
 	}
 	run.End()
-	spans := b.waitSpans(t, 3)
-	client, server := find(t, spans, tracium.SpanTool, duplex), find(t, spans, tracium.SpanHTTP, duplex)
+	spans := b.coll.Wait(t, b.client, 3)
+	client, server := spantest.One(t, spans, tracium.SpanTool, duplex), spantest.One(t, spans, tracium.SpanHTTP, duplex)
 	checkRPC(t, client, "FullDuplexCall", codes.OK, reqSize, respSize)
 	checkRPC(t, server, "FullDuplexCall", codes.OK, reqSize, respSize)
 	if server.ParentSpanID != client.SpanID {
@@ -483,7 +440,7 @@ func TestServerOptions(t *testing.T) {
 	if _, err := b.bare.UnaryCall(ctx, &testpb.SimpleRequest{}); err != nil {
 		t.Fatal(err)
 	}
-	s := find(t, b.waitSpans(t, 1), tracium.SpanHTTP, unary)
+	s := spantest.One(t, b.coll.Wait(t, b.client, 1), tracium.SpanHTTP, unary)
 	if s.Attributes[tracium.AttrHTTPRequestHeaderPrefix+"x-tenant"] != "acme" {
 		t.Errorf("x-tenant not recorded: %v", s.Attributes)
 	}
@@ -510,7 +467,7 @@ func TestConcurrentRPCsKeepTheirTraces(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	spans := b.waitSpans(t, 3*n)
+	spans := b.coll.Wait(t, b.client, 3*n)
 	byID := make(map[string]tracium.SpanData, len(spans))
 	for _, s := range spans {
 		byID[s.SpanID] = s

@@ -93,49 +93,6 @@ func (b *testBundle) start(t *testing.T) {
 	b.river = c
 }
 
-func (b *testBundle) waitSpans(t *testing.T, n int) []tracium.SpanData {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		spantest.Flush(t, b.client)
-		spans := b.coll.Spans()
-		if len(spans) == n {
-			return spans
-		}
-		if len(spans) > n || time.Now().After(deadline) {
-			t.Fatalf("got %d spans, want %d:\n%s", len(spans), n, describe(spans))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func describe(spans []tracium.SpanData) string {
-	var sb strings.Builder
-	for _, s := range spans {
-		fmt.Fprintf(&sb, "  %s %s %q trace=%s parent=%s status=%s %s %v\n", s.SpanID, s.Type, s.Name, s.TraceID, s.ParentSpanID, s.Status, s.ErrorMessage, s.Attributes)
-	}
-	return sb.String()
-}
-
-func named(spans []tracium.SpanData, typ tracium.SpanType, name string) []tracium.SpanData {
-	var out []tracium.SpanData
-	for _, s := range spans {
-		if s.Type == typ && s.Name == name {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func one(t *testing.T, spans []tracium.SpanData, typ tracium.SpanType, name string) tracium.SpanData {
-	t.Helper()
-	found := named(spans, typ, name)
-	if len(found) != 1 {
-		t.Fatalf("%d spans %s %q, want 1:\n%s", len(found), typ, name, describe(spans))
-	}
-	return found[0]
-}
-
 func checkAttrs(t *testing.T, s tracium.SpanData, want map[string]any) {
 	t.Helper()
 	for k, v := range want {
@@ -195,9 +152,9 @@ func TestWorkerContinuesInsertTraceAndNestsLLM(t *testing.T) {
 	}
 	run.End()
 
-	spans := b.waitSpans(t, 4)
-	enqueue := one(t, spans, tracium.SpanTask, "enqueue summarise_ticket")
-	attempt := one(t, spans, tracium.SpanTask, "summarise_ticket")
+	spans := b.coll.Wait(t, b.client, 4)
+	enqueue := spantest.One(t, spans, tracium.SpanTask, "enqueue summarise_ticket")
+	attempt := spantest.One(t, spans, tracium.SpanTask, "summarise_ticket")
 	var llm tracium.SpanData
 	for _, s := range spans {
 		if s.Type == tracium.SpanLLM {
@@ -258,11 +215,11 @@ func TestRetriedJobIsOneSpanPerAttempt(t *testing.T) {
 	}
 	run.End()
 
-	spans := b.waitSpans(t, 5)
-	enqueue := one(t, spans, tracium.SpanTask, "enqueue flaky")
-	attempts := named(spans, tracium.SpanTask, "flaky")
+	spans := b.coll.Wait(t, b.client, 5)
+	enqueue := spantest.One(t, spans, tracium.SpanTask, "enqueue flaky")
+	attempts := spantest.Find(spans, tracium.SpanTask, "flaky")
 	if len(attempts) != 3 {
-		t.Fatalf("%d attempt spans, want 3:\n%s", len(attempts), describe(spans))
+		t.Fatalf("%d attempt spans, want 3:\n%s", len(attempts), spantest.Describe(spans))
 	}
 	seen := map[float64]bool{}
 	for _, a := range attempts {
@@ -303,8 +260,8 @@ func TestJobInsertedOutsideTraceStartsItsOwn(t *testing.T) {
 	if strings.Contains(string(res.Job.Metadata), "traceparent") {
 		t.Errorf("untraced job's metadata %s carries a traceparent", res.Job.Metadata)
 	}
-	spans := b.waitSpans(t, 2)
-	attempt := one(t, spans, tracium.SpanTask, "summarise_ticket")
+	spans := b.coll.Wait(t, b.client, 2)
+	attempt := spantest.One(t, spans, tracium.SpanTask, "summarise_ticket")
 	if attempt.ParentSpanID != "" || attempt.AgentName != b.client.DefaultAgentName() {
 		t.Errorf("attempt parent %q agent %q, want a root of agent %q", attempt.ParentSpanID, attempt.AgentName, b.client.DefaultAgentName())
 	}
@@ -336,8 +293,8 @@ func TestSnoozeIsNotAFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	run.End()
-	spans := b.waitSpans(t, 4)
-	for _, a := range named(spans, tracium.SpanTask, "snoozer") {
+	spans := b.coll.Wait(t, b.client, 4)
+	for _, a := range spantest.Find(spans, tracium.SpanTask, "snoozer") {
 		if a.Status == "error" {
 			t.Errorf("snoozed attempt failed: %s %s", a.ErrorType, a.ErrorMessage)
 		}
@@ -364,9 +321,9 @@ func TestPanicIsRecordedAndRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	run.End()
-	spans := b.waitSpans(t, 4)
+	spans := b.coll.Wait(t, b.client, 4)
 	var panicked, ok int
-	for _, a := range named(spans, tracium.SpanTask, "fragile") {
+	for _, a := range spantest.Find(spans, tracium.SpanTask, "fragile") {
 		switch {
 		case a.ErrorType == tracium.ErrorTypePanic && a.ErrorMessage == "nil map in fragile" && a.Attributes[tracium.AttrTaskAttempt] == float64(1):
 			panicked++
@@ -375,7 +332,7 @@ func TestPanicIsRecordedAndRetried(t *testing.T) {
 		}
 	}
 	if panicked != 1 || ok != 1 {
-		t.Errorf("want a panicked first attempt and an ok second:\n%s", describe(spans))
+		t.Errorf("want a panicked first attempt and an ok second:\n%s", spantest.Describe(spans))
 	}
 }
 
@@ -394,8 +351,8 @@ func TestInsertManyIsOneSpanPerJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	run.End()
-	spans := b.waitSpans(t, 7)
-	enqueues := named(spans, tracium.SpanTask, "enqueue summarise_ticket")
+	spans := b.coll.Wait(t, b.client, 7)
+	enqueues := spantest.Find(spans, tracium.SpanTask, "enqueue summarise_ticket")
 	byID := map[any]tracium.SpanData{}
 	for _, e := range enqueues {
 		byID[e.Attributes[tracium.AttrMessagingMessageID]] = e
@@ -403,11 +360,11 @@ func TestInsertManyIsOneSpanPerJob(t *testing.T) {
 	for _, r := range results {
 		e, ok := byID[fmt.Sprint(r.Job.ID)]
 		if !ok {
-			t.Errorf("no enqueue span for job %d:\n%s", r.Job.ID, describe(spans))
+			t.Errorf("no enqueue span for job %d:\n%s", r.Job.ID, spantest.Describe(spans))
 			continue
 		}
 		var found int
-		for _, a := range named(spans, tracium.SpanTask, "summarise_ticket") {
+		for _, a := range spantest.Find(spans, tracium.SpanTask, "summarise_ticket") {
 			if a.Attributes[tracium.AttrMessagingMessageID] == fmt.Sprint(r.Job.ID) {
 				found++
 				if a.ParentSpanID != e.SpanID {
@@ -440,7 +397,7 @@ func TestFailedInsertIsFailedSpan(t *testing.T) {
 	if !errors.Is(err, sql.ErrTxDone) {
 		t.Fatalf("insert in a finished transaction: %v, want sql.ErrTxDone", err)
 	}
-	e := one(t, b.waitSpans(t, 2), tracium.SpanTask, "enqueue summarise_ticket")
+	e := spantest.One(t, b.coll.Wait(t, b.client, 2), tracium.SpanTask, "enqueue summarise_ticket")
 	if e.Status != "error" || !strings.Contains(e.ErrorMessage, sql.ErrTxDone.Error()) {
 		t.Errorf("enqueue span status %q message %q", e.Status, e.ErrorMessage)
 	}

@@ -9,10 +9,12 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -144,4 +146,54 @@ func Flush(tb testing.TB, client *tracium.Client) {
 	if err := client.Flush(ctx); err != nil {
 		tb.Fatalf("flush: %v", err)
 	}
+}
+
+// Wait flushes client until c has received exactly n spans and returns
+// them; more than n, or fewer after 15 s, fails the test.
+func (c *Collector) Wait(tb testing.TB, client *tracium.Client, n int) []tracium.SpanData {
+	tb.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		Flush(tb, client)
+		spans := c.Spans()
+		if len(spans) == n {
+			return spans
+		}
+		if len(spans) > n || time.Now().After(deadline) {
+			tb.Fatalf("got %d spans, want %d:\n%s", len(spans), n, Describe(spans))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Describe lists spans a line each, for failure messages.
+func Describe(spans []tracium.SpanData) string {
+	var sb strings.Builder
+	for _, s := range spans {
+		fmt.Fprintf(&sb, "  %s %s %q trace=%s parent=%s status=%s %s %v\n",
+			s.SpanID, s.Type, s.Name, s.TraceID, s.ParentSpanID, s.Status, s.ErrorMessage, s.Attributes)
+	}
+	return sb.String()
+}
+
+// Find returns the spans of this type and name.
+func Find(spans []tracium.SpanData, typ tracium.SpanType, name string) []tracium.SpanData {
+	var out []tracium.SpanData
+	for _, s := range spans {
+		if s.Type == typ && s.Name == name {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// One returns the one span of this type and name, and fails the test when
+// there is not exactly one.
+func One(tb testing.TB, spans []tracium.SpanData, typ tracium.SpanType, name string) tracium.SpanData {
+	tb.Helper()
+	found := Find(spans, typ, name)
+	if len(found) != 1 {
+		tb.Fatalf("%d spans %s %q, want 1:\n%s", len(found), typ, name, Describe(spans))
+	}
+	return found[0]
 }
