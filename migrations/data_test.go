@@ -263,7 +263,7 @@ func checkMigrated(t *testing.T, s store.Store, d migrations.Dialect) {
 	if err != nil || len(spans.Spans) != 1 || spans.Spans[0].Name != "mini" {
 		t.Errorf("span model filter after migrating: %+v, %v", spans.Spans, err)
 	}
-	tree, err := s.GetTraceTree(ctx, 1, oldTrace)
+	tree, err := s.GetTraceTree(ctx, 1, oldTrace, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

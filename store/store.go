@@ -76,8 +76,10 @@ type TraceReader interface {
 	// GetTrace returns a trace with its whole spans, or ErrNotFound.
 	GetTrace(ctx context.Context, projectID int64, traceID string) (TraceDetail, error)
 	// GetTraceTree returns a trace and its spans as a page draws its tree
-	// (each span as Span.Tree gives it), or ErrNotFound.
-	GetTraceTree(ctx context.Context, projectID int64, traceID string) (TraceTree, error)
+	// (each span as Span.Tree gives it): at most TreeLimit(limit) of them,
+	// the first in SortSpans order. ErrNotFound when there is no such
+	// trace.
+	GetTraceTree(ctx context.Context, projectID int64, traceID string, limit int) (TraceTree, error)
 	// GetSpan returns one whole span, or ErrNotFound.
 	GetSpan(ctx context.Context, projectID int64, traceID, spanID string) (Span, error)
 	// SearchSpans returns spans across traces, newest first (by start

@@ -54,10 +54,25 @@ type TraceDetail struct {
 }
 
 // TraceTree is a trace without its input and output, and its spans as its
-// tree draws them, ordered as SortSpans orders them.
+// tree draws them, ordered as SortSpans orders them: all of them, or the
+// first of them when the read was bounded below Trace.SpanCount.
 type TraceTree struct {
 	Trace
 	Spans []TreeSpan
+}
+
+// MaxTreeSpans bounds the spans a tree read returns: a client may write
+// any number of spans under one trace id, and a page must not hold them
+// all.
+const MaxTreeSpans = 100_000
+
+// TreeLimit is the bound of a tree read asked for limit spans: limit,
+// or MaxTreeSpans when limit is not in 1 to MaxTreeSpans.
+func TreeLimit(limit int) int {
+	if limit <= 0 || limit > MaxTreeSpans {
+		return MaxTreeSpans
+	}
+	return limit
 }
 
 // TraceFilter narrows ListTraces. Zero fields do not filter.

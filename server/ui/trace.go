@@ -122,7 +122,7 @@ func (h *Handler) renderTrace(w http.ResponseWriter, r *http.Request, status int
 	// The tree's columns only: the selected span's payloads are read on
 	// their own below, so a 10,000-span trace does not read 12 MB to
 	// draw 500 rows.
-	d, err := h.traces.GetTraceTree(r.Context(), s.project.ID, chi.URLParam(r, "traceID"))
+	d, err := h.traces.GetTraceTree(r.Context(), s.project.ID, chi.URLParam(r, "traceID"), h.treeSpans)
 	if errors.Is(err, store.ErrNotFound) {
 		h.errorPage(w, r, http.StatusNotFound, "No such trace in this project.")
 		return
@@ -150,6 +150,10 @@ func (h *Handler) renderTrace(w http.ResponseWriter, r *http.Request, status int
 		v.AllRowsURL = st.with("rows", strconv.Itoa(maxRows))
 	}
 	v.Notes = t.notes()
+	if int64(len(d.Spans)) < d.SpanCount {
+		v.Notes = append(v.Notes, fmt.Sprintf("This trace holds %s spans; the tree holds its first %s by start time.",
+			formatCount(d.SpanCount), formatCount(int64(len(d.Spans)))))
+	}
 	v.TreeURL, v.GraphURL = st.without("view"), st.with("view", "graph")
 	if form.Get("view") == "graph" {
 		v.Graph = h.graphOf(r, s.project.ID, d, t, st)

@@ -117,7 +117,7 @@ func (h *Handler) turn(ctx context.Context, projectID int64, t store.Trace) (Tur
 // speakingSpan is the span of a trace that the trace page opens on
 // (tree.opening), whole, when it recorded something.
 func (h *Handler) speakingSpan(ctx context.Context, projectID int64, traceID string) (store.Span, bool, error) {
-	d, err := h.traces.GetTraceTree(ctx, projectID, traceID)
+	d, err := h.traces.GetTraceTree(ctx, projectID, traceID, h.treeSpans)
 	if errors.Is(err, store.ErrNotFound) { // deleted meanwhile
 		return store.Span{}, false, nil
 	}

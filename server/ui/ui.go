@@ -61,7 +61,10 @@ type Config struct {
 	Traces Reader
 	// RetentionDays is the server-wide retention settings shows.
 	RetentionDays int
-	Secret        []byte // signs sessions
+	// TreeSpans bounds the spans a trace page lays out (store.TreeLimit:
+	// store.MaxTreeSpans when zero); a trace with more shows its first.
+	TreeSpans int
+	Secret    []byte // signs sessions
 	// Keys is told about revoked keys, so that they stop working at once
 	// in this process.
 	Keys *auth.Authenticator
@@ -79,6 +82,7 @@ type Handler struct {
 	store       Store
 	traces      Reader
 	retention   int
+	treeSpans   int
 	sessions    *sessions
 	keys        *auth.Authenticator
 	log         *slog.Logger
@@ -101,7 +105,7 @@ func New(cfg Config) *Handler {
 	if changed == nil {
 		changed = func(int64) {}
 	}
-	return &Handler{store: cfg.Store, traces: cfg.Traces, retention: cfg.RetentionDays, sessions: &sessions{secret: cfg.Secret, now: time.Now, store: cfg.Store}, keys: cfg.Keys, log: cfg.Logger, prices: cfg.Prices,
+	return &Handler{store: cfg.Store, traces: cfg.Traces, retention: cfg.RetentionDays, treeSpans: store.TreeLimit(cfg.TreeSpans), sessions: &sessions{secret: cfg.Secret, now: time.Now, store: cfg.Store}, keys: cfg.Keys, log: cfg.Logger, prices: cfg.Prices,
 		throttle: newLoginThrottle(time.Now), bcryptSlots: make(chan struct{}, max(2, runtime.NumCPU()/2)), configsChanged: changed}
 }
 

@@ -38,7 +38,7 @@ type testBundle struct {
 	otherID string       // a trace of the other project
 }
 
-func setup(t testing.TB) *testBundle {
+func setup(t testing.TB, configure ...func(*ui.Config)) *testBundle {
 	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "ui.db")})
@@ -89,7 +89,11 @@ func setup(t testing.TB) *testBundle {
 
 	r := chi.NewRouter()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pages := ui.New(ui.Config{Store: st, Secret: []byte("test-secret-test-secret-test-secret"), Keys: auth.NewAuthenticator(st), Logger: logger})
+	cfg := ui.Config{Store: st, Secret: []byte("test-secret-test-secret-test-secret"), Keys: auth.NewAuthenticator(st), Logger: logger}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	pages := ui.New(cfg)
 	pages.Routes(r)
 	// The REST API with sessions, as server/routes.go mounts it.
 	query.New(st, pages.CallerOfSession, nil, logger).Routes(r)
@@ -286,6 +290,19 @@ func TestBigTrace(t *testing.T) {
 	doc, _ = b.page(t, "/traces/"+b.big+"?rows=10000")
 	if n := doc.Find(".tree-row[id]").Length(); n != 10_000 {
 		t.Errorf("rows=10000 drew %d rows", n)
+	}
+}
+
+// TestTraceTreeBound: a trace with more spans than a page lays out shows
+// its first ones, and says so.
+func TestTraceTreeBound(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *ui.Config) { c.TreeSpans = 100 })
+	b.login(t)
+	doc, code := b.page(t, "/traces/"+b.big+"?rows=10000")
+	rows := doc.Find(".tree-row[id]").Length()
+	if code != 200 || rows != 100 || !strings.Contains(doc.Text(), "This trace holds 10,000 spans; the tree holds its first 100 by start time.") {
+		t.Errorf("a 10,000-span trace under a bound of 100: %d, %d rows, notes %q", code, rows, doc.Find(".notes, .note").Text())
 	}
 }
 

@@ -155,7 +155,7 @@ func BenchmarkGetTrace(b *testing.B) {
 		get  func() (spans int, err error)
 	}{
 		{"GetTrace", func() (int, error) { d, err := s.GetTrace(ctx, project, id); return len(d.Spans), err }},
-		{"GetTraceTree", func() (int, error) { d, err := s.GetTraceTree(ctx, project, id); return len(d.Spans), err }},
+		{"GetTraceTree", func() (int, error) { d, err := s.GetTraceTree(ctx, project, id, 0); return len(d.Spans), err }},
 	} {
 		b.Run(read.name, func(b *testing.B) {
 			for b.Loop() {

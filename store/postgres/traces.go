@@ -166,20 +166,27 @@ func (s *Store) GetTrace(ctx context.Context, projectID int64, traceID string) (
 	err := s.readTrace(ctx, projectID, traceID, true, func(t store.Trace, day time.Time) (err error) {
 		d.Trace = t
 		d.Spans, err = readSpans(ctx, s.pool, make([]store.Span, 0, min(t.SpanCount, maxSpansHint)), scanPayload.scan,
-			spanFullList, projectID, t.TraceID, day)
+			spanFullList, "", projectID, t.TraceID, day)
 		store.SortSpans(d.Spans)
 		return err
 	})
 	return d, err
 }
 
-// GetTraceTree returns the trace and its spans as its tree draws them.
-func (s *Store) GetTraceTree(ctx context.Context, projectID int64, traceID string) (store.TraceTree, error) {
+// GetTraceTree returns the trace and its spans as its tree draws them. A
+// trace with more spans than the bound has its first ones sorted out by
+// PostgreSQL, which keeps only that many meanwhile (a top-N sort).
+func (s *Store) GetTraceTree(ctx context.Context, projectID int64, traceID string, limit int) (store.TraceTree, error) {
+	limit = store.TreeLimit(limit)
 	var d store.TraceTree
 	err := s.readTrace(ctx, projectID, traceID, false, func(t store.Trace, day time.Time) (err error) {
 		d.Trace = t
-		d.Spans, err = readSpans(ctx, s.pool, make([]store.TreeSpan, 0, min(t.SpanCount, maxSpansHint)), scanTreeSpan,
-			treeSpanList, projectID, t.TraceID, day)
+		tail := ` LIMIT ` + strconv.Itoa(limit)
+		if t.SpanCount > int64(limit) {
+			tail = ` ORDER BY start_time, span_id COLLATE "C"` + tail
+		}
+		d.Spans, err = readSpans(ctx, s.pool, make([]store.TreeSpan, 0, min(t.SpanCount, int64(limit))), scanTreeSpan,
+			treeSpanList, tail, projectID, t.TraceID, day)
 		store.SortTreeSpans(d.Spans)
 		return err
 	})
@@ -216,12 +223,13 @@ func (s *Store) readTrace(ctx context.Context, projectID int64, traceID string, 
 }
 
 // readSpans appends the columns of a trace's spans, read from its
-// partition. No ORDER BY: it would tempt the planner to walk the
-// partition's start time index past other traces; the primary key finds
-// exactly this trace's spans, and Go sorts them.
-func readSpans[T any](ctx context.Context, pool *pgxpool.Pool, out []T, scan pgx.RowToFunc[T], columns string, projectID int64, traceID string, day time.Time) ([]T, error) {
+// partition, with tail (ORDER BY, LIMIT) after the condition. Without a
+// bound no ORDER BY: it would tempt the planner to walk the partition's
+// start time index past other traces; the primary key finds exactly this
+// trace's spans, and Go sorts them.
+func readSpans[T any](ctx context.Context, pool *pgxpool.Pool, out []T, scan pgx.RowToFunc[T], columns, tail string, projectID int64, traceID string, day time.Time) ([]T, error) {
 	rows, err := pool.Query(ctx, `SELECT `+columns+` FROM spans
-WHERE project_id = $1 AND trace_id = $2 AND trace_day = $3`, projectID, traceID, day)
+WHERE project_id = $1 AND trace_id = $2 AND trace_day = $3`+tail, projectID, traceID, day)
 	if err != nil {
 		return nil, err
 	}

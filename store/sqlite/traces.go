@@ -63,13 +63,19 @@ func (s *Store) GetTrace(ctx context.Context, projectID int64, traceID string) (
 }
 
 // GetTraceTree returns the trace and its spans as its tree draws them,
-// read from one snapshot.
-func (s *Store) GetTraceTree(ctx context.Context, projectID int64, traceID string) (store.TraceTree, error) {
+// read from one snapshot. A trace with more spans than the bound has its
+// first ones sorted out by SQLite, which keeps only that many meanwhile.
+func (s *Store) GetTraceTree(ctx context.Context, projectID int64, traceID string, limit int) (store.TraceTree, error) {
+	limit = store.TreeLimit(limit)
 	var d store.TraceTree
 	err := s.readTrace(ctx, projectID, traceID, false, func(tx *sql.Tx, t store.Trace) (err error) {
 		d.Trace = t
-		d.Spans, err = appendAll(ctx, tx, make([]store.TreeSpan, 0, min(t.SpanCount, maxSpansHint)), scanTreeSpan,
-			`SELECT `+treeSpanList+` FROM spans WHERE project_id = ? AND trace_id = ?`, projectID, t.TraceID)
+		order := ""
+		if t.SpanCount > int64(limit) {
+			order = ` ORDER BY start_time, span_id`
+		}
+		d.Spans, err = appendAll(ctx, tx, make([]store.TreeSpan, 0, min(t.SpanCount, int64(limit))), scanTreeSpan,
+			`SELECT `+treeSpanList+` FROM spans WHERE project_id = ? AND trace_id = ?`+order+` LIMIT ?`, projectID, t.TraceID, limit)
 		store.SortTreeSpans(d.Spans)
 		return err
 	})

@@ -48,7 +48,7 @@ func testResentSpan(t *testing.T, newStore NewStore) {
 	mustEqual(t, "cost", d.Trace.CostUSD, 0.5)
 	mustEqual(t, "start", d.Trace.StartTime, root.StartTime)
 	mustEqual(t, "end", d.Trace.EndTime, root.EndTime)
-	if tree, err := b.store.GetTraceTree(b.ctx, b.project.ID, tid); err != nil || len(tree.Spans) != 3 {
+	if tree, err := b.store.GetTraceTree(b.ctx, b.project.ID, tid, 0); err != nil || len(tree.Spans) != 3 {
 		t.Errorf("the tree holds %d spans, %v; want 3", len(tree.Spans), err)
 	}
 	res, err := b.store.SearchSpans(b.ctx, b.project.ID, store.SpanFilter{Query: "copy"}, store.Page{})

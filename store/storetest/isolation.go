@@ -45,13 +45,13 @@ func runIsolation(t *testing.T, newStore NewStore) {
 	if _, err := a.store.GetTrace(a.ctx, a.project.ID, onlyB); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("A reads B's trace: err = %v, want ErrNotFound", err)
 	}
-	if _, err := a.store.GetTraceTree(a.ctx, a.project.ID, onlyB); !errors.Is(err, store.ErrNotFound) {
+	if _, err := a.store.GetTraceTree(a.ctx, a.project.ID, onlyB, 0); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("A reads B's trace tree: err = %v, want ErrNotFound", err)
 	}
 	if sp, err := a.store.GetSpan(a.ctx, a.project.ID, tid, spansB[1].SpanID); err != nil || sp.Name != spansA[1].Name {
 		t.Errorf("A's GetSpan of a shared id = %q, %v; want A's own span", sp.Name, err)
 	}
-	if tree, err := a.store.GetTraceTree(a.ctx, a.project.ID, tid); err != nil || len(tree.Spans) != 3 || tree.Spans[0].Name != "root" {
+	if tree, err := a.store.GetTraceTree(a.ctx, a.project.ID, tid, 0); err != nil || len(tree.Spans) != 3 || tree.Spans[0].Name != "root" {
 		t.Errorf("A's tree of a shared trace id = %+v, %v", tree.Spans, err)
 	}
 	if res, err := a.store.SearchSpans(a.ctx, a.project.ID, store.SpanFilter{Query: "B's"}, store.Page{}); err != nil || len(res.Spans) != 0 {

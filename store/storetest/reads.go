@@ -27,9 +27,12 @@ func testTreeAndSpan(t *testing.T, newStore NewStore) {
 	llm.RawOutput = js(`{"id":"chatcmpl-1","choices":[{"message":{"content":"Hi there"}}]}` + "\n")
 	llm.Attributes = js(`{"temperature":0.5}`)
 	tool := span(tid, root.SpanID, "no payload", 200*time.Millisecond, time.Second)
+	// The latest span has the smallest id: a bounded tree read that took
+	// rows in key order would keep it.
+	tool.SpanID = "0000000000000001"
 	b.write(t, root, llm, tool)
 
-	tree, err := b.store.GetTraceTree(b.ctx, b.project.ID, strings.ToUpper(tid))
+	tree, err := b.store.GetTraceTree(b.ctx, b.project.ID, strings.ToUpper(tid), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,6 +59,15 @@ func testTreeAndSpan(t *testing.T, newStore NewStore) {
 			t.Errorf("tree span %d = %+v, want %+v", i, s, want)
 		}
 	}
+	// A bounded read keeps the first spans by start time, and the trace
+	// still says how many it has.
+	first, err := b.store.GetTraceTree(b.ctx, b.project.ID, tid, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Spans) != 2 || first.Spans[0] != tree.Spans[0] || first.Spans[1] != tree.Spans[1] || first.SpanCount != 3 {
+		t.Errorf("the first 2 of the tree: %+v (span count %d); want %+v", first.Spans, first.SpanCount, tree.Spans[:2])
+	}
 	if sp := tree.Spans[1]; !sp.HasUsage || sp.TotalTokens != 5 || sp.Model != "gpt-4o-mini-2024-07-18" || sp.Type != store.SpanLLM {
 		t.Errorf("the llm span's tree row %+v: want its model and 5 tokens", sp)
 	}
@@ -79,7 +91,7 @@ func testTreeAndSpan(t *testing.T, newStore NewStore) {
 			t.Errorf("GetSpan(%s, %s): err = %v, want ErrNotFound", ids[0], ids[1], err)
 		}
 	}
-	if _, err := b.store.GetTraceTree(b.ctx, b.project.ID, NewTraceID()); !errors.Is(err, store.ErrNotFound) {
+	if _, err := b.store.GetTraceTree(b.ctx, b.project.ID, NewTraceID(), 0); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetTraceTree of no trace: err = %v, want ErrNotFound", err)
 	}
 
